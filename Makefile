@@ -1,0 +1,62 @@
+# The whole developer interface. On a fresh machine with Python 3.11 and make:
+#   make demo   install, generate realistic data, build, and say what was done
+#   make test   install, lint, and run every test
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+# Use uv from PATH if there is one, else a private copy installed from PyPI.
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+
+HOME_DIR ?= $(CURDIR)/data
+export KPIWATCH_HOME := $(HOME_DIR)
+KPIWATCH := $(UV) run --frozen kpiwatch
+
+DEMO_START ?= 2026-10-01
+DEMO_DAYS ?= 31
+DEMO_SCALE ?= 0.002
+
+.PHONY: help install demo test lint format bench-generate clean
+
+help:
+	@echo "make demo            install, generate a month of data for 31 provinces, build"
+	@echo "make test            install, lint (ruff, sqlfluff) and run every test"
+	@echo "make lint / format   lint only / rewrite Python formatting"
+	@echo "make bench-generate  generator throughput at national scale (slow)"
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+.venv/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+install: .venv/.installed
+
+demo: install
+	$(KPIWATCH) generate --start $(DEMO_START) --days $(DEMO_DAYS) --scale $(DEMO_SCALE)
+	$(KPIWATCH) build
+	@echo
+	@echo "Demo home: $(HOME_DIR) (landing files, manifest, warehouse.duckdb)."
+
+lint: install
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen sqlfluff lint models macros tests
+
+format: install
+	$(UV) run --frozen ruff check --fix .
+	$(UV) run --frozen ruff format .
+
+test: lint
+	$(UV) run --frozen pytest
+
+bench-generate: install
+	$(UV) run --frozen pytest -m benchmark -k generate -s
+
+clean:
+	rm -rf .venv .tools target logs

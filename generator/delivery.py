@@ -1,0 +1,328 @@
+"""How the data arrives: provincial exporters, daily files, and everything that goes wrong.
+
+Each province's system exports each source its own way (an ``Exporter``): CSV in UTF-8,
+UTF-8 with BOM or GB18030, gzip, JSON Lines, Parquet with instants or naive local times;
+timestamps with or without offsets, booleans spelled 1/0 or Y/N, headers in capitals,
+columns in another order, an extra column nobody asked for. On top of that a few rows of
+every invalid kind of SOURCES.md, files delivered twice or days late, a file missing a
+required column and its corrected redelivery, and files that cannot be read at all.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+from kpiwatch.contract import SOURCES, Reason, Source
+
+JUNK_RATE = 0.0005
+"""Share of extra invalid rows per file (on top of the forced one of every kind)."""
+DUPLICATE_RATE = 0.01
+LATE_RATE = 0.03
+
+
+@dataclass(frozen=True)
+class Exporter:
+    name: str
+    format: Literal["csv", "jsonl", "parquet"]
+    extension: str
+    encoding: Literal["utf-8", "utf-8-sig", "gb18030", "binary"]
+    timestamps: str
+    """strftime pattern in local time, ``utc`` for Z-suffixed UTC, or for Parquet
+    ``instant`` (TIMESTAMP WITH TIME ZONE) / ``naive`` (local TIMESTAMP)."""
+    words: tuple[str, str] = ("true", "false")
+    upper_headers: bool = False
+    shuffle_columns: bool = False
+    extra_column: bool = False
+    omits_updated_at: bool = False
+    """Only for sources whose rows never change (hall tickets, hotline calls)."""
+
+    @property
+    def text(self) -> bool:
+        return self.format != "parquet"
+
+    @property
+    def compression(self) -> str | None:
+        return "gzip" if self.extension.endswith(".gz") else None
+
+
+EXPORTERS: tuple[Exporter, ...] = (
+    Exporter("csv_plain", "csv", ".csv", "utf-8", "%Y-%m-%d %H:%M:%S"),
+    Exporter("csv_bom_offset", "csv", ".csv", "utf-8-sig", "%Y-%m-%dT%H:%M:%S%:z", ("1", "0"),
+             upper_headers=True),
+    Exporter("csv_gb18030", "csv", ".csv", "gb18030", "%Y-%m-%d %H:%M:%S", ("Y", "N"),
+             extra_column=True),
+    Exporter("csv_gzip_fraction", "csv", ".csv.gz", "utf-8", "%Y-%m-%d %H:%M:%S%.3f%z",
+             ("t", "f"), shuffle_columns=True),
+    Exporter("jsonl_utc", "jsonl", ".jsonl", "utf-8", "utc", omits_updated_at=True),
+    Exporter("ndjson_gzip_local", "jsonl", ".ndjson.gz", "utf-8", "%Y-%m-%dT%H:%M:%S",
+             upper_headers=True),
+    Exporter("parquet_instant", "parquet", ".parquet", "binary", "instant",
+             shuffle_columns=True),
+    Exporter("parquet_naive", "parquet", ".parquet", "binary", "naive", extra_column=True),
+)  # fmt: skip
+
+SOURCE_OFFSETS = {
+    "hall_tickets": 2,  # the GB18030 exporter: hall tickets carry Chinese business types
+    "hotline_calls": 4,
+    "network_calls": 6,
+    "mobile_repairs": 1,
+    "broadband_faults": 3,
+    "install_orders": 7,
+}
+
+
+def exporter_for(source: str, province_rank: int) -> Exporter:
+    return EXPORTERS[(SOURCE_OFFSETS[source] + province_rank) % len(EXPORTERS)]
+
+
+# ------------------------------------------------------------------------- invalid rows
+
+PARSE_KINDS = {Reason.BAD_TIMESTAMP, Reason.BAD_INTEGER, Reason.BAD_BOOLEAN}
+"""Kinds a typed Parquet column cannot hold."""
+
+_MISSING = {
+    "hall_tickets": "hall_id",
+    "hotline_calls": "queue",
+    "network_calls": "network",
+    "mobile_repairs": "reported_at",
+    "broadband_faults": "area_type",
+    "install_orders": "service",
+}
+_BAD_ENUM = {
+    "hall_tickets": ("hall_type", "franchise"),
+    "hotline_calls": ("queue", "gold"),
+    "network_calls": ("network", "satellite"),
+    "mobile_repairs": ("cause", "weather"),
+    "broadband_faults": ("area_type", "suburban"),
+    "install_orders": ("service", "iptv"),
+}
+_BAD_INTEGER = {"network_calls": ("attempts", "12O"), "default": ("suspended_minutes", "30min")}
+BAD_TIMESTAMP = "31/10/2026 10:00"
+BAD_BOOLEAN = "是"
+
+
+def kinds_for(source: Source) -> list[Reason]:
+    names = {c.name for c in source.columns}
+    kinds = [Reason.MISSING_VALUE, Reason.BAD_TIMESTAMP]
+    if "suspended_minutes" in names or "attempts" in names:
+        kinds.append(Reason.BAD_INTEGER)
+    if "is_3g" in names:
+        kinds.append(Reason.BAD_BOOLEAN)
+    kinds += [Reason.BAD_ENUM, Reason.UNKNOWN_PROVINCE]
+    if "city_code" in names:
+        kinds.append(Reason.CITY_PROVINCE_MISMATCH)
+    if source.order_pairs:
+        kinds.append(Reason.END_BEFORE_START)
+    if source.duration:
+        kinds.append(Reason.BAD_SUSPENDED_MINUTES)
+    if "connected" in names:
+        kinds.append(Reason.BAD_COUNTER)
+    return kinds
+
+
+def _typed_corruption(
+    source: Source, kind: Reason, province: str, schema: pl.Schema
+) -> list[pl.Expr]:
+    """Corruptions a typed value can carry: applied before any text formatting."""
+    name = source.name
+    if kind == Reason.MISSING_VALUE:
+        col = _MISSING[name]
+        return [pl.lit(None, dtype=schema[col]).alias(col)]
+    if kind == Reason.BAD_ENUM:
+        col, value = _BAD_ENUM[name]
+        return [pl.lit(value).alias(col)]
+    if kind == Reason.UNKNOWN_PROVINCE:
+        exprs = [pl.lit("990000").alias("province_code")]
+        if "city_code" in schema:
+            exprs.append(pl.lit("990100").alias("city_code"))
+        return exprs
+    if kind == Reason.CITY_PROVINCE_MISMATCH:
+        return [pl.lit("110100" if province[:2] != "11" else "440100").alias("city_code")]
+    if kind == Reason.END_BEFORE_START:
+        start, end = source.order_pairs[0]
+        exprs = [(pl.col(start) - pl.duration(hours=1)).alias(end)]
+        if source.duration:
+            exprs.append(pl.lit(0, dtype=pl.Int64).alias("suspended_minutes"))
+        return exprs
+    if kind == Reason.BAD_SUSPENDED_MINUTES:
+        return [pl.lit(-15, dtype=pl.Int64).alias("suspended_minutes")]
+    if kind == Reason.BAD_COUNTER:
+        return [(pl.col("attempts") + 7).alias("connected")]
+    return []
+
+
+def _text_corruption(source: Source, kind: Reason) -> tuple[str, str] | None:
+    """(column, value) only a text file can carry: applied after formatting to strings."""
+    if kind == Reason.BAD_TIMESTAMP:
+        start = source.order_pairs[0][0] if source.order_pairs else "stat_hour"
+        return start, BAD_TIMESTAMP
+    if kind == Reason.BAD_INTEGER:
+        return _BAD_INTEGER.get(source.name, _BAD_INTEGER["default"])
+    if kind == Reason.BAD_BOOLEAN:
+        return "is_3g", BAD_BOOLEAN
+    return None
+
+
+@dataclass
+class FileRows:
+    """One file's rows, with where its planted invalid rows ended up."""
+
+    frame: pl.DataFrame
+    junk: list[tuple[int, str]]
+    """(1-based row number, kind) of each planted invalid row."""
+
+
+def with_junk(
+    rows: pl.DataFrame,
+    source: Source,
+    exporter: Exporter,
+    province: str,
+    forced: list[Reason],
+    rng: np.random.Generator,
+) -> FileRows:
+    """Add invalid copies of real rows (fresh ids, so no real ticket is lost) and format."""
+    allowed = [k for k in kinds_for(source) if exporter.text or k not in PARSE_KINDS]
+    k = int(rng.binomial(rows.height, JUNK_RATE))
+    kinds = [r for r in forced if r in allowed] + [
+        allowed[i] for i in rng.integers(0, len(allowed), k)
+    ]
+    if not kinds or rows.height == 0:
+        return FileRows(format_rows(rows, source, exporter), [])
+    picks = rng.integers(0, rows.height, len(kinds))
+    junk = rows[picks.tolist()].with_columns(pl.Series("_kind", [str(x) for x in kinds]))
+    key = source.key[0]
+    if key.endswith("_id"):
+        junk = junk.with_columns(
+            pl.concat_str(pl.col(key), pl.lit("-X"), pl.int_range(pl.len()).cast(pl.String))
+        )
+    parts = []
+    for kind in dict.fromkeys(kinds):
+        part = junk.filter(pl.col("_kind") == str(kind))
+        parts.append(part.with_columns(_typed_corruption(source, kind, province, rows.schema)))
+    junk = pl.concat(parts, how="vertical_relaxed")
+    position = rng.permutation(rows.height + junk.height)
+    body = pl.concat(
+        [rows.with_columns(pl.lit(None, pl.String).alias("_kind")), junk], how="vertical_relaxed"
+    ).with_columns(pl.Series("_pos", position))
+    body = body.sort("_pos")
+    text = format_rows(body.drop("_pos"), source, exporter, keep=["_kind"])
+    if exporter.text:
+        for kind in sorted(PARSE_KINDS):
+            change = _text_corruption(source, kind)
+            if change and change[0] in text.columns:
+                col, value = change
+                hit = pl.col("_kind") == str(kind)
+                text = text.with_columns(
+                    pl.when(hit).then(pl.lit(value)).otherwise(pl.col(col)).alias(col)
+                )
+    marks = text["_kind"].to_list()
+    planted = [(i + 1, m) for i, m in enumerate(marks) if m is not None]
+    return FileRows(text.drop("_kind"), planted)
+
+
+# ----------------------------------------------------------------------- formatting
+
+
+def format_rows(
+    rows: pl.DataFrame, source: Source, exporter: Exporter, keep: list[str] | None = None
+) -> pl.DataFrame:
+    """Spell typed rows the way this exporter does (strings for text, types for Parquet)."""
+    keep = keep or []
+    exprs = []
+    for column in source.columns:
+        if column.name not in rows.columns:
+            continue
+        if (
+            column.name == "updated_at"
+            and exporter.omits_updated_at
+            and source.name
+            in (
+                "hall_tickets",
+                "hotline_calls",
+            )
+        ):
+            continue
+        col = pl.col(column.name)
+        if column.type == "timestamp":
+            col = col.cast(pl.Datetime("ms", "UTC"))
+            if exporter.timestamps == "instant":
+                pass
+            elif exporter.timestamps == "naive":
+                col = col.dt.convert_time_zone("Asia/Shanghai").dt.replace_time_zone(None)
+            elif exporter.timestamps == "utc":
+                col = col.dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+            else:
+                col = col.dt.convert_time_zone("Asia/Shanghai").dt.strftime(exporter.timestamps)
+        elif column.type == "boolean" and exporter.text:
+            yes, no = exporter.words
+            col = pl.when(col).then(pl.lit(yes)).when(~col).then(pl.lit(no))
+        elif column.type == "integer" and exporter.text:
+            col = col.cast(pl.String)
+        exprs.append(col.alias(column.name))
+    out = rows.select(*exprs, *keep)
+    if exporter.extra_column:
+        out = out.with_columns(pl.lit(f"{exporter.name}-v3").alias("export_batch"))
+    return out
+
+
+def _shape_columns(
+    frame: pl.DataFrame, exporter: Exporter, rng: np.random.Generator
+) -> pl.DataFrame:
+    if exporter.shuffle_columns:
+        frame = frame.select([frame.columns[i] for i in rng.permutation(frame.width)])
+    if exporter.upper_headers:
+        frame = frame.rename({c: c.upper() for c in frame.columns})
+    return frame
+
+
+def _json_types(frame: pl.DataFrame, source: Source) -> pl.DataFrame:
+    """JSON exporters write numbers and booleans as JSON values when every value is one."""
+    out = []
+    for name in frame.columns:
+        col = frame[name]
+        ctype = next((c.type for c in source.columns if c.name == name.lower()), "text")
+        if ctype == "integer":
+            cast = col.cast(pl.Int64, strict=False)
+            col = cast if cast.null_count() == col.null_count() else col
+        elif ctype == "boolean" and set(col.drop_nulls().unique()) <= {"true", "false"}:
+            col = col == "true"
+        out.append(col)
+    return pl.DataFrame(out)
+
+
+def serialise(
+    frame: pl.DataFrame, source: Source, exporter: Exporter, rng: np.random.Generator
+) -> bytes:
+    frame = _shape_columns(frame, exporter, rng)
+    buffer = io.BytesIO()
+    if exporter.format == "parquet":
+        frame.write_parquet(buffer, compression="snappy", statistics=False)
+        return buffer.getvalue()
+    if exporter.format == "csv":
+        frame.write_csv(buffer)
+    else:
+        _json_types(frame, source).write_ndjson(buffer)
+    data = buffer.getvalue()
+    if exporter.encoding == "gb18030":
+        data = data.decode("utf-8").encode("gb18030")
+    elif exporter.encoding == "utf-8-sig":
+        data = b"\xef\xbb\xbf" + data
+    if exporter.compression:
+        data = gzip.compress(data, compresslevel=6, mtime=0)
+    return data
+
+
+def drop_column(frame: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, str]:
+    """The export of a broken job: one required column is missing."""
+    name = next(c for c in source.required if c not in source.key)
+    return frame.drop(name), name
+
+
+def source_of(name: str) -> Source:
+    return SOURCES[name]

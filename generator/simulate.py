@@ -1,0 +1,600 @@
+"""What really happened: the six sources' events for one province, drawn vectorised.
+
+Each ``simulate_<source>`` returns the *versions* a provincial system exports — one row
+per ticket for events that never change (hall tickets, hotline calls), one per hour and
+city for network counters, and for repairs and installations an open version when the
+ticket is created and a closed one when it is restored. ``export_ms`` is when the
+version was written; the delivery module turns it into a daily file.
+
+Volumes (``--scale 1.0`` is one national operator, per day, nationwide):
+hall tickets 800 000, hotline calls to a human agent 1 200 000, local call attempts
+600 million mobile and 60 million fixed (counted per city-hour, so rows do not scale),
+mobile fault tickets 60 000, broadband fault tickets 50 000, installation orders 40 000.
+A province gets its share of the 2020 census population; a floor per province and day
+keeps small provinces' monthly samples meaningful at demo scales.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from generator import incidents as inc
+from generator.reference import Province, threshold
+from generator.timeline import (
+    DAY_MS,
+    HOUR_MS,
+    MINUTE_MS,
+    Window,
+    daily_counts,
+    lognormal_hours,
+    times_in_days,
+)
+
+NATIONAL_PER_DAY = {
+    "hall_tickets": 800_000,
+    "hotline_calls": 1_200_000,
+    "mobile_repairs": 60_000,
+    "broadband_faults": 50_000,
+    "install_orders": 40_000,
+}
+NATIONAL_ATTEMPTS_PER_DAY = {"mobile": 600_000_000, "fixed": 60_000_000}
+FLOOR_PER_DAY = {
+    "hall_tickets": 40,
+    "hotline_calls": 60,
+    "mobile_repairs": 6,
+    "broadband_faults": 8,
+    "install_orders": 8,
+}
+NATIONAL_POPULATION = 1_411_778_724
+HALL_TICKETS_PER_HALL_DAY = 180
+WARM_UP_DAYS = {"mobile_repairs": 8, "broadband_faults": 8, "install_orders": 25}
+"""Tickets opened before the window, so its first days see restorations too."""
+
+# Shapes of demand (Monday first; hours 0-23).
+HALL_WEEKDAY = np.array([1.10, 1.0, 0.95, 0.95, 1.05, 1.20, 0.90])
+HOTLINE_WEEKDAY = np.array([1.15, 1.05, 1.0, 1.0, 1.0, 0.90, 0.85])
+FLAT_WEEKDAY = np.ones(7)
+HALL_HOURLY = np.zeros(24)
+HALL_HOURLY[9:18] = [0.08, 0.13, 0.14, 0.10, 0.09, 0.11, 0.13, 0.12, 0.10]
+HOTLINE_HOURLY = np.array(
+    [3, 2, 1, 1, 1, 2, 4, 8, 14, 18, 19, 17, 13, 14, 17, 18, 16, 14, 13, 15, 16, 13, 9, 5],
+    dtype=float,
+)
+HOTLINE_PEAK_HOURS = np.array([9, 10, 11, 14, 15, 16, 19, 20])
+CALLS_HOURLY = np.array(
+    [2, 1, 1, 1, 1, 2, 4, 7, 10, 11, 11, 10, 9, 9, 10, 10, 10, 10, 9, 9, 8, 7, 5, 3],
+    dtype=float,
+)
+DAYTIME_HOURLY = np.array(
+    [1, 1, 1, 1, 1, 1, 2, 5, 9, 11, 11, 10, 8, 9, 10, 10, 9, 8, 7, 6, 5, 4, 2, 1],
+    dtype=float,
+)
+INSTALL_HOURLY = np.zeros(24)
+INSTALL_HOURLY[8:20] = [4, 9, 12, 12, 8, 8, 11, 11, 10, 7, 5, 3]
+
+BUSINESS_TYPES = np.array(
+    [
+        "入网/装机",
+        "过户",
+        "改号/换号",
+        "移机",
+        "销户/拆机",
+        "停机保号",
+        "开机",
+        "复机",
+        "开/关国际漫游",
+        "补(换)卡",
+        "话费查询",
+        "话费缴纳",
+        "业务咨询/投诉",
+        "详单打印",
+        "障碍申告",
+        "积分回馈",
+        "产品订购和变更",
+        "3G业务办理",
+    ]
+)
+BUSINESS_WEIGHTS = np.array([10, 2, 2, 3, 3, 2, 2, 2, 2, 6, 8, 14, 9, 4, 4, 2, 8, 17], dtype=float)
+UNICOM_PREFIXES = np.array(["130", "131", "132", "155", "156", "166", "175", "176", "185", "186"])
+TIERS = np.array(["standard", "silver", "gold", "diamond", "supreme"])
+VIP_TIER_SHARES = np.array([0.0, 0.06, 0.03, 0.012, 0.003])
+
+
+@dataclass(frozen=True)
+class Context:
+    window: Window
+    province: Province
+    scale: float
+    incidents: list[inc.Incident]
+
+    def per_day(self, source: str) -> float:
+        share = self.province.population / NATIONAL_POPULATION
+        return max(FLOOR_PER_DAY[source], NATIONAL_PER_DAY[source] * self.scale * share)
+
+    def during(self, name: str) -> list[inc.Incident]:
+        return inc.active(self.incidents, name, self.province.code)
+
+    def ceiling(self, kpi_id: str, segment: str = "all") -> float:
+        return threshold(kpi_id, self.window.start, segment)
+
+
+def _ms(values: np.ndarray) -> pl.Series:
+    return pl.Series(values.astype(np.int64)).cast(pl.Datetime("ms", "UTC"))
+
+
+def _maybe_ms(values: np.ndarray, present: np.ndarray) -> pl.Series:
+    out = pl.Series(np.where(present, values, 0).astype(np.int64))
+    return (
+        pl.select(pl.when(pl.Series(present)).then(out)).to_series().cast(pl.Datetime("ms", "UTC"))
+    )
+
+
+def _cities(ctx: Context, rng: np.random.Generator, n: int) -> np.ndarray:
+    codes = np.array(ctx.province.city_codes)
+    return codes[rng.choice(len(codes), size=n, p=np.array(ctx.province.city_weights))]
+
+
+def _area(ctx: Context, rng: np.random.Generator, n: int, rural_boost: float = 1.0) -> np.ndarray:
+    rural = min(0.95, (1 - ctx.province.urban_share) * rural_boost)
+    return np.where(rng.random(n) < rural, "rural", "urban")
+
+
+# --------------------------------------------------------------------------- hall tickets
+
+
+def simulate_hall_tickets(ctx: Context, rng: np.random.Generator) -> pl.DataFrame:
+    w = ctx.window
+    n_halls = max(2, round(ctx.per_day("hall_tickets") / HALL_TICKETS_PER_HALL_DAY))
+    hall_city = _cities(ctx, rng, n_halls)
+    hall_area = np.where(rng.random(n_halls) < min(0.9, ctx.province.urban_share + 0.15),
+                         "urban", "rural")  # fmt: skip
+    hall_type = rng.choice(
+        np.array(["own_hall", "brand_store_3g", "self_service"]), n_halls, p=[0.55, 0.27, 0.18]
+    )
+    hall_size = rng.lognormal(0, 0.35, n_halls)
+    hall_size *= ctx.per_day("hall_tickets") / hall_size.sum()
+    open_hours = np.count_nonzero(HALL_HOURLY)
+    service_min = 5.0
+    # Staffing: enough counters for the hall's expected peak hour at 75 % utilisation.
+    peak_servers = hall_size * HALL_HOURLY.max() * service_min / 60
+    counters = np.maximum(2, np.ceil(peak_servers / 0.75)).astype(int)
+    seq_in_city = np.zeros(n_halls, dtype=int)
+    for city in np.unique(hall_city):
+        mask = hall_city == city
+        seq_in_city[mask] = np.arange(1, mask.sum() + 1)
+    hall_ids = np.array([f"H{c}{s:03d}" for c, s in zip(hall_city, seq_in_city, strict=True)])
+
+    # Arrivals per hall and day, in opening hours.
+    weekdays = w.weekdays()
+    per_hall_day = rng.poisson(hall_size[:, None] * HALL_WEEKDAY[weekdays][None, :])
+    day_idx = np.repeat(np.tile(np.arange(w.days), n_halls), per_hall_day.ravel())
+    hall_idx = np.repeat(np.repeat(np.arange(n_halls), w.days), per_hall_day.ravel())
+    n = hall_idx.size
+    hour = rng.choice(24, size=n, p=HALL_HOURLY / HALL_HOURLY.sum())
+    taken = w.t0 + day_idx * DAY_MS + hour * HOUR_MS + rng.integers(0, HOUR_MS, n)
+    order = np.lexsort((taken, hall_idx, day_idx))
+    hall_idx, day_idx, taken = hall_idx[order], day_idx[order], taken[order]
+
+    tier = TIERS[
+        np.searchsorted(np.cumsum(VIP_TIER_SHARES), rng.random(n), side="right").clip(0, 4)
+    ]
+    tier = np.where(rng.random(n) < VIP_TIER_SHARES.sum(), tier, "standard")
+    is_vip = tier != "standard"
+    no_wait_tier = np.isin(tier, ["gold", "diamond", "supreme"])
+    is_appointment = np.where(no_wait_tier, rng.random(n) < 0.25, rng.random(n) < 0.02)
+    handle_min = lognormal_hours(rng, n, 4.5, 0.45, 0.5, 60)
+    slow = inc.in_incident(taken, ctx.during("hall_slow_system"))
+    handle_min = np.where(slow, np.minimum(handle_min * 2.5, 90), handle_min)
+    patience = 20 + rng.exponential(60, n)
+
+    # The general queue: a FIFO of c counters, taken as one server c times as fast, its
+    # waits by Lindley's recursion -- vectorised over hall-days, looping over positions.
+    servers = np.broadcast_to(counters[:, None], (n_halls, w.days)).astype(float).copy()
+    for incident in ctx.during("hall_understaffed"):
+        # Counters staffed for half the hall's average demand: queues build.
+        d0 = (incident.start_ms - w.t0) // DAY_MS
+        d1 = (incident.end_ms - w.t0) // DAY_MS
+        demand = hall_size / open_hours * service_min / 60
+        staffed = hall_type != "self_service"
+        servers[staffed, d0:d1] = np.minimum(servers[staffed, d0:d1], 0.5 * demand[staffed, None])
+    queued = ~(is_vip | (is_appointment & no_wait_tier))
+    group = day_idx * n_halls + hall_idx
+    q_idx = np.flatnonzero(queued)
+    q_group = group[q_idx]
+    starts = np.searchsorted(q_group, np.arange(n_halls * w.days))
+    position = np.arange(q_idx.size) - starts[q_group]
+    width = int(position.max()) + 1 if q_idx.size else 0
+    grid = (n_halls * w.days, width)
+    t_min = np.full(grid, np.nan)
+    t_min[q_group, position] = (taken[q_idx] - w.t0) / MINUTE_MS
+    service = np.zeros(grid)
+    service[q_group, position] = handle_min[q_idx] / servers.T.ravel()[q_group]
+    patience_grid = np.full(grid, np.inf)
+    patience_grid[q_group, position] = patience[q_idx]
+    wait_grid = np.zeros(grid)
+    busy_until = np.full(grid[0], -np.inf)
+    for k in range(width):
+        arrive = t_min[:, k]
+        present = ~np.isnan(arrive)
+        wait = np.where(present, np.maximum(0.0, busy_until - arrive), 0.0)
+        stays = present & (wait <= patience_grid[:, k])
+        wait_grid[:, k] = wait
+        busy_until = np.where(stays, arrive + wait + service[:, k], busy_until)
+    wait_min = np.zeros(n)
+    wait_min[q_idx] = wait_grid[q_group, position]
+
+    vip_closed = inc.in_incident(taken, ctx.during("hall_vip_zone_closed"))
+    vip_wait = np.where(vip_closed, rng.uniform(3, 15, n), rng.uniform(0, 4.5, n))
+    appt_wait = np.where(vip_closed, rng.uniform(2, 10, n), rng.uniform(0, 50 / 60, n))
+    wait_min = np.where(is_vip, vip_wait, wait_min)
+    wait_min = np.where(is_appointment & no_wait_tier, appt_wait, wait_min)
+    self_service = hall_type[hall_idx] == "self_service"
+    wait_min = np.where(self_service, rng.uniform(0, 1, n), wait_min)
+
+    served = (wait_min <= patience) | ~queued
+    called = taken + (wait_min * MINUTE_MS).astype(np.int64)
+    finished = called + (handle_min * MINUTE_MS).astype(np.int64)
+    left_at = taken + (np.minimum(wait_min, patience) * MINUTE_MS).astype(np.int64)
+    updated = np.where(served, finished, left_at) + rng.integers(1_000, 300_000, n)
+    business = BUSINESS_TYPES[
+        rng.choice(len(BUSINESS_TYPES), n, p=BUSINESS_WEIGHTS / BUSINESS_WEIGHTS.sum())
+    ]
+
+    df = pl.DataFrame(
+        {
+            "hall_id": hall_ids[hall_idx],
+            "hall_type": hall_type[hall_idx],
+            "province_code": ctx.province.code,
+            "city_code": hall_city[hall_idx],
+            "area_type": hall_area[hall_idx],
+            "customer_tier": tier,
+            "business_type": business,
+            "is_3g": rng.random(n) < 0.55,
+            "is_appointment": is_appointment,
+            "taken_at": _ms(taken),
+            "called_at": _maybe_ms(called, served),
+            "finished_at": _maybe_ms(finished, served),
+            "updated_at": _ms(updated),
+            "export_ms": updated,
+        }
+    ).sort("taken_at", "hall_id")
+    local_day = pl.col("taken_at").dt.convert_time_zone("Asia/Shanghai").dt.date()
+    number = pl.col("taken_at").rank("ordinal").over("hall_id", local_day)
+    ticket_id = pl.concat_str(
+        pl.col("hall_id"),
+        pl.col("taken_at").dt.convert_time_zone("Asia/Shanghai").dt.strftime("%Y%m%d"),
+        number.cast(pl.String).str.zfill(4),
+        separator="-",
+    )
+    return df.select(ticket_id.alias("ticket_id"), pl.all())
+
+
+# -------------------------------------------------------------------------- hotline calls
+
+
+def simulate_hotline_calls(ctx: Context, rng: np.random.Generator) -> pl.DataFrame:
+    w = ctx.window
+    counts = daily_counts(rng, ctx.per_day("hotline_calls"), HOTLINE_WEEKDAY, w.weekdays())
+    queued = times_in_days(rng, counts, w.t0, HOTLINE_HOURLY)
+    n = queued.size
+    hour = ((queued - w.t0) % DAY_MS) // HOUR_MS
+    vip_tier = TIERS[1:][rng.choice(4, n, p=VIP_TIER_SHARES[1:] / VIP_TIER_SHARES[1:].sum())]
+    is_vip = rng.random(n) < 0.08
+    queue = np.where(is_vip, "vip", "standard")
+    tier = np.where(is_vip, vip_tier, "standard")
+
+    mean_wait = np.where(np.isin(hour, HOTLINE_PEAK_HOURS), 10.0, 6.0)
+    night = (hour < 7) | (hour >= 22)
+    mean_wait = np.where(night, 3.0, mean_wait)  # idle agents at night: 7x24 means no dark hour
+    short = inc.in_incident(queued, ctx.during("hotline_understaffed")) & ~night
+    mean_wait = np.where(short, 180.0, mean_wait)
+    vip_mean = np.where(inc.in_incident(queued, ctx.during("hotline_vip_misrouted")), 60.0, 4.0)
+    mean_wait = np.where(is_vip, vip_mean, mean_wait)
+    wait_s = rng.exponential(mean_wait)
+    patience_s = 40 + rng.exponential(90, n)
+    answered = wait_s <= patience_s
+    talk_s = lognormal_hours(rng, n, 180, 0.6, 20, 3600)
+    answered_ms = queued + (wait_s * 1000).astype(np.int64)
+    ended = np.where(
+        answered,
+        answered_ms + (talk_s * 1000).astype(np.int64),
+        queued + (patience_s * 1000).astype(np.int64),
+    )
+
+    pool = max(50, int(n * 0.6))
+    numbers = np.char.add(
+        UNICOM_PREFIXES[rng.integers(0, len(UNICOM_PREFIXES), pool)],
+        np.char.zfill(rng.integers(0, 10**8, pool).astype(str), 8),
+    )
+    # Repeat callers: a few numbers call often (heavy-tailed draw from the pool).
+    caller = numbers[np.minimum(pool - 1, rng.zipf(1.6, n) - 1 + rng.integers(0, pool, n) // 3)]
+    day = pl.col("queued_at").dt.convert_time_zone("Asia/Shanghai").dt.strftime("%Y%m%d")
+    return (
+        pl.DataFrame(
+            {
+                "province_code": ctx.province.code,
+                "caller_number": caller,
+                "queue": queue,
+                "customer_tier": tier,
+                "queued_at": _ms(queued),
+                "answered_at": _maybe_ms(answered_ms, answered),
+                "ended_at": _ms(ended),
+                "updated_at": _ms(ended + rng.integers(1_000, 120_000, n)),
+                "export_ms": ended,
+            }
+        )
+        .sort("queued_at")
+        .select(
+            pl.concat_str(
+                pl.lit("C"),
+                pl.lit(ctx.province.code[:2]),
+                day,
+                (pl.int_range(pl.len()) + 1).cast(pl.String).str.zfill(8),
+            ).alias("call_id"),
+            pl.all(),
+        )
+    )
+
+
+# -------------------------------------------------------------------------- network calls
+
+
+def simulate_network_calls(ctx: Context, rng: np.random.Generator) -> pl.DataFrame:
+    """Counters per city, hour and network; some (city, day) batches are re-sent corrected."""
+    w = ctx.window
+    cities = np.array(ctx.province.city_codes)
+    weights = np.array(ctx.province.city_weights)
+    hours = w.days * 24
+    hour_start = w.t0 + np.arange(hours) * HOUR_MS
+    hour_of_day = np.arange(hours) % 24
+    share = ctx.province.population / NATIONAL_POPULATION
+    frames = []
+    for network, outage, base, spread in (
+        ("mobile", "mobile_core_outage", 0.992, 0.002),
+        ("fixed", "fixed_switch_fault", 0.976, 0.004),
+    ):
+        per_day = NATIONAL_ATTEMPTS_PER_DAY[network] * ctx.scale * share
+        lam = np.maximum(
+            30.0, per_day * weights[:, None] * (CALLS_HOURLY / CALLS_HOURLY.sum())[hour_of_day]
+        )
+        attempts = rng.poisson(lam)
+        p = np.clip(rng.normal(base, spread, attempts.shape), 0.9, 0.999)
+        hit = inc.in_incident(hour_start, ctx.during(outage))
+        p[:, hit] = np.clip(rng.normal(0.75, 0.02, (len(cities), hit.sum())), 0.6, 0.9)
+        connected = rng.binomial(attempts, p)
+        frames.append(
+            pl.DataFrame(
+                {
+                    "stat_hour": _ms(np.tile(hour_start, len(cities))),
+                    "province_code": ctx.province.code,
+                    "city_code": np.repeat(cities, hours),
+                    "network": network,
+                    "attempts": attempts.ravel(),
+                    "connected": connected.ravel(),
+                }
+            )
+        )
+    df = pl.concat(frames).with_columns(
+        (pl.col("stat_hour").dt.epoch("ms") + HOUR_MS + 5 * MINUTE_MS).alias("export_ms")
+    )
+    df = df.with_columns(pl.from_epoch("export_ms", "ms").dt.replace_time_zone("UTC")
+                         .cast(pl.Datetime("ms", "UTC")).alias("updated_at"))  # fmt: skip
+    # A few (city, day) batches are first sent under-counted, then re-sent two days later.
+    day = (pl.col("stat_hour").dt.epoch("ms") - w.t0) // DAY_MS
+    batches = df.select(pl.col("city_code"), day.alias("day")).unique().sort("city_code", "day")
+    resent = batches.filter(pl.Series(rng.random(batches.height) < 0.02))
+    first = (
+        df.with_columns(day.alias("day"))
+        .join(resent, on=["city_code", "day"], how="semi")
+        .drop("day")
+        .with_columns((pl.col("connected") * 0.9).floor().cast(pl.Int64).alias("connected"))
+    )
+    corrected = df.with_columns(day.alias("day")).join(resent, on=["city_code", "day"], how="semi")
+    corrected = corrected.drop("day").with_columns(
+        (pl.col("export_ms") + 2 * DAY_MS).alias("export_ms"),
+        (pl.col("updated_at") + pl.duration(days=2)).alias("updated_at"),
+    )
+    untouched = df.with_columns(day.alias("day")).join(resent, on=["city_code", "day"], how="anti")
+    return pl.concat([untouched.drop("day"), first, corrected]).sort("export_ms", "city_code")
+
+
+# ------------------------------------------------------------- repairs, faults, installs
+
+
+def _ticket_versions(
+    ctx: Context,
+    rng: np.random.Generator,
+    key: str,
+    start_col: str,
+    end_col: str,
+    start: np.ndarray,
+    duration_ms: np.ndarray,
+    suspended_min: np.ndarray,
+    attrs: dict[str, np.ndarray],
+    prefix: str,
+) -> pl.DataFrame:
+    """Open and closed versions of tickets, as a daily change export would carry them."""
+    w = ctx.window
+    n = start.size
+    order = np.argsort(start, kind="stable")
+    start, duration_ms, suspended_min = start[order], duration_ms[order], suspended_min[order]
+    attrs = {k: v[order] for k, v in attrs.items()}
+    end = start + duration_ms + suspended_min.astype(np.int64) * MINUTE_MS
+    ids = np.char.add(
+        f"{prefix}{ctx.province.code[:2]}", np.char.zfill(np.arange(n).astype(str), 9)
+    )
+    # The open version is written minutes after creation, always before the restoration.
+    open_at = start + np.minimum(rng.integers(MINUTE_MS, 30 * MINUTE_MS, n), (end - start) // 2)
+    closed_at = end + rng.integers(MINUTE_MS, 10 * MINUTE_MS, n)
+    same_day = (open_at - w.t0) // DAY_MS == (closed_at - w.t0) // DAY_MS
+    closed_in_window = closed_at < w.t_end
+    # The open version: exported when created, unless it closed the same day.
+    has_open = ~(same_day & closed_in_window)
+    # Suspensions are agreed with the customer when the ticket is opened (a later
+    # appointment), so the open version already carries them.
+    frames = []
+    for mask, end_present, export, susp in (
+        (has_open, np.zeros(n, bool), open_at, suspended_min),
+        (closed_in_window, np.ones(n, bool), closed_at, suspended_min),
+    ):
+        exported = mask & (export >= w.t0) & (export < w.t_end)
+        idx = np.flatnonzero(exported)
+        frames.append(
+            pl.DataFrame(
+                {
+                    key: ids[idx],
+                    **{k: v[idx] for k, v in attrs.items()},
+                    start_col: _ms(start[idx]),
+                    end_col: _maybe_ms(end[idx], end_present[idx]),
+                    "suspended_minutes": susp[idx].astype(np.int64),
+                    "updated_at": _ms(export[idx]),
+                    "export_ms": export[idx],
+                }
+            )
+        )
+    return pl.concat(frames).sort("export_ms", key)
+
+
+def _starts(ctx: Context, rng: np.random.Generator, source: str, hourly: np.ndarray) -> np.ndarray:
+    w = ctx.window
+    warm = WARM_UP_DAYS[source]
+    weekdays = (np.arange(-warm, w.days) + w.start.weekday()) % 7
+    counts = daily_counts(rng, ctx.per_day(source), FLAT_WEEKDAY, weekdays)
+    return times_in_days(rng, counts, w.t0 - warm * DAY_MS, hourly)
+
+
+def simulate_mobile_repairs(ctx: Context, rng: np.random.Generator) -> pl.DataFrame:
+    reported = _starts(ctx, rng, "mobile_repairs", DAYTIME_HOURLY)
+    n = reported.size
+    cause = rng.choice(np.array(["network", "terminal", "other"]), n, p=[0.55, 0.25, 0.20])
+    ceiling = ctx.ceiling("mobile_repair_hours_max")
+    hours = lognormal_hours(rng, n, 5, 0.8, 0.2, 0.8 * ceiling)
+    terminal = cause == "terminal"
+    hours = np.where(terminal, lognormal_hours(rng, n, 30, 0.6, 1, 150), hours)
+    cut = inc.in_incident(reported, ctx.during("mobile_fibre_cut")) & ~terminal
+    hours = np.where(cut & (rng.random(n) < 0.2), rng.uniform(ceiling + 2, ceiling + 32, n), hours)
+    suspended = np.where(rng.random(n) < 0.12, rng.integers(30, 720, n), 0)
+    return _ticket_versions(
+        ctx,
+        rng,
+        "ticket_id",
+        "reported_at",
+        "restored_at",
+        reported,
+        (hours * HOUR_MS).astype(np.int64),
+        suspended,
+        {
+            "province_code": np.full(n, ctx.province.code),
+            "city_code": _cities(ctx, rng, n),
+            "area_type": _area(ctx, rng, n),
+            "cause": cause,
+        },
+        "M",
+    )
+
+
+def simulate_broadband_faults(ctx: Context, rng: np.random.Generator) -> pl.DataFrame:
+    reported = _starts(ctx, rng, "broadband_faults", DAYTIME_HOURLY)
+    area = _area(ctx, rng, reported.size, rural_boost=1.2)
+    # A storm multiplies rural faults: extra tickets in the storm's days.
+    extra = []
+    for storm in ctx.during("rural_broadband_storm"):
+        days = (storm.end_ms - storm.start_ms) // DAY_MS
+        rural_per_day = ctx.per_day("broadband_faults") * (1 - ctx.province.urban_share) * 1.2
+        counts = rng.poisson(max(rural_per_day, 2.0) * 7, days)
+        extra.append(times_in_days(rng, counts, storm.start_ms, DAYTIME_HOURLY))
+    if extra:
+        reported = np.concatenate([reported, *extra])
+        area = np.concatenate([area, np.full(reported.size - area.size, "rural")])
+    n = reported.size
+    rural = area == "rural"
+    urban_max = ctx.ceiling("broadband_repair_hours_max", "urban")
+    rural_max = ctx.ceiling("broadband_repair_hours_max", "rural")
+    hours = np.where(
+        rural,
+        lognormal_hours(rng, n, 9, 0.7, 0.3, 0.8 * rural_max),
+        lognormal_hours(rng, n, 5, 0.8, 0.2, 0.8 * urban_max),
+    )
+    stormy = rural & inc.in_incident(reported, ctx.during("rural_broadband_storm"))
+    hours = np.where(stormy, lognormal_hours(rng, n, 60, 0.3, 30, 96), hours)
+    suspended = np.where(rng.random(n) < 0.15, rng.integers(30, 1440, n), 0)
+    return _ticket_versions(
+        ctx,
+        rng,
+        "ticket_id",
+        "reported_at",
+        "restored_at",
+        reported,
+        (hours * HOUR_MS).astype(np.int64),
+        suspended,
+        {
+            "province_code": np.full(n, ctx.province.code),
+            "city_code": _cities(ctx, rng, n),
+            "area_type": area,
+            "access_type": rng.choice(
+                np.array(["ftth", "copper", "other"]), n, p=[0.8, 0.15, 0.05]
+            ),
+        },
+        "B",
+    )
+
+
+def simulate_install_orders(ctx: Context, rng: np.random.Generator) -> pl.DataFrame:
+    w = ctx.window
+    accepted = _starts(ctx, rng, "install_orders", INSTALL_HOURLY)
+    n = accepted.size
+    service = rng.choice(np.array(["fixed_phone", "broadband"]), n, p=[0.3, 0.7])
+    ceiling = ctx.ceiling("install_days_max")
+    days = lognormal_hours(rng, n, 2.2, 0.6, 0.1, 0.75 * ceiling)
+    fixed = service == "fixed_phone"
+    backlog = fixed & inc.in_incident(accepted, ctx.during("install_crew_shortage"))
+    days = np.where(backlog, lognormal_hours(rng, n, 10, 0.2, 6, 0.85 * ceiling), days)
+    suspended = np.where(rng.random(n) < 0.10, rng.integers(1, 6, n) * 1440, 0)
+    suspended = np.where(backlog, 0, suspended)
+    duration = (days * DAY_MS).astype(np.int64)
+    # Lost orders: accepted on the incident's day, completed a few days past the ceiling
+    # (or just before the month's covered end, whichever is first).
+    lost = []
+    for incident in ctx.during("install_lost_orders"):
+        month_end = w.t0 + (incident.month.first_day + incident.month.covered_days) * DAY_MS
+        start = incident.start_ms + 8 * HOUR_MS + np.arange(3) * 17 * MINUTE_MS
+        finish = np.minimum(start + int((ceiling + 3) * DAY_MS), month_end - 2 * HOUR_MS)
+        lost.append((start, finish - start))
+    if lost:
+        accepted = np.concatenate([accepted, *(s for s, _ in lost)])
+        duration = np.concatenate([duration, *(d for _, d in lost)])
+        k = accepted.size - n
+        service = np.concatenate([service, np.full(k, "fixed_phone")])
+        suspended = np.concatenate([suspended, np.zeros(k, dtype=suspended.dtype)])
+        n = accepted.size
+    return _ticket_versions(
+        ctx,
+        rng,
+        "order_id",
+        "accepted_at",
+        "completed_at",
+        accepted,
+        duration,
+        suspended,
+        {
+            "province_code": np.full(n, ctx.province.code),
+            "city_code": _cities(ctx, rng, n),
+            "area_type": _area(ctx, rng, n),
+            "service": service,
+            "order_type": rng.choice(np.array(["new", "move"]), n, p=[0.8, 0.2]),
+        },
+        "O",
+    )
+
+
+SIMULATORS = {
+    "hall_tickets": simulate_hall_tickets,
+    "hotline_calls": simulate_hotline_calls,
+    "network_calls": simulate_network_calls,
+    "mobile_repairs": simulate_mobile_repairs,
+    "broadband_faults": simulate_broadband_faults,
+    "install_orders": simulate_install_orders,
+}

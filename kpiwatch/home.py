@@ -1,0 +1,62 @@
+"""The home folder: the one place where kpiwatch writes anything.
+
+Resolved from ``--home``, else ``KPIWATCH_HOME``, else ``./data``. Every other path
+(warehouse, landing folder, dbt's target and logs) is derived from it, so a second
+home is a second, fully separate installation.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+"""The repository root, which is also the dbt project."""
+
+DEFAULT_HOME = Path("data")
+
+
+class HomeError(RuntimeError):
+    """The home folder cannot be used; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Home:
+    root: Path
+
+    @classmethod
+    def resolve(cls, home: str | os.PathLike[str] | None = None) -> Home:
+        chosen = home or os.environ.get("KPIWATCH_HOME") or DEFAULT_HOME
+        return cls(Path(chosen).expanduser().resolve())
+
+    @property
+    def warehouse(self) -> Path:
+        """The published warehouse that readers open read-only."""
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def dbt_target(self) -> Path:
+        return self.root / "dbt" / "target"
+
+    @property
+    def dbt_logs(self) -> Path:
+        return self.root / "dbt" / "logs"
+
+    def ensure(self) -> Home:
+        """Create the home folder, or explain why it cannot be written."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe = self.root / ".write-probe"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise HomeError(
+                f"cannot write to the kpiwatch home {self.root}: {exc.strerror or exc}. "
+                "Choose another with --home DIR or KPIWATCH_HOME."
+            ) from exc
+        return self
