@@ -11,6 +11,7 @@ required column and its corrected redelivery, and files that cannot be read at a
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 from dataclasses import dataclass
 from typing import Literal
@@ -271,11 +272,13 @@ def format_rows(
     return out
 
 
-def _shape_columns(
-    frame: pl.DataFrame, exporter: Exporter, rng: np.random.Generator
-) -> pl.DataFrame:
+def _shape_columns(frame: pl.DataFrame, exporter: Exporter) -> pl.DataFrame:
     if exporter.shuffle_columns:
-        frame = frame.select([frame.columns[i] for i in rng.permutation(frame.width)])
+        # The exporter's own column order, not the contract's: the same in all its files.
+        def rank(column: str) -> bytes:
+            return hashlib.sha1(f"{exporter.name}/{column}".encode()).digest()
+
+        frame = frame.select(sorted(frame.columns, key=rank))
     if exporter.upper_headers:
         frame = frame.rename({c: c.upper() for c in frame.columns})
     return frame
@@ -296,10 +299,8 @@ def _json_types(frame: pl.DataFrame, source: Source) -> pl.DataFrame:
     return pl.DataFrame(out)
 
 
-def serialise(
-    frame: pl.DataFrame, source: Source, exporter: Exporter, rng: np.random.Generator
-) -> bytes:
-    frame = _shape_columns(frame, exporter, rng)
+def serialise(frame: pl.DataFrame, source: Source, exporter: Exporter) -> bytes:
+    frame = _shape_columns(frame, exporter)
     buffer = io.BytesIO()
     if exporter.format == "parquet":
         frame.write_parquet(buffer, compression="snappy", statistics=False)

@@ -156,7 +156,7 @@ def generate(
                 for _, kind in file_rows.junk:
                     if kind in needed:
                         needed.remove(Reason(kind))
-                data = delivery.serialise(file_rows.frame, source, exporter, rng)
+                data = delivery.serialise(file_rows.frame, source, exporter)
                 late = int(rng.integers(2, 7)) if rng.random() < delivery.LATE_RATE else 0
                 arrival = business + timedelta(days=1 + late)
                 meta = {
@@ -177,7 +177,7 @@ def generate(
                     )
                     rel = landing.write(
                         name, arrival, first_name,
-                        delivery.serialise(bad, source, exporter, rng),
+                        delivery.serialise(bad, source, exporter),
                         **{**meta, "rows": bad.height, "delivery": "missing_column",
                            "missing_column": dropped},
                     )  # fmt: skip

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from kpiwatch.contract import PROVINCE_CODES
+from kpiwatch.contract import PROVINCE_CODES, SOURCES
 from kpiwatch.home import Home, HomeError
 
 app = typer.Typer(
@@ -141,4 +141,80 @@ def build(ctx: typer.Context) -> None:
         raise _fail(str(exc)) from exc
     console.print(
         f"published {result.published} ({result.nodes} dbt nodes, {result.seconds:.1f} s)"
+    )
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    landing: Annotated[
+        Path | None, typer.Argument(help="Landing folder (default: <home>/landing).")
+    ] = None,
+) -> None:
+    """Load every landing file not loaded before into the raw layer; quarantine bad rows."""
+    from ingest.landing_file import LandingError
+    from ingest.loader import FileOutcome
+    from ingest.loader import ingest as run
+    from kpiwatch.warehouse import WriterBusy
+
+    home: Home = ctx.obj
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        current: dict[str, int] = {}
+
+        def progress(file, fraction: float) -> None:
+            task = current.get(file.relative)
+            if task is None:
+                task = current[file.relative] = bar.add_task(file.relative, total=1.0)
+            bar.update(task, completed=fraction)
+
+        def on_file(outcome: FileOutcome) -> None:
+            task = current.pop(outcome.file.relative, None)
+            if task is not None:
+                bar.remove_task(task)
+            if outcome.status == "failed":
+                console.print(f"[red]failed[/] {outcome.file.relative}: {outcome.error}")
+
+        try:
+            report = run(home, landing, progress, on_file)
+        except (LandingError, HomeError, WriterBusy) as exc:
+            raise _fail(str(exc)) from exc
+    _ingest_summary(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _ingest_summary(report) -> None:
+    for folder in report.unknown_folders:
+        console.print(
+            f"[red]error:[/] {report.landing / folder} is not a source folder; expected one of "
+            f"{', '.join(SOURCES)} (its files were not loaded)"
+        )
+    table = Table(title=f"ingest of {report.landing}")
+    for col in ("source", "loaded", "skipped", "failed", "rows loaded", "quarantined"):
+        table.add_column(col, justify="left" if col == "source" else "right")
+    for source in SOURCES:
+        own = [o for o in report.outcomes if o.file.source == source]
+        table.add_row(
+            source,
+            str(sum(o.status == "loaded" for o in own)),
+            str(sum(o.status == "skipped_duplicate" for o in own)),
+            str(sum(o.status == "failed" for o in own)),
+            f"{sum(o.rows_loaded for o in own):,}",
+            f"{sum(o.rows_quarantined for o in own):,}",
+        )
+    console.print(table)
+    unchanged = report.count("unchanged")
+    rate = report.rows_read / report.seconds if report.seconds else 0.0
+    console.print(
+        f"{report.count('loaded')} files loaded, {report.count('skipped_duplicate')} duplicates "
+        f"skipped, {report.count('failed')} failed, {unchanged} unchanged since the last run; "
+        f"{report.rows_read:,} rows read in {report.seconds:.1f} s ({rate:,.0f} rows/s)"
     )

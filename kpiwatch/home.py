@@ -36,8 +36,26 @@ class Home:
         return self.root / "warehouse.duckdb"
 
     @property
+    def work(self) -> Path:
+        """The working warehouse: ingest and dbt write here, never readers."""
+        return self.root / "work" / "warehouse.duckdb"
+
+    @property
+    def scratch(self) -> Path:
+        """Temporary files (transcoded landing files); emptied after each use."""
+        return self.root / "work" / "tmp"
+
+    @property
+    def secrets(self) -> Path:
+        return self.root / "secrets"
+
+    @property
     def landing(self) -> Path:
         return self.root / "landing"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "work" / "writer.lock"
 
     @property
     def dbt_target(self) -> Path:

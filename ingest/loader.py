@@ -1,0 +1,430 @@
+"""Load every new landing file into the raw layer, each file completely or not at all.
+
+For each file, in path (arrival) order, its content hash decides: the same path and
+content seen before is left alone (a rerun changes nothing); content already loaded
+under another name is recorded once as ``skipped_duplicate``. New files are read by
+DuckDB (GB18030 text transcoded first); ``rules`` types and checks every row; valid rows
+land in ``raw.<source>``, faulty ones move to ``audit.quarantine`` with every reason and
+the record as delivered; ``audit.ingest_files`` records rows read = loaded + quarantined.
+All of it happens in one transaction, so a file killed half-way leaves no trace and the
+next run loads it exactly once. A file DuckDB cannot read is recorded as ``failed`` with
+the reason; the others still load.
+
+Small files of the same source and shape are loaded together, in one scan and one
+transaction (a national month is thousands of daily files, and per-file overhead would
+dominate). If anything in such a batch fails, its files are loaded one by one, so one
+bad file never takes good ones down with it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, nullcontext, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from ingest import store
+from ingest.landing_file import LandingFile, as_utf8, discover, fingerprint
+from ingest.privacy import pii_key
+from ingest.rules import FileColumn, RowRules, literal
+from kpiwatch.contract import SOURCES
+from kpiwatch.home import Home
+from kpiwatch.warehouse import writer
+
+Progress = Callable[[LandingFile, float], None]
+"""Called with a file and the fraction of it read so far (0.0 to 1.0)."""
+
+BATCH_BYTES = 64 * 1024 * 1024
+BATCH_FILES = 400
+ALONE_BYTES = 16 * 1024 * 1024
+"""Files at least this big load alone: their row numbers need no window over the batch."""
+
+
+@dataclass
+class FileOutcome:
+    file: LandingFile
+    status: str
+    """loaded, skipped_duplicate, failed, or unchanged (seen before: nothing recorded)."""
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    error: str | None = None
+
+
+@dataclass
+class IngestReport:
+    landing: Path
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    unknown_folders: list[str] = field(default_factory=list)
+    ignored_files: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(o.rows_loaded for o in self.outcomes)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(o.rows_read for o in self.outcomes)
+
+    @property
+    def ok(self) -> bool:
+        return not self.count("failed") and not self.unknown_folders
+
+
+@dataclass
+class _New:
+    file: LandingFile
+    digest: str
+    shape: str
+    """Files of one source, format and header load together."""
+    encoding: str | None = None
+    """utf-8 or gb18030 when known before reading (uncompressed text), else None."""
+    file_id: int = 0
+    """Reserved in path order before anything loads: ties between versions of a record
+    go to the greater id, i.e. the later delivery, however the files are batched."""
+
+    @property
+    def key(self) -> tuple[str, str, bool, str, str | None]:
+        return (self.file.source, self.file.format, self.file.compressed, self.shape, self.encoding)
+
+
+def _shape(file: LandingFile) -> str:
+    """The file's columns as delivered, in any order (Parquet: with types); files of one
+    shape are read together by name. Unreadable: the file's own path."""
+    try:
+        if file.format == "parquet":
+            schema = pq.read_schema(file.path)
+            return ",".join(sorted(f"{f.name}:{f.type}" for f in schema))
+        opener = gzip.open if file.compressed else open
+        with opener(file.path, "rb") as handle:
+            first = handle.readline()
+        if file.format == "jsonl":
+            return ",".join(sorted(json.loads(first.decode("utf-8")).keys()))
+        return ",".join(sorted(first.decode("utf-8-sig").strip().split(",")))
+    except (OSError, EOFError, ValueError, UnicodeDecodeError):
+        return "alone:" + file.relative
+
+
+def _batches(new: list[_New]) -> Iterator[list[_New]]:
+    """Files of one source and shape together, in path order, bounded in size."""
+    groups: dict[tuple, list[_New]] = {}
+    for item in new:
+        alone = item.file.size >= ALONE_BYTES or item.shape.startswith("alone:")
+        groups.setdefault(("alone", item.file_id) if alone else item.key, []).append(item)
+    for items in groups.values():
+        batch: list[_New] = []
+        size = 0
+        for item in items:
+            if batch and (size + item.file.size > BATCH_BYTES or len(batch) >= BATCH_FILES):
+                yield batch
+                batch, size = [], 0
+            batch.append(item)
+            size += item.file.size
+        yield batch
+
+
+def _scan(files: list[LandingFile], paths: list[Path], con: duckdb.DuckDBPyConnection):
+    """The table function over the files (with ``filename``) and their delivered columns."""
+    where = "[" + ", ".join(literal(str(p)) for p in paths) + "]"
+    fmt = files[0].format
+    if fmt == "csv":
+        scan = (
+            f"read_csv({where}, all_varchar = true, header = true, delim = ',', quote = '\"', "
+            "escape = '\"', strict_mode = true, filename = true, union_by_name = true)"
+        )
+    elif fmt == "jsonl":
+        keys = con.execute(
+            f"describe select * from read_json({literal(str(paths[0]))}, "
+            "format = 'newline_delimited')"
+        ).fetchall()
+        columns = "{" + ", ".join(f"{literal(k[0])}: 'VARCHAR'" for k in keys) + "}"
+        scan = (
+            f"read_json({where}, format = 'newline_delimited', columns = {columns}, "
+            "filename = true)"
+        )
+    else:
+        scan = f"read_parquet({where}, filename = true, union_by_name = true)"
+    described = con.execute(f"describe select * from {scan}").fetchall()
+    columns = [FileColumn(name, typ) for name, typ, *_ in described if name != "filename"]
+    return scan, columns
+
+
+def _among(column: str, ids: list[int]) -> str:
+    """A filter on file ids that DuckDB can also prune by range (ids grow with time)."""
+    listed = ", ".join(str(i) for i in ids)
+    return f"({column} between {min(ids)} and {max(ids)} and {column} in ({listed}))"
+
+
+def _is_encoding_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "utf-8" in text or "unicode" in text
+
+
+class _Poller:
+    """Reports a running query's progress from a side thread (DuckDB allows it)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, file: LandingFile, report: Progress):
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(con, file, report), daemon=True)
+
+    def _run(self, con: duckdb.DuckDBPyConnection, file: LandingFile, report: Progress) -> None:
+        while not self.stop.wait(0.2):
+            try:
+                done = con.query_progress()
+            except duckdb.Error:
+                return
+            if done >= 0:
+                report(file, min(done, 100.0) / 100)
+
+    def __enter__(self) -> _Poller:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+INSERT_FILE = (
+    "insert into audit.ingest_files (file_id, source, path, content_hash, status, format, "
+    "encoding, bytes, rows_read, rows_loaded, rows_quarantined, error, duplicate_of, loaded_at, "
+    "seconds) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)"
+)
+
+
+class Loader:
+    def __init__(self, con: duckdb.DuckDBPyConnection, home: Home, progress: Progress | None):
+        self.con = con
+        self.home = home
+        self.progress = progress
+        self.key = pii_key(home)
+        store.create(con)
+        rows = con.execute(
+            "select path, content_hash, status, file_id from audit.ingest_files"
+        ).fetchall()
+        self.seen = {(path, digest) for path, digest, _, _ in rows}
+        self.loaded = {digest: fid for _, digest, status, fid in rows if status == "loaded"}
+
+    # --------------------------------------------------------------- bookkeeping
+
+    def _next_ids(self, n: int) -> list[int]:
+        return [
+            r[0]
+            for r in self.con.execute(
+                "select nextval('audit.ingest_file_ids') from range(?)", [n]
+            ).fetchall()
+        ]
+
+    def _record(self, item: _New, outcome: FileOutcome, seconds: float, **extra) -> None:
+        file_id = item.file_id
+        f = item.file
+        self.con.execute(
+            INSERT_FILE,
+            [file_id, f.source, f.relative, item.digest, outcome.status, f.format, None, f.size,
+             None, None, None, outcome.error, extra.get("duplicate_of"), seconds],
+        )  # fmt: skip
+        self.seen.add((f.relative, item.digest))
+
+    def _rollback(self) -> None:
+        with suppress(duckdb.Error):  # no transaction was open
+            self.con.rollback()
+
+    # ------------------------------------------------------------------- loading
+
+    def run(self, files: list[LandingFile], on_file: Callable[[FileOutcome], None]) -> None:
+        new: list[_New] = []
+        twins: list[_New] = []
+        pending: set[str] = set()
+        for file in files:
+            digest, encoding = fingerprint(file)
+            if (file.relative, digest) in self.seen:
+                on_file(FileOutcome(file, "unchanged"))
+            elif digest in self.loaded or digest in pending:
+                twins.append(_New(file, digest, ""))
+            else:
+                pending.add(digest)
+                new.append(_New(file, digest, _shape(file), encoding))
+        for item, file_id in zip(new, self._next_ids(len(new)), strict=True):
+            item.file_id = file_id
+        for batch in _batches(new):
+            for outcome in self._load_batch(batch):
+                on_file(outcome)
+        for twin in twins:
+            if twin.digest in self.loaded:
+                on_file(self._duplicate(twin))
+            else:  # its twin failed to load: try this copy on its own
+                (twin.file_id,) = self._next_ids(1)
+                twin.shape = _shape(twin.file)
+                twin.encoding = fingerprint(twin.file)[1]
+                on_file(self._load_one(twin))
+
+    def _duplicate(self, item: _New) -> FileOutcome:
+        outcome = FileOutcome(item.file, "skipped_duplicate")
+        (item.file_id,) = self._next_ids(1)
+        self.con.begin()
+        self._record(item, outcome, 0.0, duplicate_of=self.loaded[item.digest])
+        self.con.commit()
+        return outcome
+
+    def _load_batch(self, batch: list[_New]) -> list[FileOutcome]:
+        """Load files together; if that fails, split the batch until the culprit is alone."""
+        if len(batch) == 1:
+            return [self._load_one(batch[0])]
+        try:
+            if batch[0].encoding == "gb18030":
+                with ExitStack() as stack:
+                    paths = [stack.enter_context(as_utf8(i.file, self.home.scratch)) for i in batch]
+                    return self._load(batch, paths, "gb18030")
+            return self._load(batch, [i.file.path for i in batch], "utf-8")
+        except (duckdb.Error, UnicodeDecodeError, OSError, EOFError):
+            self._rollback()
+        half = len(batch) // 2
+        return self._load_batch(batch[:half]) + self._load_batch(batch[half:])
+
+    def _load_one(self, item: _New) -> FileOutcome:
+        began = time.perf_counter()
+        file = item.file
+        if item.encoding != "gb18030":
+            try:
+                return self._load([item], [file.path], "utf-8")[0]
+            except duckdb.Error as exc:
+                self._rollback()
+                if file.format == "parquet" or not _is_encoding_error(exc):
+                    return self._fail(item, exc, began)
+        try:
+            with as_utf8(file, self.home.scratch) as utf8:
+                return self._load([item], [utf8], "gb18030")[0]
+        except (duckdb.Error, UnicodeDecodeError, OSError, EOFError) as exc:
+            self._rollback()
+            return self._fail(item, exc, began)
+
+    def _fail(self, item: _New, exc: BaseException, began: float) -> FileOutcome:
+        text = str(exc).strip()
+        message = text.splitlines()[0] if text else type(exc).__name__
+        outcome = FileOutcome(item.file, "failed", error=f"{type(exc).__name__}: {message}"[:2000])
+        self.con.begin()
+        self._record(item, outcome, time.perf_counter() - began)
+        self.con.commit()
+        return outcome
+
+    def _load(self, items: list[_New], paths: list[Path], encoding: str) -> list[FileOutcome]:
+        """Load files in one transaction; raise (having changed nothing) if any fails."""
+        began = time.perf_counter()
+        files = [i.file for i in items]
+        source = SOURCES[files[0].source]
+        scan, columns = _scan(files, paths, self.con)
+        rules = RowRules(source, columns, self.key)
+        table = store.raw_table(source.name)
+        self.con.begin()
+        ids = [i.file_id for i in items]
+        mapping = ", ".join(f"({literal(str(p))}, {i})" for p, i in zip(paths, ids, strict=True))
+        if len(items) == 1:
+            row = "ordinality"  # one file: its own order, no window over a big file
+        else:
+            row = "row_number() over (partition by f.filename order by ordinality)"
+        relation = (
+            f"(select f.*, m.file_id as _file_id, {row} as _row "
+            f"from (select * from {scan} with ordinality) as f "
+            f"join (values {mapping}) as m(path, file_id) on f.filename = m.path)"
+        )
+        quarantine = (
+            "insert into audit.quarantine (file_id, source, path, row_number, reasons, messages, "
+            "record) "
+        )
+        names = ", ".join(f"({i}, {literal(f.relative)})" for i, f in zip(ids, files, strict=True))
+        paths_of = f"(values {names}) as p(file_id, path)"
+        codes = "list_transform({0}, lambda r: r.code), list_transform({0}, lambda r: r.message)"
+        with self._progress(files[0]):
+            if rules.missing:
+                self.con.execute(
+                    f"{quarantine} select q.file_id, {literal(source.name)}, p.path, q.row_number,"
+                    f" {codes.format('q.reasons')}, q.record "
+                    f"from ({rules.select_missing(relation)}) as q join {paths_of} using (file_id)"
+                )
+            else:
+                self.con.execute(f"insert into {table} {rules.select(relation)}")
+                moved = self.con.execute(
+                    f"{quarantine} select r.ingest_file_id, {literal(source.name)}, p.path, "
+                    f"r.source_row_number, {codes.format('r._reasons')}, r._record from {table} r "
+                    f"join {paths_of} on p.file_id = r.ingest_file_id "
+                    f"where {_among('r.ingest_file_id', ids)} and r._reasons is not null",
+                ).fetchone()[0]
+                if moved:
+                    self.con.execute(
+                        f"delete from {table} where {_among('ingest_file_id', ids)} "
+                        "and _reasons is not null"
+                    )
+        counts = self._counts(table, ids, bool(rules.missing))
+        seconds = (time.perf_counter() - began) / len(items)
+        outcomes = []
+        for item, file_id in zip(items, ids, strict=True):
+            loaded, moved = counts.get(file_id, (0, 0))
+            f = item.file
+            self.con.execute(
+                INSERT_FILE,
+                [file_id, f.source, f.relative, item.digest, "loaded", f.format,
+                 None if f.format == "parquet" else encoding, f.size, loaded + moved, loaded,
+                 moved, None, None, seconds],
+            )  # fmt: skip
+            outcomes.append(FileOutcome(f, "loaded", loaded + moved, loaded, moved))
+        self.con.commit()
+        for item, file_id in zip(items, ids, strict=True):
+            self.seen.add((item.file.relative, item.digest))
+            self.loaded[item.digest] = file_id
+        return outcomes
+
+    def _counts(self, table: str, ids: list[int], all_quarantined: bool) -> dict[int, tuple]:
+        moved = dict(
+            self.con.execute(
+                f"select file_id, count(*) from audit.quarantine where {_among('file_id', ids)} "
+                "group by all"
+            ).fetchall()
+        )
+        loaded = {}
+        if not all_quarantined:
+            loaded = dict(
+                self.con.execute(
+                    f"select ingest_file_id, count(*) from {table} "
+                    f"where {_among('ingest_file_id', ids)} group by all"
+                ).fetchall()
+            )
+        return {i: (loaded.get(i, 0), moved.get(i, 0)) for i in ids}
+
+    def _progress(self, file: LandingFile) -> AbstractContextManager[object]:
+        if self.progress is None:
+            return nullcontext()
+        return _Poller(self.con, file, self.progress)
+
+
+def ingest(
+    home: Home,
+    landing: Path | None = None,
+    progress: Progress | None = None,
+    on_file: Callable[[FileOutcome], None] | None = None,
+) -> IngestReport:
+    """Load every file of ``landing`` (default ``<home>/landing``) not loaded before."""
+    landing = (landing or home.landing).resolve()
+    files, unknown, ignored = discover(landing)
+    report = IngestReport(landing, unknown_folders=unknown, ignored_files=ignored)
+    began = time.perf_counter()
+
+    def collect(outcome: FileOutcome) -> None:
+        report.outcomes.append(outcome)
+        if on_file:
+            on_file(outcome)
+
+    with writer(home) as con:
+        Loader(con, home, progress).run(files, collect)
+    report.seconds = time.perf_counter() - began
+    return report

@@ -1,0 +1,66 @@
+"""Connections to the working warehouse (one writer) and the published one (readers).
+
+DuckDB allows one writer process or many readers, never both. kpiwatch keeps them
+apart: ingest and dbt write ``<home>/work/warehouse.duckdb`` under an exclusive lock,
+and publishing copies it to ``<home>/warehouse.duckdb``, which readers open read-only.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+
+from kpiwatch.home import Home
+
+SESSION = {
+    # No offset means Asia/Shanghai (SOURCES.md): casting a naive text or TIMESTAMP to
+    # TIMESTAMPTZ uses the session's time zone.
+    "TimeZone": "Asia/Shanghai",
+    # Row numbers come from WITH ORDINALITY, not from insertion order: let DuckDB
+    # insert in parallel and keep memory flat.
+    "preserve_insertion_order": False,
+}
+
+
+def configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Session settings (set after connecting: TimeZone needs ICU loaded first)."""
+    for name, value in SESSION.items():
+        con.execute(
+            f"set {name} = {value!r}" if isinstance(value, str) else f"set {name} = {value}"
+        )
+    return con
+
+
+class WriterBusy(RuntimeError):
+    """Another kpiwatch process (ingest, build, run) holds the working warehouse."""
+
+
+@contextmanager
+def exclusive(home: Home) -> Iterator[None]:
+    """Hold the home's writer lock: one ingest or build at a time, never two."""
+    home.ensure()
+    home.work.parent.mkdir(parents=True, exist_ok=True)
+    with home.lock.open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise WriterBusy(
+                f"another kpiwatch process is writing {home.work} (lock {home.lock}); "
+                "wait for it to finish"
+            ) from exc
+        yield
+
+
+@contextmanager
+def writer(home: Home) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The single writer of the working warehouse, under the home's writer lock."""
+    with exclusive(home):
+        con = duckdb.connect(str(home.work))
+        configure(con)
+        try:
+            yield con
+        finally:
+            con.close()
