@@ -2,10 +2,12 @@
 
 Readers (the dashboard, analysts' SQL sessions) hold the published file open read-only,
 and DuckDB allows one writer or many readers, never both. So a build never writes where
-readers read: it builds ``<home>/build/warehouse.duckdb``, runs ``dbt build`` (models,
-seeds and their tests), and only when no error-severity test failed does it move the
-file over ``<home>/warehouse.duckdb`` in one atomic rename. A reader that has the old
-file open keeps reading it; its next connection sees the new one. The build file keeps
+readers read: ingest and dbt write the working warehouse ``<home>/work/warehouse.duckdb``
+under the home's writer lock; ``dbt build`` runs models, seeds and tests there; and only
+when no error-severity test failed is the working file copied to
+``<home>/warehouse.duckdb.publishing`` and renamed over ``<home>/warehouse.duckdb`` in one
+atomic step. A reader that has the old file open keeps reading it; its next connection
+sees the new one. A failed build publishes nothing and says why. The working file keeps
 the published file's name, because dbt-duckdb names the catalog after the file stem and
 views refer to it.
 """
@@ -14,13 +16,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest import store
 from kpiwatch.home import PROJECT_DIR, Home
+from kpiwatch.warehouse import connect_unlocked as writer_connection
+from kpiwatch.warehouse import exclusive
 
 
 class BuildError(RuntimeError):
@@ -32,6 +38,7 @@ class BuildResult:
     published: Path
     seconds: float
     nodes: int
+    publish_seconds: float
 
 
 def run_dbt(
@@ -70,20 +77,28 @@ def run_dbt(
     return done.returncode == 0, failures, nodes
 
 
-def build(home: Home, quiet: bool = False) -> BuildResult:
-    """dbt build aside, then publish atomically; raise BuildError and publish nothing on failure."""
-    home.ensure()
+def publish(home: Home) -> float:
+    """Copy the working warehouse over the published one atomically; return seconds taken."""
     began = time.perf_counter()
-    staging = home.root / "build"
-    staging.mkdir(exist_ok=True)
-    target = staging / home.warehouse.name
-    for leftover in (target, target.with_name(target.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    ok, failures, nodes = run_dbt(home, target, ["build", "--fail-fast"], quiet)
-    if not ok:
-        raise BuildError(
-            "dbt build failed; the published warehouse was left untouched:\n  "
-            + "\n  ".join(failures or ["see " + str(home.dbt_logs / "dbt.log")])
-        )
-    os.replace(target, home.warehouse)
-    return BuildResult(home.warehouse, time.perf_counter() - began, nodes)
+    staged = home.warehouse.with_name(home.warehouse.name + ".publishing")
+    shutil.copyfile(home.work, staged)
+    with staged.open("rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(staged, home.warehouse)
+    return time.perf_counter() - began
+
+
+def build(home: Home, quiet: bool = False) -> BuildResult:
+    """dbt build on the working warehouse; publish it if every error-severity test passed."""
+    began = time.perf_counter()
+    with exclusive(home):
+        with writer_connection(home) as con:
+            store.create(con)  # a build before any ingest still has its sources
+        ok, failures, nodes = run_dbt(home, home.work, ["build"], quiet)
+        if not ok:
+            raise BuildError(
+                "dbt build failed; the published warehouse was left untouched:\n  "
+                + "\n  ".join(failures or ["see " + str(home.dbt_logs / "dbt.log")])
+            )
+        publish_seconds = publish(home)
+    return BuildResult(home.warehouse, time.perf_counter() - began, nodes, publish_seconds)

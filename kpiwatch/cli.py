@@ -35,7 +35,7 @@ def main(ctx: typer.Context, home: HomeOption = None) -> None:
 
 
 def _fail(message: str) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}")
+    console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
     return typer.Exit(2)
 
 
@@ -134,13 +134,16 @@ def build(ctx: typer.Context) -> None:
     from kpiwatch.build import BuildError
     from kpiwatch.build import build as run
 
+    from kpiwatch.warehouse import WriterBusy
+
     home: Home = ctx.obj
     try:
         result = run(home)
-    except (BuildError, HomeError) as exc:
+    except (BuildError, HomeError, WriterBusy) as exc:
         raise _fail(str(exc)) from exc
     console.print(
-        f"published {result.published} ({result.nodes} dbt nodes, {result.seconds:.1f} s)"
+        f"published {result.published} ({result.nodes} dbt nodes, {result.seconds:.1f} s, "
+        f"of which publishing {result.publish_seconds:.1f} s)"
     )
 
 
@@ -180,7 +183,9 @@ def ingest(
             if task is not None:
                 bar.remove_task(task)
             if outcome.status == "failed":
-                console.print(f"[red]failed[/] {outcome.file.relative}: {outcome.error}")
+                console.print(
+                    f"[red]failed[/] {outcome.file.relative}: {outcome.error}", soft_wrap=True
+                )
 
         try:
             report = run(home, landing, progress, on_file)
@@ -195,7 +200,8 @@ def _ingest_summary(report) -> None:
     for folder in report.unknown_folders:
         console.print(
             f"[red]error:[/] {report.landing / folder} is not a source folder; expected one of "
-            f"{', '.join(SOURCES)} (its files were not loaded)"
+            f"{', '.join(SOURCES)} (its files were not loaded)",
+            soft_wrap=True,
         )
     table = Table(title=f"ingest of {report.landing}")
     for col in ("source", "loaded", "skipped", "failed", "rows loaded", "quarantined"):

@@ -55,12 +55,17 @@ def exclusive(home: Home) -> Iterator[None]:
 
 
 @contextmanager
+def connect_unlocked(home: Home) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The working warehouse, for a caller that already holds ``exclusive(home)``."""
+    con = configure(duckdb.connect(str(home.work)))
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
 def writer(home: Home) -> Iterator[duckdb.DuckDBPyConnection]:
     """The single writer of the working warehouse, under the home's writer lock."""
-    with exclusive(home):
-        con = duckdb.connect(str(home.work))
-        configure(con)
-        try:
-            yield con
-        finally:
-            con.close()
+    with exclusive(home), connect_unlocked(home) as con:
+        yield con
