@@ -18,6 +18,7 @@ bad file never takes good ones down with it.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import threading
@@ -33,7 +34,7 @@ import pyarrow.parquet as pq
 from ingest import store
 from ingest.landing_file import LandingFile, as_utf8, discover, fingerprint
 from ingest.privacy import pii_key
-from ingest.rules import FileColumn, RowRules, literal
+from ingest.rules import FileColumn, RowRules, literal, quote
 from kpiwatch.contract import SOURCES
 from kpiwatch.home import Home
 from kpiwatch.warehouse import writer
@@ -100,19 +101,19 @@ class _New:
 
 
 def _shape(file: LandingFile) -> str:
-    """The file's columns as delivered, in any order (Parquet: with types); files of one
-    shape are read together by name. Unreadable: the file's own path."""
+    """The file's columns as delivered, in order (Parquet: with types); files of one shape
+    are read together with their columns declared, so DuckDB sniffs nothing. A file whose
+    first line cannot be read is a shape of its own (it will fail on its own)."""
     try:
         if file.format == "parquet":
-            schema = pq.read_schema(file.path)
-            return ",".join(sorted(f"{f.name}:{f.type}" for f in schema))
+            return "\t".join(f"{f.name}:{f.type}" for f in pq.read_schema(file.path))
         opener = gzip.open if file.compressed else open
         with opener(file.path, "rb") as handle:
             first = handle.readline()
         if file.format == "jsonl":
-            return ",".join(sorted(json.loads(first.decode("utf-8")).keys()))
-        return ",".join(sorted(first.decode("utf-8-sig").strip().split(",")))
-    except (OSError, EOFError, ValueError, UnicodeDecodeError):
+            return "\t".join(json.loads(first.decode("utf-8")).keys())
+        return "\t".join(next(csv.reader([first.decode("utf-8-sig")])))
+    except (OSError, EOFError, ValueError, UnicodeDecodeError, StopIteration):
         return "alone:" + file.relative
 
 
@@ -134,30 +135,58 @@ def _batches(new: list[_New]) -> Iterator[list[_New]]:
         yield batch
 
 
-def _scan(files: list[LandingFile], paths: list[Path], con: duckdb.DuckDBPyConnection):
+def _json_columns(names: list[str], source: str) -> list[str]:
+    """Keys to read from JSON Lines: the first object's, plus every contract column not in
+    it (an exporter that omits null keys may leave one out of the first line), spelled in
+    the exporter's case."""
+    upper = bool(names) and all(n == n.upper() for n in names)
+    lowered = {n.lower() for n in names}
+    extra = [c.name for c in SOURCES[source].columns if c.name not in lowered]
+    return names + [n.upper() if upper else n for n in extra]
+
+
+def _scan(items: list[_New], paths: list[Path], con: duckdb.DuckDBPyConnection):
     """The table function over the files (with ``filename``) and their delivered columns."""
     where = "[" + ", ".join(literal(str(p)) for p in paths) + "]"
-    fmt = files[0].format
-    if fmt == "csv":
+    first = items[0]
+    fmt = first.file.format
+    if fmt == "parquet":
+        scan = f"read_parquet({where}, filename = true)"
+        described = con.execute(f"describe select * from {scan}").fetchall()
+        return scan, [FileColumn(n, t) for n, t, *_ in described if n != "filename"]
+    names = first.shape.split("\t")
+    if fmt == "jsonl":
+        names = _json_columns(names, first.file.source)
+        declared = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
         scan = (
-            f"read_csv({where}, all_varchar = true, header = true, delim = ',', quote = '\"', "
-            "escape = '\"', strict_mode = true, filename = true, union_by_name = true)"
-        )
-    elif fmt == "jsonl":
-        keys = con.execute(
-            f"describe select * from read_json({literal(str(paths[0]))}, "
-            "format = 'newline_delimited')"
-        ).fetchall()
-        columns = "{" + ", ".join(f"{literal(k[0])}: 'VARCHAR'" for k in keys) + "}"
-        scan = (
-            f"read_json({where}, format = 'newline_delimited', columns = {columns}, "
+            f"read_json({where}, format = 'newline_delimited', columns = {declared}, "
             "filename = true)"
         )
-    else:
-        scan = f"read_parquet({where}, filename = true, union_by_name = true)"
-    described = con.execute(f"describe select * from {scan}").fetchall()
-    columns = [FileColumn(name, typ) for name, typ, *_ in described if name != "filename"]
-    return scan, columns
+        absent = _absent_json_keys(con, scan, names, first)
+        return scan, [FileColumn(n, "VARCHAR") for n in names if n not in absent]
+    declared = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
+    scan = (
+        f"read_csv({where}, columns = {declared}, header = true, auto_detect = false, "
+        "delim = ',', quote = '\"', escape = '\"', strict_mode = true, filename = true)"
+    )
+    return scan, [FileColumn(n, "VARCHAR") for n in names]
+
+
+def _absent_json_keys(
+    con: duckdb.DuckDBPyConnection, scan: str, names: list[str], first: _New
+) -> set[str]:
+    """Required keys missing from the first object and never present later: absent columns."""
+    first_keys = {k.lower() for k in first.shape.split("\t")}
+    required = [
+        n for n in names if n.lower() in SOURCES[first.file.source].required
+        and n.lower() not in first_keys
+    ]  # fmt: skip
+    if not required:
+        return set()
+    counts = con.execute(
+        "select " + ", ".join(f"count({quote(n)})" for n in required) + f" from {scan}"
+    ).fetchone()
+    return {n for n, k in zip(required, counts, strict=True) if k == 0}
 
 
 def _among(column: str, ids: list[int]) -> str:
@@ -323,7 +352,7 @@ class Loader:
         began = time.perf_counter()
         files = [i.file for i in items]
         source = SOURCES[files[0].source]
-        scan, columns = _scan(files, paths, self.con)
+        scan, columns = _scan(items, paths, self.con)
         rules = RowRules(source, columns, self.key)
         table = store.raw_table(source.name)
         self.con.begin()
@@ -367,22 +396,30 @@ class Loader:
                     )
         counts = self._counts(table, ids, bool(rules.missing))
         seconds = (time.perf_counter() - began) / len(items)
-        outcomes = []
+        outcomes, records = [], []
         for item, file_id in zip(items, ids, strict=True):
             loaded, moved = counts.get(file_id, (0, 0))
             f = item.file
-            self.con.execute(
-                INSERT_FILE,
-                [file_id, f.source, f.relative, item.digest, "loaded", f.format,
+            records.append(
+                (file_id, f.source, f.relative, item.digest, "loaded", f.format,
                  None if f.format == "parquet" else encoding, f.size, loaded + moved, loaded,
-                 moved, None, None, seconds],
+                 moved, None, None, seconds)
             )  # fmt: skip
             outcomes.append(FileOutcome(f, "loaded", loaded + moved, loaded, moved))
+        self._insert_files(records)
         self.con.commit()
         for item, file_id in zip(items, ids, strict=True):
             self.seen.add((item.file.relative, item.digest))
             self.loaded[item.digest] = file_id
         return outcomes
+
+    def _insert_files(self, records: list[tuple]) -> None:
+        """One statement for a batch's audit rows (one INSERT each costs a millisecond)."""
+        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)"] * len(records))
+        self.con.execute(
+            INSERT_FILE.split(" values ")[0] + " values " + values,
+            [value for record in records for value in record],
+        )
 
     def _counts(self, table: str, ids: list[int], all_quarantined: bool) -> dict[int, tuple]:
         moved = dict(

@@ -42,7 +42,7 @@ class BuildResult:
 
 
 def run_dbt(
-    home: Home, database: Path, args: list[str], quiet: bool = False
+    home: Home, database: Path, args: list[str], quiet: bool = False, project: Path = PROJECT_DIR
 ) -> tuple[bool, list[str], int]:
     """Run one dbt command against ``database``; return (ok, failures, nodes run).
 
@@ -57,8 +57,8 @@ def run_dbt(
     }
     command = [
         str(Path(sys.executable).with_name("dbt")), *args,
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR),
+        "--project-dir", str(project),
+        "--profiles-dir", str(project),
         "--target-path", str(home.dbt_target),
         "--log-path", str(home.dbt_logs),
     ]  # fmt: skip
@@ -88,13 +88,13 @@ def publish(home: Home) -> float:
     return time.perf_counter() - began
 
 
-def build(home: Home, quiet: bool = False) -> BuildResult:
+def build(home: Home, quiet: bool = False, project: Path = PROJECT_DIR) -> BuildResult:
     """dbt build on the working warehouse; publish it if every error-severity test passed."""
     began = time.perf_counter()
     with exclusive(home):
         with writer_connection(home) as con:
             store.create(con)  # a build before any ingest still has its sources
-        ok, failures, nodes = run_dbt(home, home.work, ["build"], quiet)
+        ok, failures, nodes = run_dbt(home, home.work, ["build"], quiet, project)
         if not ok:
             raise BuildError(
                 "dbt build failed; the published warehouse was left untouched:\n  "

@@ -133,7 +133,6 @@ def build(ctx: typer.Context) -> None:
     """Build the warehouse with dbt aside, test it, and publish it if the tests pass."""
     from kpiwatch.build import BuildError
     from kpiwatch.build import build as run
-
     from kpiwatch.warehouse import WriterBusy
 
     home: Home = ctx.obj

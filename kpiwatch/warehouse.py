@@ -8,6 +8,7 @@ and publishing copies it to ``<home>/warehouse.duckdb``, which readers open read
 from __future__ import annotations
 
 import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -22,6 +23,8 @@ SESSION = {
     # Row numbers come from WITH ORDINALITY, not from insertion order: let DuckDB
     # insert in parallel and keep memory flat.
     "preserve_insertion_order": False,
+    # Bounded memory whatever the file size: DuckDB spills to disk beyond it.
+    "memory_limit": os.environ.get("KPIWATCH_MEMORY_LIMIT", "4GB"),
 }
 
 

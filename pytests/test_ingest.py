@@ -20,7 +20,7 @@ import pytest
 from landing_reader import read_strings
 from typer.testing import CliRunner
 
-from generator import MANIFEST, generate
+from generator import generate
 from ingest.loader import ingest
 from kpiwatch.cli import app
 from kpiwatch.home import Home
@@ -161,7 +161,9 @@ def test_caller_numbers_never_reach_the_warehouse_in_clear(loaded) -> None:
         ).fetchall():
             text = str(con.sql(f"select * from {table}").fetchall())
             assert not any(n in text for n in numbers), table
-        hashes = con.execute("select count(distinct caller_hash) from raw.hotline_calls").fetchone()[0]
+        hashes = con.execute(
+            "select count(distinct caller_hash) from raw.hotline_calls"
+        ).fetchone()[0]
     # Repeat callers can still be counted: one hash per number (junk rows aside).
     assert 0.95 * len(numbers) <= hashes <= len(numbers)
 

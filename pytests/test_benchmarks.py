@@ -1,0 +1,135 @@
+"""Benchmarks at scale: run with ``make bench-ingest`` (not part of ``make test``).
+
+Each prints what it measured; the figures go in the closing notes, with the command.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from generator import generate
+from ingest.landing_file import discover, fingerprint
+from ingest.loader import _shape, ingest
+from ingest.rules import literal
+from kpiwatch.home import Home
+
+pytestmark = pytest.mark.benchmark
+
+SCALE = float(os.environ.get("KPIWATCH_BENCH_SCALE", "0.35"))
+"""0.35 of a national month is about 24 million rows."""
+
+
+def _subset(landing: Path, manifest: dict, out: Path, fmt: str) -> int:
+    """Hard-link the originals of one format (UTF-8 or binary) into their own landing."""
+    rows = 0
+    for f in manifest["files"]:
+        if f["delivery"] != "original" or f["format"] != fmt or f["encoding"] == "gb18030":
+            continue
+        target = out / f["path"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(landing / f["path"], target)
+        rows += f["rows"]
+    return rows
+
+
+def _floor(landing: Path, database: Path) -> float:
+    """DuckDB's own read_csv / read_parquet into a table, one statement per file shape."""
+    files, _, _ = discover(landing)
+    groups: dict[tuple, list[Path]] = {}
+    for f in files:
+        groups.setdefault((f.source, f.format, _shape(f)), []).append(f.path)
+    began = time.perf_counter()
+    with duckdb.connect(str(database)) as con:
+        for i, ((_, fmt, _), paths) in enumerate(groups.items()):
+            where = "[" + ", ".join(literal(str(p)) for p in paths) + "]"
+            reader = "read_parquet" if fmt == "parquet" else "read_csv"
+            con.execute(f"create table t{i} as select * from {reader}({where})")
+        con.execute("checkpoint")
+    return time.perf_counter() - began
+
+
+def test_ingest_throughput_against_duckdb_floor(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    began = time.perf_counter()
+    manifest = generate(landing, date(2026, 10, 1), 31, None, SCALE, 7)
+    generated = time.perf_counter() - began
+    results = {"scale": SCALE, "generate_seconds": round(generated, 1)}
+    for fmt in ("csv", "parquet"):
+        subset = tmp_path / f"only_{fmt}"
+        rows = _subset(landing, manifest, subset, fmt)
+        floor = _floor(subset, tmp_path / f"floor_{fmt}.duckdb")
+        home = Home.resolve(tmp_path / f"home_{fmt}")
+        began = time.perf_counter()
+        report = ingest(home, subset)
+        seconds = time.perf_counter() - began
+        hashing = sum(
+            _timed(fingerprint, f) for f in discover(subset)[0]
+        )  # the content hash and UTF-8 check, alone
+        assert report.rows_read == rows
+        results[fmt] = {
+            "files": len(report.outcomes),
+            "rows": rows,
+            "floor_seconds": round(floor, 2),
+            "ingest_seconds": round(seconds, 2),
+            "ratio": round(seconds / floor, 2),
+            "ingest_rows_per_second": round(rows / seconds),
+            "hash_and_encoding_check_seconds": round(hashing, 2),
+        }
+    print("\n" + json.dumps(results, indent=1))
+    (tmp_path.parent / "bench_ingest.json").write_text(json.dumps(results, indent=1))
+
+
+def _timed(fn, *args) -> float:
+    began = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - began
+
+
+def _big_csv(path: Path, rows: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect() as con:
+        con.execute(
+            f"""copy (select 'T' || i as ticket_id, 'H440100001' as hall_id,
+                       'own_hall' as hall_type, '440000' as province_code,
+                       '440100' as city_code, '话费缴纳' as business_type, 'true' as is_3g,
+                       '2026-10-01 09:00:00' as taken_at,
+                       '2026-10-01 09:05:00' as called_at, '2026-10-01 09:09:00' as finished_at
+                from range({rows}) t(i)) to {literal(str(path))} (header)"""
+        )
+
+
+def test_ingest_memory_stays_flat_as_files_grow(tmp_path: Path) -> None:
+    kpiwatch = str(Path(sys.executable).with_name("kpiwatch"))
+    peaks = {}
+    for rows in (5_000_000, 20_000_000):
+        landing = tmp_path / f"l{rows}"
+        _big_csv(landing / "hall_tickets" / "big.csv", rows)
+        size = (landing / "hall_tickets" / "big.csv").stat().st_size
+        probe = (
+            "import resource, subprocess, sys; "
+            "subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+        )
+        began = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, "-c", probe, kpiwatch, "--home", str(tmp_path / f"h{rows}"),
+             "ingest", str(landing)],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        peaks[rows] = {
+            "csv_mb": round(size / 1e6),
+            "peak_rss_mb": round(int(out.stdout.split()[-1]) / 1024),
+            "seconds": round(time.perf_counter() - began, 1),
+        }
+    print("\n" + json.dumps(peaks, indent=1))
+    small, large = peaks[5_000_000], peaks[20_000_000]
+    assert large["peak_rss_mb"] < 2 * small["peak_rss_mb"] + 200

@@ -1,0 +1,98 @@
+"""Write, audit, publish: readers never fail during a build, a failed build publishes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import textwrap
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from generator import generate
+from ingest.loader import ingest
+from kpiwatch.build import BuildError, build
+from kpiwatch.home import PROJECT_DIR, Home
+
+READER = textwrap.dedent(
+    """
+    import pathlib, sys, duckdb
+    path, stop = sys.argv[1], pathlib.Path(sys.argv[2])
+    ok = errors = 0
+    seen = set()
+    while not stop.exists() or ok < 50:
+        try:
+            with duckdb.connect(path, read_only=True) as con:
+                seen.add(con.execute("select count(*) from audit.ingest_files").fetchone()[0])
+            ok += 1
+        except Exception as exc:
+            errors += 1
+            print("error:", exc, file=sys.stderr)
+    print(ok, errors, sorted(seen))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Home:
+    root = tmp_path_factory.mktemp("publish")
+    home = Home.resolve(root / "home")
+    generate(root / "landing", date(2026, 10, 1), 3, ["110000", "440000"], 0.002, 3)
+    ingest(home, root / "landing")
+    build(home, quiet=True)
+    return home
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_readers_never_fail_and_see_the_new_publication(published: Home, tmp_path: Path) -> None:
+    home = published
+    with duckdb.connect(str(home.warehouse), read_only=True) as held:
+        before = held.execute("select count(*) from audit.ingest_files").fetchone()[0]
+        more = tmp_path / "more"
+        generate(more, date(2026, 10, 4), 1, ["110000"], 0.002, 4)
+        ingest(home, more)
+        stop = tmp_path / "stop"
+        reader = subprocess.Popen(
+            [sys.executable, "-c", READER, str(home.warehouse), str(stop)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        result = build(home, quiet=True)
+        stop.touch()
+        out, err = reader.communicate(timeout=120)
+        # A connection held open across the build keeps reading the old publication.
+        assert held.execute("select count(*) from audit.ingest_files").fetchone()[0] == before
+    ok, errors, seen = out.split(maxsplit=2)
+    assert int(errors) == 0, err
+    assert int(ok) > 50
+    after = duckdb.connect(str(home.warehouse), read_only=True)
+    try:
+        now = after.execute("select count(*) from audit.ingest_files").fetchone()[0]
+    finally:
+        after.close()
+    assert now > before
+    assert str(now) in seen  # readers saw the new data on their next connection
+    assert result.publish_seconds < result.seconds
+
+
+def test_a_failed_build_publishes_nothing(published: Home, tmp_path: Path) -> None:
+    home = published
+    project = tmp_path / "project"
+    shutil.copytree(
+        PROJECT_DIR, project,
+        ignore=shutil.ignore_patterns(".git", ".venv", ".tools", "data", "target", "logs"),
+    )  # fmt: skip
+    provinces = project / "seeds" / "provinces.csv"
+    lines = provinces.read_text(encoding="utf-8").splitlines(keepends=True)
+    provinces.write_text("".join([*lines, lines[1]]), encoding="utf-8")  # a duplicate code
+    before = _digest(home.warehouse)
+    with pytest.raises(BuildError, match="unique_provinces_province_code"):
+        build(home, quiet=True, project=project)
+    assert _digest(home.warehouse) == before
+    assert not home.warehouse.with_name(home.warehouse.name + ".publishing").exists()
