@@ -88,8 +88,14 @@ def publish(home: Home) -> float:
     return time.perf_counter() - began
 
 
-def build(home: Home, quiet: bool = False, project: Path = PROJECT_DIR) -> BuildResult:
-    """dbt build on the working warehouse; publish it if every error-severity test passed."""
+def build(
+    home: Home, quiet: bool = False, project: Path = PROJECT_DIR, publish_after: bool = True
+) -> BuildResult:
+    """dbt build on the working warehouse; publish it if every error-severity test passed.
+
+    ``publish_after=False`` leaves publishing to the caller (``kpiwatch run`` checks the
+    data first); hold ``exclusive(home)`` across both so nothing writes in between.
+    """
     began = time.perf_counter()
     with exclusive(home):
         with writer_connection(home) as con:
@@ -100,5 +106,5 @@ def build(home: Home, quiet: bool = False, project: Path = PROJECT_DIR) -> Build
                 "dbt build failed; the published warehouse was left untouched:\n  "
                 + "\n  ".join(failures or ["see " + str(home.dbt_logs / "dbt.log")])
             )
-        publish_seconds = publish(home)
+        publish_seconds = publish(home) if publish_after else 0.0
     return BuildResult(home.warehouse, time.perf_counter() - began, nodes, publish_seconds)

@@ -41,9 +41,22 @@ class WriterBusy(RuntimeError):
     """Another kpiwatch process (ingest, build, run) holds the working warehouse."""
 
 
+_HELD: dict[str, int] = {}
+"""Writer locks this process holds, and how deeply: ``kpiwatch run`` holds it for ingest,
+build, checks and publishing, and each step may take it again."""
+
+
 @contextmanager
 def exclusive(home: Home) -> Iterator[None]:
     """Hold the home's writer lock: one ingest or build at a time, never two."""
+    key = str(home.lock)
+    if _HELD.get(key):
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
     home.ensure()
     home.work.parent.mkdir(parents=True, exist_ok=True)
     with home.lock.open("a+") as lock:
@@ -54,7 +67,11 @@ def exclusive(home: Home) -> Iterator[None]:
                 f"another kpiwatch process is writing {home.work} (lock {home.lock}); "
                 "wait for it to finish"
             ) from exc
-        yield
+        _HELD[key] = 1
+        try:
+            yield
+        finally:
+            del _HELD[key]
 
 
 @contextmanager
