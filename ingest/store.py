@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
-from ingest.rules import REASON_TYPE, raw_columns
+from ingest.rules import REASON_TYPE, literal, raw_columns
 from kpiwatch.contract import SOURCES
 
 AUDIT = """
@@ -48,6 +48,34 @@ create table if not exists audit.quarantine (
 
 STATUS = ("loaded", "skipped_duplicate", "failed")
 
+COMMENTS = {
+    "audit.ingest_files": (
+        "One row per landing file seen by kpiwatch ingest: rows_read = rows_loaded + "
+        "rows_quarantined for every loaded file."
+    ),
+    "audit.ingest_files.file_id": "Id of the file; raw rows carry it as ingest_file_id.",
+    "audit.ingest_files.path": "Path of the file relative to the landing folder.",
+    "audit.ingest_files.content_hash": "SHA-256 of the file's bytes as delivered.",
+    "audit.ingest_files.status": "loaded, skipped_duplicate (content loaded before) or failed.",
+    "audit.ingest_files.encoding": "utf-8 or gb18030 for text files (null for Parquet).",
+    "audit.ingest_files.rows_read": "Data records in the file.",
+    "audit.ingest_files.rows_loaded": "Records that passed every rule and are in raw.",
+    "audit.ingest_files.rows_quarantined": "Records moved to audit.quarantine.",
+    "audit.ingest_files.error": "Why a failed file could not be read.",
+    "audit.ingest_files.duplicate_of": "For skipped_duplicate: the file_id of the same content.",
+    "audit.ingest_files.loaded_at": "When the file was recorded; stands in for absent updated_at.",
+    "audit.quarantine": "Delivered records that broke a rule of SOURCES.md, with every reason.",
+    "audit.quarantine.row_number": "1-based position of the record among the file's data records.",
+    "audit.quarantine.reasons": "Stable reason codes, one per broken rule.",
+    "audit.quarantine.messages": "Readable messages naming the column and the value.",
+    "audit.quarantine.record": "The record as delivered (personal data hashed), as JSON.",
+}
+RAW_COMMENT = (
+    "{title} ({title_zh}) as delivered: every version of every record that passed the "
+    "landing-file contract, typed; ingest_file_id and source_row_number trace each row to "
+    "its file and line."
+)
+
 
 def raw_table(source: str) -> str:
     return f"raw.{source}"
@@ -63,3 +91,11 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
             "    ingest_file_id bigint not null,\n    source_row_number bigint not null,\n"
             f"    _reasons {REASON_TYPE},\n    _record json\n)"
         )
+        title = name.replace("_", " ").capitalize()
+        con.execute(
+            f"comment on table {raw_table(name)} is "
+            + literal(RAW_COMMENT.format(title=title, title_zh=source.title_zh))
+        )
+    for target, text in COMMENTS.items():
+        kind = "table" if target.count(".") == 1 else "column"
+        con.execute(f"comment on {kind} {target} is {literal(text)}")

@@ -1,3 +1,23 @@
 """kpiwatch: is the operator keeping the service standard it promised, province by province?"""
 
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
 __version__ = "0.1.0"
+
+
+def connect(home: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only DuckDB connection to the published warehouse, in Asia/Shanghai time.
+
+    >>> import kpiwatch
+    >>> con = kpiwatch.connect()            # ./data, $KPIWATCH_HOME, or connect("DIR")
+    >>> con.sql("select * from marts.kpi_compliance").pl()   # .df() pandas, .arrow() an Arrow reader
+    """
+    from kpiwatch.sql import connect as read_only
+
+    return read_only(home)

@@ -147,6 +147,45 @@ def build(ctx: typer.Context) -> None:
 
 
 @app.command()
+def sql(
+    ctx: typer.Context,
+    command: Annotated[
+        str | None, typer.Option("-c", "--command", help="Run these statements and exit.")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("-f", "--file", help="Run the statements of this file.")
+    ] = None,
+    output: Annotated[
+        str, typer.Option("--format", help="table, csv or json (JSON Lines).")
+    ] = "table",
+) -> None:
+    """SQL on the published warehouse, read-only: a shell, or -c / -f for scripts."""
+    from kpiwatch.sql import FORMATS, SqlError, connect, print_result, run, shell, statements
+
+    home: Home = ctx.obj
+    if output not in FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
+    out = Console()
+    try:
+        con = connect(home)
+    except SqlError as exc:
+        raise _fail(str(exc)) from exc
+    with con:
+        if command is None and file is None:
+            shell(con, out, home.root / ".sql_history")
+            return
+        if file is not None and not file.is_file():
+            raise _fail(f"no such SQL file: {file}")
+        text = command if command is not None else file.read_text(encoding="utf-8")
+        try:
+            for query in statements(text):
+                print_result(out, *run(con, query), output)
+        except SqlError as exc:
+            console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+            raise typer.Exit(1) from exc
+
+
+@app.command()
 def ingest(
     ctx: typer.Context,
     landing: Annotated[

@@ -28,9 +28,9 @@ SESSION = {
 }
 
 
-def configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+def configure(con: duckdb.DuckDBPyConnection, writer: bool = True) -> duckdb.DuckDBPyConnection:
     """Session settings (set after connecting: TimeZone needs ICU loaded first)."""
-    for name, value in SESSION.items():
+    for name, value in SESSION.items() if writer else [("TimeZone", SESSION["TimeZone"])]:
         con.execute(
             f"set {name} = {value!r}" if isinstance(value, str) else f"set {name} = {value}"
         )

@@ -1,0 +1,98 @@
+"""Analysts' SQL: read-only, scriptable, never in a build's way."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import kpiwatch
+from generator import generate
+from ingest.loader import ingest
+from kpiwatch.build import build
+from kpiwatch.cli import app
+from kpiwatch.home import Home
+from kpiwatch.sql import SqlError
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Home:
+    root = tmp_path_factory.mktemp("sql")
+    home = Home.resolve(root / "home")
+    generate(root / "landing", date(2026, 10, 1), 3, ["110000", "650000"], 0.002, 9)
+    ingest(home, root / "landing")
+    build(home, quiet=True)
+    return home
+
+
+def _sql(home: Home, *args: str):
+    return CliRunner().invoke(app, ["--home", str(home.root), "sql", *args])
+
+
+def test_command_in_every_format(home: Home) -> None:
+    query = "select province_code, name_en from raw.provinces order by 1 limit 2"
+    as_json = _sql(home, "--format", "json", "-c", query)
+    assert as_json.exit_code == 0, as_json.output
+    rows = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert rows == [
+        {"province_code": "110000", "name_en": "Beijing"},
+        {"province_code": "120000", "name_en": "Tianjin"},
+    ]
+    as_csv = _sql(home, "--format", "csv", "-c", query)
+    assert as_csv.stdout.splitlines() == [
+        "province_code,name_en",
+        "110000,Beijing",
+        "120000,Tianjin",
+    ]
+    as_table = _sql(home, "-c", query)
+    assert "Beijing" in as_table.stdout and "2 rows" in as_table.stdout
+
+
+def test_file_with_several_statements(home: Home, tmp_path: Path) -> None:
+    script = tmp_path / "q.sql"
+    script.write_text(
+        "-- a comment; with a semicolon\nselect 1 as one;\nselect 'a;b' as two;\n", encoding="utf-8"
+    )
+    result = _sql(home, "--format", "csv", "-f", str(script))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["one", "1", "two", "a;b"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["delete from raw.provinces", "create table marts.mine as select 1", "drop schema raw cascade"],
+)
+def test_writing_is_refused_with_a_clear_message(home: Home, statement: str) -> None:
+    result = _sql(home, "-c", statement)
+    assert result.exit_code == 1
+    assert "kpiwatch sql is read-only" in " ".join(result.output.split())
+    count = _sql(home, "--format", "csv", "-c", "select count(*) from raw.provinces")
+    assert count.stdout.splitlines()[1] == "31"
+
+
+def test_a_session_open_during_a_build_neither_fails_nor_blocks_it(home: Home) -> None:
+    con = kpiwatch.connect(home.root)
+    try:
+        before = con.execute("select count(*) from audit.ingest_files").fetchone()[0]
+        result = build(home, quiet=True)  # would raise if the session blocked the build
+        assert result.nodes > 0
+        assert con.execute("select count(*) from audit.ingest_files").fetchone()[0] == before
+    finally:
+        con.close()
+
+
+def test_connect_is_polars_pandas_and_arrow_friendly(home: Home) -> None:
+    with kpiwatch.connect(home.root) as con:
+        relation = con.sql("select * from raw.kpi_catalog")
+        assert relation.pl().height == relation.df().shape[0] == relation.arrow().read_all().num_rows > 0
+        assert con.execute("select current_setting('TimeZone')").fetchone()[0] == "Asia/Shanghai"
+
+
+def test_no_warehouse_yet(tmp_path: Path) -> None:
+    with pytest.raises(SqlError, match="no published warehouse"):
+        kpiwatch.connect(tmp_path)
+    result = CliRunner().invoke(app, ["--home", str(tmp_path), "sql", "-c", "select 1"])
+    assert result.exit_code == 2 and "kpiwatch build" in result.output
