@@ -16,7 +16,7 @@ def connect(home: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnec
 
     >>> import kpiwatch
     >>> con = kpiwatch.connect()            # ./data, $KPIWATCH_HOME, or connect("DIR")
-    >>> con.sql("select * from marts.kpi_compliance").pl()   # .df() pandas, .arrow() an Arrow reader
+    >>> con.sql("select * from marts.kpi_compliance").pl()  # or .df(), or .arrow() (a reader)
     """
     from kpiwatch.sql import connect as read_only
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -186,6 +187,30 @@ def sql(
 
 
 @app.command()
+def docs(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port on localhost.")] = 8580,
+    serve: Annotated[bool, typer.Option(help="Serve the site after generating it.")] = True,
+) -> None:
+    """Generate dbt's docs (every model, column and the lineage) and serve them locally."""
+    from kpiwatch.build import BuildError
+    from kpiwatch.docs import generate, server
+    from kpiwatch.warehouse import WriterBusy
+
+    home: Home = ctx.obj
+    try:
+        site = generate(home)
+    except (BuildError, WriterBusy, HomeError) as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"dbt docs written to {site}")
+    if serve:
+        httpd = server(site, port)
+        console.print(f"serving on http://127.0.0.1:{httpd.server_address[1]}/ (Ctrl-C to stop)")
+        with contextlib.suppress(KeyboardInterrupt):
+            httpd.serve_forever()
+
+
+@app.command()
 def ingest(
     ctx: typer.Context,
     landing: Annotated[
@@ -262,3 +287,49 @@ def _ingest_summary(report) -> None:
         f"skipped, {report.count('failed')} failed, {unchanged} unchanged since the last run; "
         f"{report.rows_read:,} rows read in {report.seconds:.1f} s ({rate:,.0f} rows/s)"
     )
+
+
+FailOn = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--fail-on",
+        help="Exit non-zero for: dq (a check failed: 1), breach (a breach is open: 3). Repeatable.",
+    ),
+]
+
+
+@app.command("run")
+def run_(
+    ctx: typer.Context,
+    landing: Annotated[
+        Path | None, typer.Argument(help="Landing folder (default: <home>/landing).")
+    ] = None,
+    fail_on: FailOn = None,
+    rebuild: Annotated[bool, typer.Option(help="Run dbt even if nothing changed.")] = False,
+    send: Annotated[
+        bool, typer.Option(help="Deliver the outbox (--no-send: only write it).")
+    ] = True,
+) -> None:
+    """Ingest, build, check, alert, publish, deliver; exit 0 ok, 1 dq (--fail-on dq),
+    2 usage/config, 3 breach (--fail-on breach), 4 delivery failed, 5 build failed, 75 busy."""
+    from kpiwatch.pipeline import main as run_main
+
+    raise typer.Exit(run_main(ctx.obj, landing, fail_on or [], console, rebuild, send))
+
+
+@app.command()
+def schedule(
+    ctx: typer.Context,
+    cron: Annotated[
+        str, typer.Option(help="Cron expression in Asia/Shanghai time, e.g. '0 * * * *'.")
+    ],
+    landing: Annotated[
+        Path | None, typer.Argument(help="Landing folder (default: <home>/landing).")
+    ] = None,
+    fail_on: FailOn = None,
+    max_runs: Annotated[int, typer.Option(min=0, help="Stop after this many runs (0: never).")] = 0,
+) -> None:
+    """Run `kpiwatch run` on a cron schedule; runs never overlap."""
+    from kpiwatch.schedule import main as schedule_main
+
+    raise typer.Exit(schedule_main(ctx.obj, cron, landing, fail_on or [], console, max_runs))

@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 import kpiwatch
-from generator import generate
-from ingest.loader import ingest
 from kpiwatch.build import build
 from kpiwatch.cli import app
 from kpiwatch.home import Home
 from kpiwatch.sql import SqlError
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Home:
-    root = tmp_path_factory.mktemp("sql")
-    home = Home.resolve(root / "home")
-    generate(root / "landing", date(2026, 10, 1), 3, ["110000", "650000"], 0.002, 9)
-    ingest(home, root / "landing")
-    build(home, quiet=True)
-    return home
+@pytest.fixture
+def home(built_home: Home) -> Home:
+    return built_home
 
 
 def _sql(home: Home, *args: str):
@@ -73,7 +65,8 @@ def test_writing_is_refused_with_a_clear_message(home: Home, statement: str) -> 
     assert count.stdout.splitlines()[1] == "31"
 
 
-def test_a_session_open_during_a_build_neither_fails_nor_blocks_it(home: Home) -> None:
+def test_a_session_open_during_a_build_neither_fails_nor_blocks_it(home_copy: Home) -> None:
+    home = home_copy
     con = kpiwatch.connect(home.root)
     try:
         before = con.execute("select count(*) from audit.ingest_files").fetchone()[0]
@@ -87,7 +80,12 @@ def test_a_session_open_during_a_build_neither_fails_nor_blocks_it(home: Home) -
 def test_connect_is_polars_pandas_and_arrow_friendly(home: Home) -> None:
     with kpiwatch.connect(home.root) as con:
         relation = con.sql("select * from raw.kpi_catalog")
-        assert relation.pl().height == relation.df().shape[0] == relation.arrow().read_all().num_rows > 0
+        assert (
+            relation.pl().height
+            == relation.df().shape[0]
+            == relation.arrow().read_all().num_rows
+            > 0
+        )
         assert con.execute("select current_setting('TimeZone')").fetchone()[0] == "Asia/Shanghai"
 
 
@@ -96,3 +94,30 @@ def test_no_warehouse_yet(tmp_path: Path) -> None:
         kpiwatch.connect(tmp_path)
     result = CliRunner().invoke(app, ["--home", str(tmp_path), "sql", "-c", "select 1"])
     assert result.exit_code == 2 and "kpiwatch build" in result.output
+
+
+def test_docs_site_is_generated_and_served_offline(home_copy: Home) -> None:
+    home = home_copy
+    import threading
+    import urllib.request
+
+    from kpiwatch.docs import SITE_FILES, generate, server
+
+    site = generate(home)
+    assert all((site / name).exists() for name in SITE_FILES)
+    catalog = json.loads((site / "catalog.json").read_text())
+    provinces = catalog["nodes"]["seed.kpiwatch.provinces"]
+    assert provinces["metadata"]["schema"] == "raw"
+    manifest = json.loads((site / "manifest.json").read_text())
+    assert manifest["nodes"]["seed.kpiwatch.provinces"]["columns"]["region"]["description"]
+    httpd = server(site, port=0)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.status == 200 and b"dbt" in response.read()
+        with urllib.request.urlopen(url + "catalog.json", timeout=10) as response:
+            assert json.loads(response.read())["nodes"]
+    finally:
+        httpd.shutdown()

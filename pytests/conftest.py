@@ -1,0 +1,40 @@
+"""Shared fixtures: one small generated, ingested and built warehouse for the session.
+
+Building a warehouse is the slow part of most tests, so it happens once; a test that
+changes the home gets its own copy (``home_copy``), which is cheap at this size.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from generator import generate
+from ingest.loader import ingest
+from kpiwatch.build import build
+from kpiwatch.home import Home
+
+SMALL = dict(start=date(2026, 10, 1), days=3, provinces=["110000", "440000", "650000"],
+             scale=0.002, seed=9)  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def built_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
+    """Generated (3 provinces, 3 days), ingested, built and published. Do not change it."""
+    root = tmp_path_factory.mktemp("built")
+    home = Home.resolve(root / "home")
+    generate(root / "landing", **SMALL)
+    ingest(home, root / "landing")
+    build(home, quiet=True)
+    return home
+
+
+@pytest.fixture
+def home_copy(built_home: Home, tmp_path: Path) -> Home:
+    """A private copy of ``built_home`` that a test may change."""
+    target = tmp_path / "home"
+    shutil.copytree(built_home.root, target, ignore=shutil.ignore_patterns("*.lock", "tmp"))
+    return Home.resolve(target)
