@@ -44,6 +44,7 @@ demo: install
 	$(KPIWATCH) build
 	@echo
 	@echo "Demo home: $(HOME_DIR) (landing files, manifest, warehouse.duckdb)."
+	$(KPIWATCH) dashboard
 
 lint: install
 	$(UV) run --frozen ruff check .

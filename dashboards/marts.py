@@ -1,0 +1,738 @@
+"""The dashboard's only door to the warehouse: parameterised queries on the published marts.
+
+- The published file ``<home>/warehouse.duckdb`` is opened **read-only**, through
+  ``st.cache_resource`` keyed by the file's path, inode and mtime. ``kpiwatch build``
+  publishes by renaming a new file over it, so the next rerun sees a new key, opens the
+  new publication and drops the old connection; a query already running on the old one
+  finishes on the old file (it stays readable until its last reader closes it). No
+  restart, and no failure while a build runs.
+- Results go through ``st.cache_data(ttl=...)`` keyed by the same publication, so a new
+  publication is never hidden behind a stale cache, and a warm page reads no SQL at all.
+- Every value the pages show comes from a mart: KPI values, thresholds, margins and
+  compliance are read, never recomputed. SQL here only filters, joins, counts published
+  flags and cases, and ranks.
+- Every user choice reaches SQL as a parameter (``?``); the only identifiers built into
+  SQL text are column names read from ``information_schema`` for tables other engineers
+  are still shaping (``audit.alerts``, ``audit.dq_results``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from kpiwatch.home import Home
+
+NATIONAL = "100000"
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
+TTL_SECONDS = 600
+"""How long a result stays cached for one publication (a new publication clears it at once)."""
+
+CRITICAL_SHORTFALL = 0.20
+MAJOR_SHORTFALL = 0.05
+"""Severity of a breach: its shortfall relative to the threshold (a dashboard setting)."""
+
+SOURCE_ORDER = [
+    "hall_tickets", "hotline_calls", "install_orders", "network_calls",
+    "mobile_repairs", "broadband_faults",
+]  # fmt: skip
+"""The sources in the order of the standard's indicators."""
+
+STANDARD_ORDER = [
+    "hall_wait_15m", "hall_handle_10m", "hall_vip_wait_5m", "hall_appointment_no_wait",
+    "hotline_sl20", "hotline_vip_sl20", "hotline_24x7_dark_hours", "install_days_avg",
+    "install_days_max", "fixed_connect_rate", "mobile_connect_rate", "mobile_repair_hours_avg",
+    "mobile_repair_hours_max", "broadband_repair_hours_avg", "broadband_repair_hours_max",
+]  # fmt: skip
+"""The order in which STANDARD.md lists the indicators; a KPI added later comes after them."""
+
+RELATIVE_MARGIN = """
+    case
+        when threshold = 0 then margin
+        else margin / abs(threshold)
+    end
+"""
+"""The margin as a share of the threshold (a count with threshold 0: one unit is 100 %)."""
+
+
+@dataclass(frozen=True)
+class Publication:
+    """One published warehouse file: which file, and which version of it."""
+
+    path: str
+    inode: int
+    mtime_ns: int
+
+    @property
+    def published_at(self) -> datetime:
+        return datetime.fromtimestamp(self.mtime_ns / 1e9, LOCAL_ZONE)
+
+
+def home() -> Home:
+    return Home.resolve()
+
+
+def publication() -> Publication | None:
+    """The published warehouse as it is now, or None when nothing was published yet."""
+    path = home().warehouse
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return Publication(str(path), stat.st_ino, stat.st_mtime_ns)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _connection(path: str, inode: int, mtime_ns: int) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to one publication; evicted when a newer one appears.
+
+    The file is ATTACHed to a fresh in-memory database rather than opened with
+    ``duckdb.connect(path)``: DuckDB reuses an open database instance per path within a
+    process, so a plain reconnect would keep reading the replaced file.
+    """
+    con = duckdb.connect()
+    quoted = path.replace("'", "''")  # the home's own path, never user input
+    con.execute(f"attach '{quoted}' as warehouse (read_only)")
+    return con
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=2000, show_spinner=False)
+def _frame(path: str, inode: int, mtime_ns: int, sql: str, params: tuple) -> pd.DataFrame:
+    cursor = _connection(path, inode, mtime_ns).cursor()  # one per query: thread-safe
+    try:
+        cursor.execute("use warehouse; set TimeZone = 'Asia/Shanghai'")
+        return cursor.execute(sql, list(params)).df()
+    finally:
+        cursor.close()
+
+
+class NotPublished(RuntimeError):
+    """No published warehouse yet: the app says so instead of failing."""
+
+
+def query(sql: str, *params: object) -> pd.DataFrame:
+    """Run a parameterised query on the current publication (cached per publication)."""
+    pub = publication()
+    if pub is None:
+        raise NotPublished(str(home().warehouse))
+    return _frame(pub.path, pub.inode, pub.mtime_ns, sql, tuple(params))
+
+
+def _day(value: date) -> date:
+    return value if type(value) is date else pd.Timestamp(value).date()
+
+
+# --- what exists --------------------------------------------------------------------
+
+
+def tables() -> set[str]:
+    """``schema.table`` of every table and view in the publication."""
+    frame = query("select table_schema || '.' || table_name as name from information_schema.tables")
+    return set(frame["name"])
+
+
+def has_table(name: str) -> bool:
+    return name in tables()
+
+
+def _newest_first(name: str, limit: int) -> pd.DataFrame:
+    """A table whose shape another engineer owns, newest rows first by its first time column."""
+    schema, table = name.split(".")
+    columns = query(
+        """
+        select column_name, data_type
+        from information_schema.columns
+        where table_schema = ? and table_name = ?
+        order by ordinal_position
+        """,
+        schema,
+        table,
+    )
+    timed = columns[columns["data_type"].str.contains("TIMESTAMP|DATE", regex=True)]
+    order = ""
+    if len(timed):
+        column = '"' + str(timed["column_name"].iloc[0]).replace('"', '""') + '"'
+        order = f"order by {column} desc nulls last"
+    relation = f'"{schema}"."{table}"'  # names from information_schema, never user input
+    return query(f"select * from {relation} {order} limit ?", limit)
+
+
+# --- dimensions ---------------------------------------------------------------------
+
+
+def periods() -> list[date]:
+    """Published months, newest first."""
+    frame = query(
+        "select distinct period_month from marts.kpi_compliance order by period_month desc"
+    )
+    return [_day(v) for v in frame["period_month"]]
+
+
+def provinces() -> pd.DataFrame:
+    """The 31 provinces and the nation (100000), in GB/T 2260 order."""
+    return query(
+        """
+        select province_code, name_zh, name_en, short_name_zh, is_national
+        from marts.dim_provinces
+        order by is_national desc, province_code
+        """
+    )
+
+
+def kpis() -> pd.DataFrame:
+    """Every measured indicator (kpi_id × segment), latest catalog version, in the standard's order.
+
+    ``kpi_key`` is ``kpi_id`` for segment ``all``, else ``kpi_id:segment``: one key per
+    published series, as used in the URL.
+    """
+    return query(
+        """
+        select
+            if(segment = 'all', kpi_id, kpi_id || ':' || segment) as kpi_key,
+            kpi_id, segment, name_zh, name_en, source_text_zh, source, population, formula_en,
+            unit, comparator, threshold, case_limit, case_limit_unit, origin,
+            effective_from, effective_to, catalog_version
+        from marts.dim_kpi_catalog
+        where not is_information_only
+        qualify row_number() over (partition by kpi_id, segment order by effective_from desc) = 1
+        order by coalesce(list_position(?, kpi_id), 99), kpi_id, segment desc
+        """,
+        STANDARD_ORDER,
+    )
+
+
+def catalog() -> pd.DataFrame:
+    """Every version of every indicator, information-only ones included."""
+    return query(
+        """
+        select
+            kpi_id, segment, name_zh, name_en, source_text_zh, population, formula_en,
+            unit, comparator, threshold, case_limit, case_limit_unit, origin,
+            is_information_only, effective_from, effective_to, catalog_version
+        from marts.dim_kpi_catalog
+        order by
+            is_information_only, coalesce(list_position(?, kpi_id), 99), kpi_id,
+            segment desc, effective_from
+        """,
+        STANDARD_ORDER,
+    )
+
+
+def tiers() -> pd.DataFrame:
+    return query(
+        """
+        select customer_tier, name_zh, name_en, tier_rank, is_vip, has_appointment_no_wait,
+            benefits_zh
+        from marts.dim_customer_tiers
+        order by tier_rank
+        """
+    )
+
+
+def channels() -> pd.DataFrame:
+    return query("select channel_id, name_zh, name_en, kind, commitment_zh from marts.dim_channels")
+
+
+def remote_services() -> pd.DataFrame:
+    return query(
+        """
+        select service_group_zh, service_item_zh, service_item_en, channel_id, offering
+        from marts.dim_remote_services
+        """
+    )
+
+
+def cities(province: str) -> pd.DataFrame:
+    return query(
+        """
+        select city_code, name_zh, name_en, is_capital
+        from marts.dim_cities
+        where province_code = ?
+        order by city_code
+        """,
+        province,
+    )
+
+
+# --- compliance ---------------------------------------------------------------------
+
+
+def standing(period: date, province: str = NATIONAL) -> pd.DataFrame:
+    """Every KPI of one province (or the nation) in one month, with the previous month's
+    published value beside it and the month's published daily values for a sparkline."""
+    return query(
+        """
+        with current_month as (
+            select * from marts.kpi_compliance
+            where period_month = ? and province_code = ?
+        ),
+        previous_month as (
+            select kpi_id, segment, value as previous_value, is_compliant as previous_compliant
+            from marts.kpi_compliance
+            where period_month = ? - interval 1 month and province_code = ?
+        ),
+        days as (
+            select kpi_id, segment, list(value order by period_date) as daily_values
+            from marts.kpi_compliance_daily
+            where province_code = ?
+                and period_date >= ? and period_date < ? + interval 1 month
+            group by kpi_id, segment
+        )
+        select
+            if(c.segment = 'all', c.kpi_id, c.kpi_id || ':' || c.segment) as kpi_key,
+            c.kpi_id, c.segment, c.value, c.threshold, c.comparator, c.unit,
+            c.sample_size, c.breach_count, c.is_compliant, c.margin, c.catalog_version,
+            p.previous_value, p.previous_compliant,
+            c.value - p.previous_value as change,
+            d.daily_values
+        from current_month as c
+        left join previous_month as p on c.kpi_id = p.kpi_id and c.segment = p.segment
+        left join days as d on c.kpi_id = d.kpi_id and c.segment = d.segment
+        """,
+        period, province, period, province, province, period, period,
+    )  # fmt: skip
+
+
+def headline(period: date) -> pd.DataFrame:
+    """Counts of published compliance flags and cases for the overview's figures."""
+    return query(
+        """
+        select
+            count(*) filter (where province_code = ? and is_compliant) as national_met,
+            count(*) filter (where province_code = ?) as national_judged,
+            count(*) filter (where province_code <> ? and not is_compliant) as breaches,
+            (
+                select count(*) from (
+                    select province_code from marts.kpi_compliance
+                    where period_month = ? and province_code <> ?
+                    group by province_code
+                    having bool_and(is_compliant)
+                )
+            ) as provinces_all_met,
+            count(distinct province_code) filter (where province_code <> ?) as provinces,
+            (select count(*) from marts.kpi_breach_cases where period_month = ?) as cases
+        from marts.kpi_compliance
+        where period_month = ?
+        """,
+        NATIONAL, NATIONAL, NATIONAL, period, NATIONAL, NATIONAL, period, period,
+    )  # fmt: skip
+
+
+def province_scores(period: date) -> pd.DataFrame:
+    """Per province: how many published KPIs were judged and how many were met."""
+    return query(
+        """
+        select
+            province_code,
+            count(*) as kpis_judged,
+            count(*) filter (where is_compliant) as kpis_met,
+            count(*) filter (where is_compliant) / count(*) as share_met
+        from marts.kpi_compliance
+        where period_month = ? and province_code <> ?
+        group by province_code
+        """,
+        period,
+        NATIONAL,
+    )
+
+
+def kpi_across_provinces(period: date, kpi_id: str, segment: str) -> pd.DataFrame:
+    """One KPI in every province (and the nation) for one month."""
+    return query(
+        f"""
+        select
+            province_code, value, threshold, comparator, unit, sample_size, breach_count,
+            is_compliant, margin, {RELATIVE_MARGIN} as relative_margin, catalog_version
+        from marts.kpi_compliance
+        where period_month = ? and kpi_id = ? and segment = ?
+        order by province_code
+        """,
+        period,
+        kpi_id,
+        segment,
+    )
+
+
+def matrix(period: date) -> pd.DataFrame:
+    """Every province × KPI of one month, with the margin relative to the threshold."""
+    return query(
+        f"""
+        select
+            province_code,
+            if(segment = 'all', kpi_id, kpi_id || ':' || segment) as kpi_key,
+            value, threshold, comparator, unit, is_compliant, margin,
+            {RELATIVE_MARGIN} as relative_margin
+        from marts.kpi_compliance
+        where period_month = ? and province_code <> ?
+        """,
+        period,
+        NATIONAL,
+    )
+
+
+def daily_series(province: str, kpi_id: str, segment: str) -> pd.DataFrame:
+    """A KPI's published daily values in one province, with the threshold of each day."""
+    return query(
+        """
+        select period_date, value, threshold, is_compliant
+        from marts.kpi_compliance_daily
+        where province_code = ? and kpi_id = ? and segment = ?
+        order by period_date
+        """,
+        province,
+        kpi_id,
+        segment,
+    )
+
+
+def monthly_series(province: str, kpi_id: str, segment: str) -> pd.DataFrame:
+    return query(
+        """
+        select period_month, value, threshold, is_compliant, sample_size, breach_count
+        from marts.kpi_compliance
+        where province_code = ? and kpi_id = ? and segment = ?
+        order by period_month
+        """,
+        province,
+        kpi_id,
+        segment,
+    )
+
+
+def city_values(period: date, province: str, kpi_id: str, segment: str) -> pd.DataFrame:
+    return query(
+        """
+        select
+            c.city_code, d.name_zh, d.name_en, c.value, c.threshold, c.comparator, c.unit,
+            c.sample_size, c.breach_count, c.is_compliant, c.margin
+        from marts.kpi_compliance_city as c
+        left join marts.dim_cities as d on c.city_code = d.city_code
+        where c.period_month = ? and c.province_code = ? and c.kpi_id = ? and c.segment = ?
+        order by c.city_code
+        """,
+        period,
+        province,
+        kpi_id,
+        segment,
+    )
+
+
+def segments(period: date, province: str) -> pd.DataFrame:
+    """KPIs published per area (urban / rural) for one province and month."""
+    return query(
+        """
+        select kpi_id, segment, value, threshold, comparator, unit, sample_size,
+            breach_count, is_compliant, margin
+        from marts.kpi_compliance
+        where period_month = ? and province_code = ? and segment in ('urban', 'rural')
+        order by kpi_id, segment
+        """,
+        period,
+        province,
+    )
+
+
+def cases_by_tier(period: date, province: str) -> pd.DataFrame:
+    """This month's published breach cases of hall and hotline KPIs, counted by customer tier."""
+    return query(
+        """
+        with cases as (
+            select source, case_id, kpi_id
+            from marts.kpi_breach_cases
+            where period_month = ? and (? = ? or province_code = ?)
+                and source in ('hall_tickets', 'hotline_calls')
+        ),
+        tiered as (
+            select cases.kpi_id, hall.customer_tier
+            from cases
+            inner join marts.fct_hall_tickets as hall on cases.case_id = hall.ticket_id
+            where cases.source = 'hall_tickets'
+            union all
+            select cases.kpi_id, calls.customer_tier
+            from cases
+            inner join marts.fct_hotline_calls as calls on cases.case_id = calls.call_id
+            where cases.source = 'hotline_calls'
+        )
+        select kpi_id, customer_tier, count(*) as cases
+        from tiered
+        group by kpi_id, customer_tier
+        """,
+        period, province, NATIONAL, province,
+    )  # fmt: skip
+
+
+def breach_cases(
+    period: date, province: str, kpi_id: str, segment: str, limit: int = 1000
+) -> tuple[int, pd.DataFrame]:
+    """Cases of one KPI that broke its per-case limit: how many, and the worst ``limit``."""
+    where = """
+        where b.period_month = ? and (? = ? or b.province_code = ?)
+            and b.kpi_id = ? and b.segment = ?
+    """
+    params = (period, province, NATIONAL, province, kpi_id, segment)
+    total = query(f"select count(*) as n from marts.kpi_breach_cases as b {where}", *params)
+    rows = query(
+        f"""
+        select
+            b.case_id, b.source, b.province_code, b.city_code, c.name_zh as city_zh,
+            c.name_en as city_en, b.measured_value, b.case_limit, b.case_limit_unit,
+            b.is_open, b.catalog_version
+        from marts.kpi_breach_cases as b
+        left join marts.dim_cities as c on b.city_code = c.city_code
+        {where}
+        order by b.measured_value desc nulls first, b.case_id
+        limit ?
+        """,
+        *params,
+        limit,
+    )
+    return int(total["n"].iloc[0]), rows
+
+
+# --- breaches -----------------------------------------------------------------------
+
+_EPISODES = f"""
+    with judged as (
+        select
+            period_month, province_code, kpi_id, segment, value, threshold, comparator, unit,
+            sample_size, breach_count, is_compliant, margin,
+            {RELATIVE_MARGIN} as relative_margin
+        from marts.kpi_compliance
+        where period_month <= ?
+    ),
+    runs as (
+        select
+            *,
+            period_month - to_months(cast(row_number() over (
+                partition by province_code, kpi_id, segment, is_compliant
+                order by period_month
+            ) as integer)) as run_key
+        from judged
+    ),
+    episodes as (
+        select
+            province_code, kpi_id, segment, run_key,
+            min(period_month) as since_month,
+            max(period_month) as until_month,
+            count(*) as months,
+            min(relative_margin) as worst_relative_margin
+        from runs
+        where not is_compliant
+        group by province_code, kpi_id, segment, run_key
+    )
+"""
+
+_SEVERITY = """
+    case
+        when -{margin} >= ? then 'critical'
+        when -{margin} >= ? then 'major'
+        else 'minor'
+    end
+"""
+
+
+def current_breaches(period: date) -> pd.DataFrame:
+    """Every province × KPI missed in ``period``: severity, months in a row, days missed."""
+    severity = _SEVERITY.format(margin="r.relative_margin")
+    return query(
+        f"""
+        {_EPISODES},
+        missed_days as (
+            select province_code, kpi_id, segment,
+                count(*) filter (where not is_compliant) as days_missed
+            from marts.kpi_compliance_daily
+            where period_date >= ? and period_date < ? + interval 1 month
+            group by province_code, kpi_id, segment
+        )
+        select
+            r.province_code,
+            if(r.segment = 'all', r.kpi_id, r.kpi_id || ':' || r.segment) as kpi_key,
+            r.kpi_id, r.segment, r.value, r.threshold, r.comparator, r.unit, r.margin,
+            r.relative_margin, r.sample_size, r.breach_count,
+            {severity} as severity,
+            e.since_month, e.months, d.days_missed
+        from runs as r
+        inner join episodes as e
+            on r.province_code = e.province_code and r.kpi_id = e.kpi_id
+            and r.segment = e.segment and r.run_key = e.run_key
+        left join missed_days as d
+            on r.province_code = d.province_code and r.kpi_id = d.kpi_id
+            and r.segment = d.segment
+        where r.period_month = ? and not r.is_compliant
+        order by r.relative_margin, r.province_code, kpi_key
+        """,
+        period, period, period, CRITICAL_SHORTFALL, MAJOR_SHORTFALL, period,
+    )  # fmt: skip
+
+
+def past_breaches(period: date) -> pd.DataFrame:
+    """Breach episodes that ended before ``period`` (the KPI was met again, or not published)."""
+    severity = _SEVERITY.format(margin="worst_relative_margin")
+    return query(
+        f"""
+        {_EPISODES}
+        select
+            province_code,
+            if(segment = 'all', kpi_id, kpi_id || ':' || segment) as kpi_key,
+            kpi_id, segment, since_month, until_month, months, worst_relative_margin,
+            {severity} as severity
+        from episodes
+        where until_month < ?
+        order by until_month desc, worst_relative_margin, province_code
+        """,
+        period, CRITICAL_SHORTFALL, MAJOR_SHORTFALL, period,
+    )  # fmt: skip
+
+
+def breach_history() -> pd.DataFrame:
+    """Missed province × KPI per month and severity, all published months."""
+    severity = _SEVERITY.format(margin=f"({RELATIVE_MARGIN})")
+    return query(
+        f"""
+        select period_month, {severity} as severity, count(*) as breaches
+        from marts.kpi_compliance
+        where not is_compliant and province_code <> ?
+        group by period_month, severity
+        order by period_month
+        """,
+        CRITICAL_SHORTFALL,
+        MAJOR_SHORTFALL,
+        NATIONAL,
+    )
+
+
+def alerts(limit: int = 500) -> pd.DataFrame | None:
+    """The alert outbox / log, newest first, when ``audit.alerts`` exists."""
+    return _newest_first("audit.alerts", limit) if has_table("audit.alerts") else None
+
+
+# --- data health --------------------------------------------------------------------
+
+
+def ingest_summary() -> pd.DataFrame:
+    return query(
+        """
+        select
+            source, status, count(*) as files,
+            coalesce(sum(rows_read), 0) as rows_read,
+            coalesce(sum(rows_loaded), 0) as rows_loaded,
+            coalesce(sum(rows_quarantined), 0) as rows_quarantined,
+            max(loaded_at) as last_loaded_at
+        from audit.ingest_files
+        group by source, status
+        order by coalesce(list_position(?, source), 99), status
+        """,
+        SOURCE_ORDER,
+    )
+
+
+def failed_files() -> pd.DataFrame:
+    return query(
+        """
+        select file_id, source, path, error, loaded_at
+        from audit.ingest_files
+        where status = 'failed'
+        order by loaded_at desc, file_id desc
+        """
+    )
+
+
+def recent_files(limit: int = 200) -> pd.DataFrame:
+    return query(
+        """
+        select file_id, source, path, status, format, encoding, bytes, rows_read,
+            rows_loaded, rows_quarantined, loaded_at, seconds, error
+        from audit.ingest_files
+        order by loaded_at desc, file_id desc
+        limit ?
+        """,
+        limit,
+    )
+
+
+def quarantine_by_reason() -> pd.DataFrame:
+    return query(
+        """
+        select source, reason, count(*) as rows
+        from (select source, unnest(reasons) as reason from audit.quarantine)
+        group by source, reason
+        order by source, rows desc
+        """
+    )
+
+
+def quarantine_sample(limit: int = 200) -> pd.DataFrame:
+    return query(
+        """
+        select
+            source, path, row_number,
+            array_to_string(reasons, ', ') as reasons,
+            array_to_string(messages, '; ') as messages,
+            cast(record as varchar) as record
+        from audit.quarantine
+        order by file_id desc, row_number
+        limit ?
+        """,
+        limit,
+    )
+
+
+def freshness() -> pd.DataFrame:
+    """Per source × province: the latest event loaded, and hours behind that source's latest."""
+    return query(
+        """
+        with latest as (
+            select 'hall_tickets' as source, province_code, max(taken_at) as latest_at
+            from marts.fct_hall_tickets group by province_code
+            union all
+            select 'hotline_calls', province_code, max(queued_at)
+            from marts.fct_hotline_calls group by province_code
+            union all
+            select 'network_calls', province_code, max(stat_hour)
+            from marts.fct_network_calls group by province_code
+            union all
+            select 'mobile_repairs', province_code, greatest(max(reported_at), max(restored_at))
+            from marts.fct_mobile_repairs group by province_code
+            union all
+            select 'broadband_faults', province_code,
+                greatest(max(reported_at), max(restored_at))
+            from marts.fct_broadband_faults group by province_code
+            union all
+            select 'install_orders', province_code, greatest(max(accepted_at), max(completed_at))
+            from marts.fct_install_orders group by province_code
+        ),
+        loads as (
+            select source, max(loaded_at) as last_loaded_at
+            from audit.ingest_files
+            where status = 'loaded'
+            group by source
+        )
+        select
+            latest.source, latest.province_code, latest.latest_at,
+            max(latest.latest_at) over (partition by latest.source) as source_latest_at,
+            date_diff(
+                'minute', latest.latest_at, max(latest.latest_at) over (partition by latest.source)
+            ) / 60.0 as hours_behind,
+            loads.last_loaded_at
+        from latest
+        left join loads on latest.source = loads.source
+        order by coalesce(list_position(?, latest.source), 99), latest.province_code
+        """,
+        SOURCE_ORDER,
+    )
+
+
+def dq_results(limit: int = 500) -> pd.DataFrame | None:
+    return _newest_first("audit.dq_results", limit) if has_table("audit.dq_results") else None
+
+
+def data_docs() -> Path:
+    """Where the quality engineer's Great Expectations Data Docs are built."""
+    return home().root / "quality" / "data_docs"

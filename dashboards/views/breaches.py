@@ -1,0 +1,166 @@
+"""Breaches and alerts: what is missed now (severity, duration), what was missed before, and
+the alert log the alerting job keeps in ``audit.alerts``."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboards import charts, filters, layout, marts
+from dashboards.labels import fmt_change, month, t
+
+lang = filters.language()
+names = layout.Names(lang)
+periods = marts.periods()
+if not periods:
+    st.info(t(lang, "no_data"))
+    st.stop()
+
+ALL = "all"
+c1, c2, c3 = st.columns([1, 1, 2])
+with c1:
+    period_text = filters.choose(
+        "period",
+        t(lang, "period"),
+        [filters.period_text(p) for p in periods],
+        format_func=lambda p: month(lang, pd.Timestamp(p).date()),
+    )
+with c2:
+    province = filters.choose(
+        "province",
+        t(lang, "province"),
+        [ALL, *names.province_codes],
+        format_func=lambda c: t(lang, "all_provinces") if c == ALL else names.province(c),
+        default=ALL,
+    )
+with c3:
+    kpi_key = filters.choose(
+        "kpi",
+        t(lang, "kpi"),
+        [ALL, *names.kpi_keys],
+        format_func=lambda k: t(lang, "all_kpis") if k == ALL else names.kpi(k),
+        default=ALL,
+    )
+period = pd.Timestamp(period_text).date()
+st.caption(
+    t(
+        lang,
+        "severity_caption",
+        critical=marts.CRITICAL_SHORTFALL,
+        major=marts.MAJOR_SHORTFALL,
+    )
+)
+
+
+def chosen(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the provinces and KPI chosen (the nation is shown only for 'all')."""
+    if province == ALL:
+        frame = frame[frame["province_code"] != marts.NATIONAL]
+    else:
+        frame = frame[frame["province_code"] == province]
+    if kpi_key != ALL:
+        frame = frame[frame["kpi_key"] == kpi_key]
+    return frame
+
+
+SEVERITY_ORDER = ["critical", "major", "minor"]
+PALETTE = ["#a50f15", "#ef6548", "#fdbb84"]
+
+# --- current breaches ----------------------------------------------------------------------
+current = chosen(marts.current_breaches(period))
+st.subheader(f"{t(lang, 'current_breaches')} · {month(lang, period)}")
+counts = current["severity"].value_counts()
+m = st.columns(3)
+for column, level in zip(m, SEVERITY_ORDER, strict=True):
+    column.metric(t(lang, level), int(counts.get(level, 0)), border=True)
+if current.empty:
+    st.success(t(lang, "no_breaches"))
+else:
+    layout.table(
+        pd.DataFrame(
+            {
+                t(lang, "col_severity"): [t(lang, s) for s in current["severity"]],
+                t(lang, "col_province"): [names.province(c) for c in current["province_code"]],
+                t(lang, "col_kpi"): [names.kpi(k) for k in current["kpi_key"]],
+                t(lang, "col_value"): layout.value_text(lang, current),
+                t(lang, "col_threshold"): layout.threshold_text(lang, current),
+                t(lang, "col_margin"): [
+                    fmt_change(lang, v, u)
+                    for v, u in zip(current["margin"], current["unit"], strict=True)
+                ],
+                t(lang, "col_since"): [
+                    month(lang, pd.Timestamp(p).date()) for p in current["since_month"]
+                ],
+                t(lang, "col_months"): current["months"],
+                t(lang, "col_days"): [layout.count(v) for v in current["days_missed"]],
+                t(lang, "col_breach_count"): [layout.count(v) for v in current["breach_count"]],
+            }
+        ),
+        current,
+        f"kpiwatch_breaches_{period_text}",
+        lang,
+        key="current",
+    )
+
+# --- history -------------------------------------------------------------------------------
+left, right = st.columns([2, 3])
+with left:
+    st.subheader(t(lang, "breach_history"))
+    history = marts.breach_history()
+    if history.empty:
+        st.info(t(lang, "no_data"))
+    else:
+        history = history.assign(
+            month=[month(lang, pd.Timestamp(p).date()) for p in history["period_month"]],
+            level=[t(lang, s) for s in history["severity"]],
+        )
+        st.altair_chart(
+            charts.stacked(
+                history,
+                "month",
+                "breaches",
+                "level",
+                [t(lang, s) for s in SEVERITY_ORDER],
+                PALETTE,
+            ),
+            width="stretch",
+        )
+with right:
+    st.subheader(t(lang, "past_breaches"))
+    past = chosen(marts.past_breaches(period))
+    if past.empty:
+        st.info(t(lang, "no_data"))
+    else:
+        layout.table(
+            pd.DataFrame(
+                {
+                    t(lang, "col_severity"): [t(lang, s) for s in past["severity"]],
+                    t(lang, "col_province"): [names.province(c) for c in past["province_code"]],
+                    t(lang, "col_kpi"): [names.kpi(k) for k in past["kpi_key"]],
+                    t(lang, "col_since"): [
+                        month(lang, pd.Timestamp(p).date()) for p in past["since_month"]
+                    ],
+                    t(lang, "col_until"): [
+                        month(lang, pd.Timestamp(p).date()) for p in past["until_month"]
+                    ],
+                    t(lang, "col_duration"): [
+                        t(lang, "months_n", n=int(n)) for n in past["months"]
+                    ],
+                }
+            ),
+            past,
+            f"kpiwatch_past_breaches_{period_text}",
+            lang,
+            key="past",
+            height=300,
+        )
+
+# --- alert log -----------------------------------------------------------------------------
+st.subheader(t(lang, "alert_log"))
+alerts = marts.alerts()
+if alerts is None:
+    layout.missing(lang, t(lang, "alerts_what"), "audit.alerts")
+elif alerts.empty:
+    st.info(t(lang, "no_data"))
+else:
+    layout.table(alerts, None, "kpiwatch_alerts", lang, key="alerts", height=320)
