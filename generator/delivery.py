@@ -48,6 +48,11 @@ class Exporter:
         return self.format != "parquet"
 
     @property
+    def keeps_fractions(self) -> bool:
+        """Whether its timestamps carry the milliseconds (else whole seconds are written)."""
+        return self.format == "parquet" or self.timestamps == "utc" or "%." in self.timestamps
+
+    @property
     def compression(self) -> str | None:
         return "gzip" if self.extension.endswith(".gz") else None
 

@@ -333,3 +333,38 @@ def schedule(
     from kpiwatch.schedule import main as schedule_main
 
     raise typer.Exit(schedule_main(ctx.obj, cron, landing, fail_on or [], console, max_runs))
+
+
+@app.command()
+def dashboard(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")] = 8501,
+) -> None:
+    """Serve the executive dashboard over the published warehouse (read-only) until Ctrl-C."""
+    import os
+    import subprocess
+    import sys
+
+    from kpiwatch.home import PROJECT_DIR
+
+    home: Home = ctx.obj
+    if not home.warehouse.exists():
+        console.print(
+            f"[yellow]note:[/] nothing published yet at {home.warehouse}; the dashboard "
+            "will say so until `kpiwatch build` publishes it.",
+            soft_wrap=True,
+        )
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(PROJECT_DIR / "dashboards" / "app.py"),
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--browser.gatherUsageStats", "false",
+        "--theme.primaryColor", "#1f4e79",
+    ]  # fmt: skip
+    print(f"kpiwatch dashboard: http://localhost:{port}  (home {home.root}; Ctrl-C to stop)")
+    sys.stdout.flush()
+    try:
+        code = subprocess.call(command, env={**os.environ, "KPIWATCH_HOME": str(home.root)})
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)

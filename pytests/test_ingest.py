@@ -283,9 +283,16 @@ def test_kill_9_mid_load_then_rerun_loads_exactly_once(tmp_path: Path) -> None:
 
 
 def test_a_second_writer_is_refused_while_one_runs(tmp_path: Path) -> None:
-    from kpiwatch.warehouse import WriterBusy, writer
+    """Another process finds the lock held and says so (within a process it is re-entrant)."""
+    from kpiwatch.warehouse import writer
 
     home = Home.resolve(tmp_path / "home")
     (tmp_path / "landing" / "hall_tickets").mkdir(parents=True)
-    with writer(home), pytest.raises(WriterBusy, match="another kpiwatch process"):
-        ingest(home, tmp_path / "landing")
+    kpiwatch = str(Path(sys.executable).with_name("kpiwatch"))
+    command = [kpiwatch, "--home", str(home.root), "ingest", str(tmp_path / "landing")]
+    with writer(home):
+        busy = subprocess.run(command, capture_output=True, text=True)
+    assert busy.returncode == 2
+    assert "another kpiwatch process is writing" in " ".join(busy.stderr.split())
+    free = subprocess.run(command, capture_output=True, text=True)
+    assert free.returncode == 0, free.stderr

@@ -1,0 +1,33 @@
+-- Each order's installation time in days of 24 h (completed − accepted − suspended minutes
+-- of its latest version) and the local month and day it was completed in; NULL while open.
+with
+
+stg_landing__install_orders as (
+    select * from {{ ref('stg_landing__install_orders') }}
+),
+
+measured as (
+    select
+        order_id,
+        province_code,
+        city_code,
+        area_type,
+        service,
+        order_type,
+        accepted_at,
+        completed_at,
+        suspended_minutes,
+        updated_at,
+        ingest_file_id,
+        source_row_number,
+        completed_at is not null as is_completed,
+        -- 电话装移机: the standard's time limits are for telephone installations and moves
+        service = 'fixed_phone' as is_fixed_phone,
+        {{ duration_in_units('accepted_at', 'completed_at', 'suspended_minutes', 86400) }}
+            as install_days,
+        {{ local_month('completed_at') }} as completed_month,
+        {{ local_date('completed_at') }} as completed_date
+    from stg_landing__install_orders
+)
+
+select * from measured

@@ -1,0 +1,88 @@
+-- Additive measures per local day × city × KPI × segment (hotline calls carry no city), from
+-- which every published grain rolls up: cases, the sum and the largest measured value, and
+-- the cases beyond a per-case limit — counted once for each distinct case_limit the catalog
+-- gives the KPI, so that each period can take the count of the version judging it. For the
+-- connection rates: Σ attempts and Σ connected, without a limit. Materialized: the three
+-- compliance marts read it instead of the event facts.
+{{ config(materialized='table') }}
+
+with
+
+int_kpi_cases_unioned as (
+    select * from {{ ref('int_kpi_cases_unioned') }}
+),
+
+fct_network_calls as (
+    select * from {{ ref('fct_network_calls') }}
+),
+
+int_kpi_versions_dated as (
+    select * from {{ ref('int_kpi_versions_dated') }}
+),
+
+case_limits as (
+    select distinct
+        kpi_id,
+        segment,
+        case_limit
+    from int_kpi_versions_dated
+    where case_limit is not null
+),
+
+cases as (
+    select
+        cases.period_month,
+        cases.period_date,
+        cases.province_code,
+        cases.city_code,
+        cases.kpi_id,
+        cases.segment,
+        cases.measure,
+        case_limits.case_limit,
+        count(*) as sample_size,
+        count(*) filter (
+            where cases.measured_value is null or cases.measured_value > case_limits.case_limit
+        ) as beyond_count,
+        sum(cases.measured_value) as value_sum,
+        max(cases.measured_value) as value_max
+    from int_kpi_cases_unioned as cases
+    left join case_limits
+        on
+            cases.kpi_id = case_limits.kpi_id
+            and cases.segment = case_limits.segment
+    group by
+        cases.period_month,
+        cases.period_date,
+        cases.province_code,
+        cases.city_code,
+        cases.kpi_id,
+        cases.segment,
+        cases.measure,
+        case_limits.case_limit
+),
+
+counters as (
+    select
+        stat_month as period_month,
+        stat_date as period_date,
+        province_code,
+        city_code,
+        network || '_connect_rate' as kpi_id,
+        'all' as segment,
+        'ratio' as measure,
+        cast(null as double) as case_limit,
+        cast(sum(attempts) as bigint) as sample_size,
+        cast(null as bigint) as beyond_count,
+        cast(sum(connected) as double) as value_sum,
+        cast(null as double) as value_max
+    from fct_network_calls
+    group by stat_month, stat_date, province_code, city_code, network
+),
+
+final as (
+    select * from cases
+    union all
+    select * from counters
+)
+
+select * from final

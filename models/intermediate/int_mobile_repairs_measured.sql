@@ -1,0 +1,32 @@
+-- Each fault ticket's repair time in hours (restored − reported − suspended minutes of its
+-- latest version) and the local month and day it was restored in; NULL while open.
+with
+
+stg_landing__mobile_repairs as (
+    select * from {{ ref('stg_landing__mobile_repairs') }}
+),
+
+measured as (
+    select
+        ticket_id,
+        province_code,
+        city_code,
+        area_type,
+        cause,
+        reported_at,
+        restored_at,
+        suspended_minutes,
+        updated_at,
+        ingest_file_id,
+        source_row_number,
+        restored_at is not null as is_restored,
+        -- 非移动终端原因: faults of the customer's handset are not the network's to repair
+        cause = 'terminal' as is_terminal_caused,
+        {{ duration_in_units('reported_at', 'restored_at', 'suspended_minutes', 3600) }}
+            as repair_hours,
+        {{ local_month('restored_at') }} as restored_month,
+        {{ local_date('restored_at') }} as restored_date
+    from stg_landing__mobile_repairs
+)
+
+select * from measured

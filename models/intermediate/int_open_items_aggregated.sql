@@ -1,0 +1,28 @@
+-- Items open at each period end (int_open_items_aged) per period × city × KPI × segment:
+-- how many, how many already beyond the case limit of the version judging the period, and
+-- the oldest. Materialized: the compliance marts add it to each *_max KPI's completed items.
+{{ config(materialized='table') }}
+
+with
+
+int_open_items_aged as (
+    select * from {{ ref('int_open_items_aged') }}
+),
+
+aggregated as (
+    select
+        period_grain,
+        period_start,
+        province_code,
+        city_code,
+        kpi_id,
+        segment,
+        case_limit,
+        count(*) as item_count,
+        count(*) filter (where is_beyond_limit) as beyond_count,
+        max(age) as age_max
+    from int_open_items_aged
+    group by period_grain, period_start, province_code, city_code, kpi_id, segment, case_limit
+)
+
+select * from aggregated

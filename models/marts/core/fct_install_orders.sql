@@ -1,0 +1,29 @@
+with
+
+int_install_orders_measured as (
+    select * from {{ ref('int_install_orders_measured') }}
+),
+
+final as (
+    select
+        order_id,
+        province_code,
+        city_code,
+        area_type,
+        service,
+        order_type,
+        is_fixed_phone,
+        accepted_at,
+        completed_at,
+        suspended_minutes,
+        is_completed,
+        install_days,
+        completed_month,
+        completed_date,
+        updated_at,
+        ingest_file_id,
+        source_row_number
+    from int_install_orders_measured
+)
+
+select * from final

@@ -1,0 +1,110 @@
+-- sqlfluff:rules:references.keywords:ignore_words:value,source
+-- (value and source are the published column names a dashboard reads)
+-- One row per case that broke a per-case limit in a month: a ticket waited or was handled
+-- too long, a call was not answered in time (or at all), a repair or installation took
+-- longer than the ceiling, or was still open at the month end and already older than it.
+-- The limit is that of the catalog version judging the month. Counted per month × province
+-- × KPI × segment, these are kpi_compliance.breach_count.
+with
+
+int_kpi_cases_unioned as (
+    select * from {{ ref('int_kpi_cases_unioned') }}
+),
+
+int_open_items_aged as (
+    select * from {{ ref('int_open_items_aged') }}
+    where period_grain = 'month' and is_beyond_limit
+),
+
+int_kpi_measures_aggregated as (
+    select * from {{ ref('int_kpi_measures_aggregated') }}
+),
+
+int_kpi_versions_dated as (
+    select * from {{ ref('int_kpi_versions_dated') }}
+),
+
+measured_months as (
+    select distinct
+        period_month,
+        kpi_id,
+        segment
+    from int_kpi_measures_aggregated
+    where case_limit is not null
+),
+
+month_limits as (
+    select
+        measured_months.period_month,
+        measured_months.kpi_id,
+        measured_months.segment,
+        versions.case_limit,
+        versions.case_limit_unit,
+        versions.catalog_version
+    from measured_months
+    inner join int_kpi_versions_dated as versions
+        on
+            measured_months.kpi_id = versions.kpi_id
+            and measured_months.segment = versions.segment
+            and measured_months.period_month
+            between versions.effective_from and versions.effective_until
+    where versions.case_limit is not null
+),
+
+completed_cases as (
+    select
+        cases.period_month,
+        cases.source_name,
+        cases.case_id,
+        cases.kpi_id,
+        cases.segment,
+        cases.province_code,
+        cases.city_code,
+        cases.measured_value,
+        month_limits.case_limit,
+        month_limits.case_limit_unit,
+        month_limits.catalog_version
+    from int_kpi_cases_unioned as cases
+    inner join month_limits
+        on
+            cases.kpi_id = month_limits.kpi_id
+            and cases.segment = month_limits.segment
+            and cases.period_month = month_limits.period_month
+    where cases.measured_value is null or cases.measured_value > month_limits.case_limit
+),
+
+final as (
+    select
+        period_month,
+        source_name as source,
+        case_id,
+        kpi_id,
+        segment,
+        province_code,
+        city_code,
+        measured_value,
+        case_limit,
+        case_limit_unit,
+        false as is_open,
+        catalog_version
+    from completed_cases
+
+    union all
+
+    select
+        period_start as period_month,
+        source_name as source,
+        case_id,
+        kpi_id,
+        segment,
+        province_code,
+        city_code,
+        age as measured_value,
+        case_limit,
+        case_limit_unit,
+        true as is_open,
+        catalog_version
+    from int_open_items_aged
+)
+
+select * from final

@@ -1,0 +1,165 @@
+-- sqlfluff:rules:references.keywords:ignore_words:value,source
+-- (value and source are the published column names a dashboard reads)
+-- Every indicator of the standard per local calendar day × province (and the nation,
+-- 100000) × segment, judged by the catalog version in force on that day. A *_max KPI's
+-- population is the items completed that day plus those open at the day's end (or at the
+-- source's as-of time while the day is still running).
+with
+
+int_kpi_measures_aggregated as (
+    select * from {{ ref('int_kpi_measures_aggregated') }}
+),
+
+int_open_items_aggregated as (
+    select * from {{ ref('int_open_items_aggregated') }}
+    where period_grain = 'day'
+),
+
+int_hotline_hours_aggregated as (
+    select * from {{ ref('int_hotline_hours_aggregated') }}
+),
+
+int_kpi_versions_dated as (
+    select * from {{ ref('int_kpi_versions_dated') }}
+),
+
+measure_parts as (
+    select
+        period_date,
+        province_code,
+        kpi_id,
+        segment,
+        measure,
+        case_limit,
+        sample_size,
+        beyond_count,
+        value_sum,
+        value_max
+    from int_kpi_measures_aggregated
+
+    union all
+
+    select
+        period_start as period_date,
+        province_code,
+        kpi_id,
+        segment,
+        'max' as measure,
+        case_limit,
+        item_count as sample_size,
+        beyond_count,
+        null as value_sum,
+        age_max as value_max
+    from int_open_items_aggregated
+),
+
+measures as (
+    select
+        period_date,
+        if(
+            grouping(province_code) = 1, '{{ var("national_code") }}', province_code
+        ) as province_code,
+        kpi_id,
+        segment,
+        measure,
+        case_limit,
+        sum(sample_size) as sample_size,
+        sum(beyond_count) as beyond_count,
+        sum(value_sum) as value_sum,
+        max(value_max) as value_max
+    from measure_parts
+    group by grouping sets (
+        (period_date, province_code, kpi_id, segment, measure, case_limit),
+        (period_date, kpi_id, segment, measure, case_limit)
+    )
+),
+
+hotline_hours as (
+    select
+        period_date,
+        province_code,
+        hour_at,
+        call_count,
+        answered_count
+    from int_hotline_hours_aggregated
+
+    union all
+
+    select
+        period_date,
+        '{{ var("national_code") }}' as province_code,
+        hour_at,
+        sum(call_count) as call_count,
+        sum(answered_count) as answered_count
+    from int_hotline_hours_aggregated
+    group by period_date, hour_at
+),
+
+dark_hours as (
+    select
+        period_date,
+        province_code,
+        'hotline_24x7_dark_hours' as kpi_id,
+        'all' as segment,
+        'count' as measure,
+        null as case_limit,
+        count(*) filter (where call_count > 0) as sample_size,
+        count(*) filter (where call_count > 0 and answered_count = 0) as beyond_count,
+        null as value_sum,
+        null as value_max
+    from hotline_hours
+    group by period_date, province_code
+),
+
+all_measures as (
+    select * from measures
+    union all
+    select * from dark_hours
+),
+
+judged as (
+    select
+        all_measures.period_date,
+        all_measures.province_code,
+        all_measures.kpi_id,
+        all_measures.segment,
+        {{ kpi_value(
+            'all_measures.measure', 'all_measures.sample_size', 'all_measures.beyond_count',
+            'all_measures.value_sum', 'all_measures.value_max'
+        ) }} as value,
+        versions.threshold,
+        versions.comparator,
+        versions.unit,
+        cast(all_measures.sample_size as bigint) as sample_size,
+        cast(all_measures.beyond_count as bigint) as breach_count,
+        versions.catalog_version
+    from all_measures
+    inner join int_kpi_versions_dated as versions
+        on
+            all_measures.kpi_id = versions.kpi_id
+            and all_measures.segment = versions.segment
+            and all_measures.period_date
+            between versions.effective_from and versions.effective_until
+            and all_measures.case_limit is not distinct from versions.case_limit
+    where all_measures.sample_size > 0
+),
+
+final as (
+    select
+        period_date,
+        province_code,
+        kpi_id,
+        segment,
+        value,
+        threshold,
+        comparator,
+        unit,
+        sample_size,
+        breach_count,
+        {{ kpi_margin('comparator', 'value', 'threshold') }} >= 0 as is_compliant,
+        {{ kpi_margin('comparator', 'value', 'threshold') }} as margin,
+        catalog_version
+    from judged
+)
+
+select * from final

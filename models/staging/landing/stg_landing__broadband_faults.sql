@@ -1,0 +1,35 @@
+with
+
+broadband_faults as (
+    select * from {{ source('landing', 'broadband_faults') }}
+),
+
+ingest_files as (
+    select * from {{ source('audit', 'ingest_files') }}
+),
+
+renamed as (
+    select
+        broadband_faults.ticket_id,
+        broadband_faults.province_code,
+        broadband_faults.city_code,
+        broadband_faults.area_type,
+        broadband_faults.access_type,
+        broadband_faults.reported_at,
+        broadband_faults.restored_at,
+        coalesce(broadband_faults.suspended_minutes, 0) as suspended_minutes,
+        coalesce(broadband_faults.updated_at, ingest_files.loaded_at) as updated_at,
+        broadband_faults.updated_at is null as is_updated_at_from_load,
+        broadband_faults.ingest_file_id,
+        broadband_faults.source_row_number
+    from broadband_faults
+    left join ingest_files
+        on broadband_faults.ingest_file_id = ingest_files.file_id
+),
+
+final as (
+    select * from renamed
+    qualify {{ is_latest_version(['ticket_id']) }}
+)
+
+select * from final

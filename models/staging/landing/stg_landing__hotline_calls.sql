@@ -1,0 +1,35 @@
+with
+
+hotline_calls as (
+    select * from {{ source('landing', 'hotline_calls') }}
+),
+
+ingest_files as (
+    select * from {{ source('audit', 'ingest_files') }}
+),
+
+renamed as (
+    select
+        hotline_calls.call_id,
+        hotline_calls.province_code,
+        hotline_calls.caller_hash,
+        hotline_calls.queue,
+        coalesce(hotline_calls.customer_tier, 'standard') as customer_tier,
+        hotline_calls.queued_at,
+        hotline_calls.answered_at,
+        hotline_calls.ended_at,
+        coalesce(hotline_calls.updated_at, ingest_files.loaded_at) as updated_at,
+        hotline_calls.updated_at is null as is_updated_at_from_load,
+        hotline_calls.ingest_file_id,
+        hotline_calls.source_row_number
+    from hotline_calls
+    left join ingest_files
+        on hotline_calls.ingest_file_id = ingest_files.file_id
+),
+
+final as (
+    select * from renamed
+    qualify {{ is_latest_version(['call_id']) }}
+)
+
+select * from final

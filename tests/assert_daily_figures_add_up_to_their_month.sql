@@ -1,0 +1,54 @@
+-- A ticket, call, counter or completed item is attributed to one local day and that day's
+-- month, so for every KPI but the maxima (whose open items are counted again at each day's
+-- end) and dark hours, a month's sample_size is the sum of its days'. So is breach_count,
+-- whenever every day was judged by the same catalog version as the month. A mismatch means
+-- days and months disagree on the time zone or on which events count.
+{{ config(severity='error') }}
+
+with
+
+kpi_compliance as (
+    select * from {{ ref('kpi_compliance') }}
+    where not ends_with(kpi_id, '_max') and kpi_id <> 'hotline_24x7_dark_hours'
+),
+
+kpi_compliance_daily as (
+    select * from {{ ref('kpi_compliance_daily') }}
+    where not ends_with(kpi_id, '_max') and kpi_id <> 'hotline_24x7_dark_hours'
+),
+
+days as (
+    select
+        cast(date_trunc('month', period_date) as date) as period_month,
+        province_code,
+        kpi_id,
+        segment,
+        sum(sample_size) as sample_size,
+        sum(breach_count) as breach_count,
+        list_distinct(list(catalog_version)) as catalog_versions
+    from kpi_compliance_daily
+    group by date_trunc('month', period_date), province_code, kpi_id, segment
+)
+
+select
+    coalesce(kpi_compliance.period_month, days.period_month) as period_month,
+    coalesce(kpi_compliance.province_code, days.province_code) as province_code,
+    coalesce(kpi_compliance.kpi_id, days.kpi_id) as kpi_id,
+    coalesce(kpi_compliance.segment, days.segment) as segment,
+    kpi_compliance.sample_size as month_sample_size,
+    days.sample_size as days_sample_size,
+    kpi_compliance.breach_count as month_breach_count,
+    days.breach_count as days_breach_count
+from kpi_compliance
+full outer join days
+    on
+        kpi_compliance.period_month = days.period_month
+        and kpi_compliance.province_code = days.province_code
+        and kpi_compliance.kpi_id = days.kpi_id
+        and kpi_compliance.segment = days.segment
+where
+    kpi_compliance.sample_size is distinct from days.sample_size
+    or (
+        days.catalog_versions = [kpi_compliance.catalog_version]
+        and kpi_compliance.breach_count is distinct from days.breach_count
+    )
