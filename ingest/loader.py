@@ -151,9 +151,11 @@ def _scan(items: list[_New], paths: list[Path], con: duckdb.DuckDBPyConnection):
     first = items[0]
     fmt = first.file.format
     if fmt == "parquet":
-        scan = f"read_parquet({where}, filename = true)"
+        scan = f"read_parquet({where}, filename = true, file_row_number = true)"
         described = con.execute(f"describe select * from {scan}").fetchall()
-        return scan, [FileColumn(n, t) for n, t, *_ in described if n != "filename"]
+        return scan, [
+            FileColumn(n, t) for n, t, *_ in described if n not in ("filename", "file_row_number")
+        ]
     names = first.shape.split("\t")
     if fmt == "jsonl":
         names = _json_columns(names, first.file.source)
@@ -358,7 +360,9 @@ class Loader:
         self.con.begin()
         ids = [i.file_id for i in items]
         mapping = ", ".join(f"({literal(str(p))}, {i})" for p, i in zip(paths, ids, strict=True))
-        if len(items) == 1:
+        if files[0].format == "parquet":
+            row = "file_row_number + 1"  # Parquet numbers its rows per file itself
+        elif len(items) == 1:
             row = "ordinality"  # one file: its own order, no window over a big file
         else:
             row = "row_number() over (partition by f.filename order by ordinality)"
