@@ -121,3 +121,18 @@ def test_docs_site_is_generated_and_served_offline(home_copy: Home) -> None:
             assert json.loads(response.read())["nodes"]
     finally:
         httpd.shutdown()
+
+
+def test_every_mart_and_column_explains_itself(home: Home) -> None:
+    """persist_docs: dbt's descriptions reach the database, so `describe` tells analysts."""
+    with kpiwatch.connect(home.root) as con:
+        tables = con.execute(
+            "select table_name, comment from duckdb_tables() where schema_name = 'marts'"
+        ).fetchall()
+        columns = con.execute(
+            "select table_name, column_name from duckdb_columns() "
+            "where schema_name = 'marts' and (comment is null or comment = '')"
+        ).fetchall()
+    assert {"kpi_compliance", "kpi_breach_cases", "dim_kpi_catalog"} <= {t for t, _ in tables}
+    assert all(comment for _, comment in tables), tables
+    assert columns == []
