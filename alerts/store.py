@@ -1,0 +1,68 @@
+"""The outbox and the state of every alert subject, in the working warehouse.
+
+``audit.alerts`` is the outbox and the alert log at once: one row per alert and channel,
+written (with its idempotency key as primary key) in the same transaction that records the
+checks, before anything is sent. Delivery only ever moves a row from ``pending`` to ``sent``
+(or, after ``max_attempts``, to ``failed``), so an alert is never lost, and the key makes a
+second insert of the same alert a no-op, so it is never doubled. An alert that no route
+sends anywhere is logged with channel NULL and status ``unrouted``.
+
+``audit.alert_state`` remembers, per subject (a province × KPI × segment × month, a
+province × source, …), whether it is open, since when, and when it was last notified: what
+tells a new breach from a persisting one, and when a reminder is due.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+DDL = """
+create schema if not exists audit;
+create table if not exists audit.alerts (
+    alert_key varchar primary key,
+    alert_id varchar not null,
+    created_at timestamptz not null,
+    run_id varchar not null,
+    subject varchar not null,
+    category varchar not null,
+    kind varchar not null,
+    severity varchar not null,
+    check_name varchar,
+    source varchar,
+    province_code varchar,
+    kpi_id varchar,
+    segment varchar,
+    period_start date,
+    channel varchar,
+    owners varchar[],
+    status varchar not null,
+    attempts integer not null default 0,
+    last_error varchar,
+    last_attempt_at timestamptz,
+    sent_at timestamptz,
+    digest_id varchar,
+    payload json
+);
+create table if not exists audit.alert_state (
+    subject varchar primary key,
+    category varchar not null,
+    check_name varchar,
+    source varchar,
+    province_code varchar,
+    kpi_id varchar,
+    segment varchar,
+    period_start date,
+    state varchar not null,
+    severity varchar,
+    episode integer not null,
+    opened_at timestamptz not null,
+    last_seen_at timestamptz not null,
+    last_notified_at timestamptz,
+    reminders integer not null default 0,
+    resolved_at timestamptz
+);
+"""
+
+
+def create(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)

@@ -1,0 +1,459 @@
+"""``kpiwatch run``: ingest → build → checks → alerts to the outbox → publish → deliver.
+
+The whole run holds the home's writer lock (``exclusive``), so nothing writes the working
+warehouse between the build and the publication of what was checked, and two runs never
+overlap: a second one finds the lock taken and skips (exit 75).
+
+- **ingest** loads new landing files; **build** runs dbt on the working warehouse without
+  publishing, and only when something changed (new files, a changed dbt project, no
+  successful build yet, or ``--rebuild``);
+- **checks** (package ``quality``): Great Expectations on the batches loaded since the last
+  validated file, freshness, volume, dbt's test results; stored in ``audit.dq_results``;
+- **alerts** (package ``alerts``): breaches of ``marts.kpi_compliance`` and failed checks,
+  compared with the last run, written to the outbox ``audit.alerts`` in the same transaction
+  as the checks — before anything is sent;
+- **publish** copies the working warehouse over the published one, so the digest's
+  dashboard links show what the alerts say (skipped when the build failed, or when a check
+  failed and ``[quality] block_publish`` is set);
+- **deliver** sends one digest per channel. Statuses change after the publication: with
+  ``[run] publish_deliveries = true`` (default) the run publishes again when a delivery
+  changed something, so the dashboard's alert log says "sent" at once; set it to false at
+  national scale to save a copy of the warehouse, and statuses then reach readers with the
+  next run's publication.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.table import Table
+
+from alerts import AlertsReport, raise_alerts
+from alerts import store as alert_store
+from alerts.deliver import DeliveryReport, deliver
+from alerts.settings import AlertSettings
+from ingest import store as ingest_store
+from ingest.landing_file import LandingError
+from ingest.loader import IngestReport, ingest
+from kpiwatch.build import BuildError, build, publish
+from kpiwatch.contract import SOURCES
+from kpiwatch.home import PROJECT_DIR, Home, HomeError
+from kpiwatch.warehouse import WriterBusy, connect_unlocked, exclusive
+from quality import ChecksReport, run_checks
+from quality import store as quality_store
+from quality.results import CheckResult
+from quality.results import insert as insert_results
+from quality.settings import CONFIG_FILE, ConfigError, QualitySettings, read_config
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+EXIT_OK = 0
+EXIT_DQ = 1
+"""--fail-on dq: a check failed (status fail) in this run."""
+EXIT_USAGE = 2
+"""Bad arguments, kpiwatch.toml unusable, landing folder missing, home not writable."""
+EXIT_BREACH = 3
+"""--fail-on breach: a breach is open (latest months of marts.kpi_compliance)."""
+EXIT_DELIVERY = 4
+"""A channel did not accept its digest; the alerts stay pending for the next run."""
+EXIT_BUILD = 5
+"""dbt build failed: nothing was published (data alerts were still delivered)."""
+EXIT_BUSY = 75
+"""Another kpiwatch process holds the writer lock: this run was skipped (EX_TEMPFAIL)."""
+FAIL_ON = ("dq", "breach")
+PROJECT_PARTS = ("models", "seeds", "macros", "tests", "dbt_project.yml", "profiles.yml")
+
+
+@dataclass(frozen=True)
+class Settings:
+    quality: QualitySettings
+    alerts: AlertSettings
+    publish_deliveries: bool = True
+
+
+def load_settings(home: Home) -> Settings:
+    """Read and check ``<home>/kpiwatch.toml`` (raises ConfigError naming the key)."""
+    config = read_config(home.root / CONFIG_FILE)
+    quality = QualitySettings.from_config(config)
+    alerts = AlertSettings.from_config(config)
+    run = config.table("run")
+    publish_deliveries = run.boolean("publish_deliveries", True)
+    run.reject_unknown()
+    config.reject_unknown()
+    return Settings(quality, alerts, publish_deliveries)
+
+
+def project_fingerprint(project: Path = PROJECT_DIR) -> str:
+    """A hash of everything dbt builds from: a change means the marts must be rebuilt."""
+    digest = hashlib.sha256()
+    for part in PROJECT_PARTS:
+        path = project / part
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if file.exists():
+                digest.update(file.relative_to(project).as_posix().encode() + b"\0")
+                digest.update(file.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def build_reason(
+    rebuild: bool,
+    has_marts: bool,
+    last: tuple[bool, int, str] | None,
+    loaded_through: int,
+    fingerprint: str,
+) -> str | None:
+    """Why this run must run dbt, or None: a build is the slow part of a run, and a run
+    with nothing new (the usual hourly case) should not pay for it."""
+    if rebuild:
+        return "--rebuild"
+    if not has_marts or last is None:
+        return "no build yet"
+    succeeded, built_through, built_from = last
+    if not succeeded:
+        return "the last build failed (the working warehouse is half built)"
+    if built_through < loaded_through:
+        return "new files loaded"
+    if built_from != fingerprint:
+        return "the dbt project changed"
+    return None
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    started_at: datetime
+    ingest: IngestReport | None = None
+    built: bool = False
+    build_reason: str | None = None
+    build_error: str | None = None
+    checks: ChecksReport = field(default_factory=ChecksReport)
+    alerts: AlertsReport = field(default_factory=AlertsReport)
+    published: bool = False
+    deliveries: DeliveryReport = field(default_factory=DeliveryReport)
+    seconds: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    exit_code: int = EXIT_OK
+
+    @property
+    def dq_failed(self) -> int:
+        return self.checks.count("fail")
+
+
+def build_check(error: str | None) -> CheckResult:
+    """The build itself as a check: a dbt that fails before writing its results (a project
+    that does not parse) must raise an alert too; it resolves with the next good build."""
+    first = (error or "").splitlines()
+    reason = next((line.strip() for line in first[1:] if line.strip()), first[0] if first else "")
+    return CheckResult(
+        check_name="dbt:build",
+        subject="dbt:build",
+        status="fail" if error else "pass",
+        source="dbt",
+        expected="dbt build passes",
+        details={"error": (error or "")[-4000:]},
+        summary_en=f"dbt build failed, nothing was published: {reason[:300]}",
+        summary_zh=f"dbt 构建失败,未发布新数据:{reason[:300]}",
+    )
+
+
+def folder_check(landing: Path, name: str) -> CheckResult:
+    """A folder of the landing that is no source: its files are not loaded, and someone
+    should know (a typo in an exporter's target path loses a whole feed silently)."""
+    return CheckResult(
+        check_name="landing:folder",
+        subject=f"landing:folder:{name}",
+        status="fail",
+        source=name,
+        expected="one folder per source: " + ", ".join(SOURCES),
+        details={"folder": str(landing / name)},
+        summary_en=f"{landing / name} is not a source folder: its files were not loaded",
+        summary_zh=f"{landing / name} 不是数据源目录,其中文件未被加载",
+    )
+
+
+def _exit_code(report: RunReport, fail_on: Iterable[str]) -> int:
+    """The most urgent condition wins: build > delivery > dq > breach."""
+    fail_on = set(fail_on)
+    if report.build_error:
+        return EXIT_BUILD
+    if report.deliveries.failed:
+        return EXIT_DELIVERY
+    if "dq" in fail_on and report.dq_failed:
+        return EXIT_DQ
+    if "breach" in fail_on and report.alerts.open_breaches:
+        return EXIT_BREACH
+    return EXIT_OK
+
+
+def _now() -> datetime:
+    return datetime.now(SHANGHAI)
+
+
+def run(
+    home: Home,
+    landing: Path | None = None,
+    fail_on: Iterable[str] = (),
+    *,
+    settings: Settings | None = None,
+    rebuild: bool = False,
+    send: bool = True,
+    clock: Callable[[], datetime] = _now,
+    sleep: Callable[[float], None] = time.sleep,
+    project: Path = PROJECT_DIR,
+) -> RunReport:
+    """One scheduled run. Raises ConfigError / LandingError / HomeError (exit 2) and
+    WriterBusy (exit 75) before changing anything; everything else ends in the report."""
+    settings = settings or load_settings(home)
+    started = clock()
+    report = RunReport(f"{started:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}", started)
+    fail_on = tuple(fail_on)
+
+    def step(name: str, began: float) -> None:
+        report.seconds[name] = report.seconds.get(name, 0.0) + time.perf_counter() - began
+
+    with exclusive(home):
+        began = time.perf_counter()
+        report.ingest = ingest(home, landing)
+        step("ingest", began)
+
+        with connect_unlocked(home) as con:
+            ingest_store.create(con)
+            quality_store.create(con)
+            alert_store.create(con)
+            validated = quality_store.validated_through(con)
+            through, loaded = con.execute(
+                "select coalesce(max(file_id), 0), "
+                "coalesce(max(file_id) filter (where status = 'loaded'), 0) "
+                "from audit.ingest_files"
+            ).fetchone()
+            last = quality_store.last_build(con)
+            has_marts = con.execute(
+                "select count(*) from information_schema.tables "
+                "where table_schema = 'marts' and table_name = 'kpi_compliance'"
+            ).fetchone()[0]
+        fingerprint = project_fingerprint(project)
+        report.build_reason = build_reason(rebuild, bool(has_marts), last, loaded, fingerprint)
+        if report.build_reason:
+            began = time.perf_counter()
+            report.built = True
+            try:
+                build(home, quiet=True, project=project, publish_after=False)
+            except BuildError as exc:
+                report.build_error = str(exc)
+            step("build", began)
+        else:
+            report.notes.append("nothing new since the last build: dbt not run")
+
+        now = clock()
+        with connect_unlocked(home) as con:
+            began = time.perf_counter()
+            report.checks = run_checks(
+                con,
+                home,
+                settings.quality,
+                report.run_id,
+                now,
+                (validated, through),
+                home.dbt_target / "run_results.json" if report.built else None,
+            )
+            if report.built:
+                report.checks.results.append(build_check(report.build_error))
+            report.checks.results += [
+                folder_check(report.ingest.landing, name) for name in report.ingest.unknown_folders
+            ]
+            step("checks", began)
+            began = time.perf_counter()
+            con.begin()
+            insert_results(con, report.run_id, now, report.checks.results)
+            report.alerts = raise_alerts(
+                con,
+                settings.alerts,
+                report.checks.results,
+                report.run_id,
+                now,
+                with_breaches=report.build_error is None,
+            )
+            if report.alerts.unrouted:
+                report.notes.append(
+                    f"{report.alerts.unrouted} alerts have no channel: they are in audit.alerts "
+                    "only; add [channels.NAME] (and [[routes]]) to "
+                    f"{home.root / CONFIG_FILE} to send them"
+                )
+            block = settings.quality.block_publish and report.dq_failed > 0
+            will_publish = report.build_error is None and not block
+            con.execute(
+                "insert into audit.runs (run_id, started_at, landing, files_loaded, files_failed, "
+                "rows_loaded, built, build_ok, project_fingerprint, built_through_file_id, "
+                "validated_through_file_id, dq_pass, dq_warn, dq_fail, alerts_new, "
+                "alerts_reminder, alerts_resolved, published) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    report.run_id, started, str(report.ingest.landing),
+                    report.ingest.count("loaded"), report.ingest.count("failed"),
+                    report.ingest.rows_loaded, report.built,
+                    report.built and report.build_error is None, fingerprint,
+                    loaded if report.built and report.build_error is None else None,
+                    report.checks.validated_through, report.checks.count("pass"),
+                    report.checks.count("warn"),
+                    report.checks.count("fail"), report.alerts.kinds["new"],
+                    report.alerts.kinds["reminder"], report.alerts.kinds["resolved"], will_publish,
+                ],
+            )  # fmt: skip
+            con.commit()
+            con.execute("checkpoint")
+            step("alerts", began)
+
+        if will_publish:
+            began = time.perf_counter()
+            publish(home)
+            report.published = True
+            step("publish", began)
+        elif report.build_error:
+            report.notes.append("dbt build failed: the published warehouse was left as it was")
+        else:
+            report.notes.append("a check failed and [quality] block_publish is set: not published")
+
+        with connect_unlocked(home) as con:
+            if send:
+                began = time.perf_counter()
+                report.deliveries = deliver(con, settings.alerts, clock, sleep)
+                step("deliver", began)
+            report.exit_code = _exit_code(report, fail_on)
+            pending = con.execute(
+                "select count(*) from audit.alerts where status = 'pending'"
+            ).fetchone()[0]
+            con.execute(
+                "update audit.runs set finished_at = ?, deliveries_sent = ?, "
+                "deliveries_pending = ?, exit_code = ?, seconds = ? where run_id = ?",
+                [clock(), report.deliveries.sent, pending, report.exit_code,
+                 json.dumps({k: round(v, 3) for k, v in report.seconds.items()}), report.run_id],
+            )  # fmt: skip
+            con.execute("checkpoint")
+        if report.published and settings.publish_deliveries and report.deliveries.outcomes:
+            began = time.perf_counter()
+            publish(home)
+            step("publish", began)
+        elif report.deliveries.outcomes and report.published:
+            report.notes.append(
+                "delivery statuses reach the published alert log with the next publication"
+            )
+    return report
+
+
+MEANING = {
+    EXIT_OK: "ok",
+    EXIT_DQ: "data-quality checks failed (--fail-on dq)",
+    EXIT_USAGE: "usage or configuration error",
+    EXIT_BREACH: "breaches open (--fail-on breach)",
+    EXIT_DELIVERY: "a delivery failed; its alerts stay pending for the next run",
+    EXIT_BUILD: "dbt build failed; nothing published",
+    EXIT_BUSY: "another kpiwatch process is writing; run skipped",
+}
+
+
+def print_summary(report: RunReport, console: Console) -> None:
+    """What the run did, in the order it did it, and what the exit code means."""
+    table = Table(title=f"kpiwatch run {report.run_id}", title_justify="left")
+    table.add_column("step")
+    table.add_column("seconds", justify="right")
+    table.add_column("what happened")
+    ingest_report = report.ingest
+    if ingest_report is not None:
+        table.add_row(
+            "ingest",
+            f"{report.seconds.get('ingest', 0):.1f}",
+            f"{ingest_report.count('loaded')} files loaded, "
+            f"{ingest_report.count('failed')} failed, "
+            f"{ingest_report.count('skipped_duplicate')} duplicates; "
+            f"{ingest_report.rows_loaded:,} rows",
+        )
+    built = "not needed (nothing new)"
+    if report.built:
+        outcome = "failed: nothing published" if report.build_error else "dbt build passed"
+        built = f"{outcome} (why: {report.build_reason})"
+    table.add_row("build", f"{report.seconds.get('build', 0):.1f}", built)
+    c = report.checks
+    gx = sum(v for k, v in c.seconds.items() if k.startswith("gx_"))
+    table.add_row(
+        "checks",
+        f"{report.seconds.get('checks', 0):.1f}",
+        f"{c.count('pass')} pass, {c.count('warn')} warn, {c.count('fail')} fail "
+        f"(GX {gx:.1f} s, freshness {c.seconds.get('freshness', 0):.1f} s, "
+        f"volume {c.seconds.get('volume', 0):.1f} s)",
+    )
+    a = report.alerts
+    table.add_row(
+        "alerts",
+        f"{report.seconds.get('alerts', 0):.1f}",
+        f"{a.kinds['new']} new, {a.kinds['reminder']} reminders, {a.kinds['resolved']} resolved; "
+        f"{a.open_breaches} breaches open ({a.open_critical} critical); "
+        f"{a.rows} outbox rows" + (f", {a.unrouted} with no route" if a.unrouted else ""),
+    )
+    table.add_row(
+        "publish",
+        f"{report.seconds.get('publish', 0):.1f}",
+        "published" if report.published else "not published",
+    )
+    sent = ", ".join(
+        f"{o.channel}: {o.alerts} sent" if o.sent else f"{o.channel}: {o.alerts} pending"
+        for o in report.deliveries.outcomes
+    )
+    table.add_row("deliver", f"{report.seconds.get('deliver', 0):.1f}", sent or "nothing to send")
+    console.print(table)
+    problems = [r for r in c.results if r.status != "pass"]
+    for r in sorted(problems, key=lambda r: (r.status != "fail", r.check_name))[:15]:
+        where = f" {r.province_code}" if r.province_code else ""
+        colour = "red" if r.status == "fail" else "yellow"
+        console.print(
+            f"  [{colour}]{r.status}[/]{where} {r.summary_en}", soft_wrap=True, highlight=False
+        )
+    if len(problems) > 15:
+        console.print(
+            f"  … and {len(problems) - 15} more in audit.dq_results (run_id {report.run_id})"
+        )
+    for o in report.deliveries.failed:
+        console.print(
+            f"[red]delivery failed[/] {o.channel} after {o.tries} tries: {o.error}", soft_wrap=True
+        )
+    if report.build_error:
+        console.print(f"[red]build failed[/] {report.build_error}", soft_wrap=True)
+    if c.docs:
+        console.print(f"data docs: {c.docs}")
+    for note in report.notes:
+        console.print(f"note: {note}")
+    console.print(f"exit {report.exit_code}: {MEANING[report.exit_code]}")
+
+
+def main(
+    home: Home,
+    landing: Path | None,
+    fail_on: Iterable[str],
+    console: Console,
+    rebuild: bool = False,
+    send: bool = True,
+) -> int:
+    """The command: run, print, and map every failure to its exit code."""
+    unknown = sorted(set(fail_on) - set(FAIL_ON))
+    if unknown:
+        console.print(f"[bold red]error:[/] --fail-on {', '.join(unknown)}: expected dq or breach")
+        return EXIT_USAGE
+    try:
+        report = run(home, landing, fail_on, rebuild=rebuild, send=send)
+    except (ConfigError, LandingError, HomeError) as exc:
+        console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        return EXIT_USAGE
+    except WriterBusy as exc:
+        console.print(f"skipped: {exc}", soft_wrap=True)
+        return EXIT_BUSY
+    print_summary(report, console)
+    return report.exit_code

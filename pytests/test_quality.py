@@ -1,0 +1,224 @@
+"""Checks: Great Expectations on new batches, freshness, volume, dbt results, Data Docs.
+
+The landing is generated, then damaged the way real deliveries go wrong: one province stops
+sending for the last three days, one day of one province's hall tickets arrives half empty
+(a partial export), and one hall ticket waits 30 days (a clock fault ingest cannot see:
+the ticket is valid row by row). Everything is loaded by the real ingest; no dbt needed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from landing_faults import PROVINCES, SILENT, SILENT_FROM, damage
+
+from generator import generate
+from ingest.loader import ingest
+from kpiwatch.home import PROJECT_DIR, Home
+from kpiwatch.warehouse import connect_unlocked
+from quality import ChecksReport, dbt_results, run_checks
+from quality.results import CheckResult
+from quality.settings import QualitySettings
+from quality.validation import Chunk, plan_chunks
+
+NOW = datetime(2026, 11, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, dict, dict, ChecksReport]:
+    root = tmp_path_factory.mktemp("quality")
+    home = Home.resolve(root / "home")
+    manifest = generate(root / "landing", date(2026, 10, 1), 31, PROVINCES, 0.002, 7)
+    planted = damage(root / "landing", manifest)
+    ingest(home, root / "landing")
+    with connect_unlocked(home) as con:
+        through = con.execute("select max(file_id) from audit.ingest_files").fetchone()[0]
+        report = run_checks(con, home, QualitySettings(), "run-1", NOW, (0, through), None)
+    return home, manifest, planted, report
+
+
+def _by(report: ChecksReport, check: str, status: str | None = None) -> list[CheckResult]:
+    return [
+        r
+        for r in report.results
+        if r.check_name == check and (status is None or r.status == status)
+    ]
+
+
+def test_a_province_that_stops_sending_is_caught(checked) -> None:
+    _, _, planted, report = checked
+    assert planted["removed"]
+    stale = _by(report, "freshness:province", "fail")
+    assert {(r.source, r.province_code) for r in stale} == {
+        (source, SILENT) for source in {r.source for r in _by(report, "freshness:province")}
+    }
+    assert len(stale) == 6
+    assert all(r.observed and r.observed > 48 for r in stale)  # three days behind
+    assert "no new data since 2026-10-28" in stale[0].summary_en
+    assert not _by(report, "freshness:source", "fail")  # the sources as a whole still deliver
+
+
+def test_a_source_that_goes_silent_is_caught_by_the_wall_clock(checked) -> None:
+    home, *_ = checked
+    later = datetime(2026, 12, 31, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with connect_unlocked(home) as con:
+        from quality import freshness
+
+        results = freshness.check(con, QualitySettings().freshness, later)
+    silent = [r for r in results if r.check_name == "freshness:source"]
+    assert len(silent) == 6 and {r.status for r in silent} == {"fail"}
+    assert "no file loaded for" in silent[0].summary_en
+
+
+def test_a_half_empty_day_is_caught_and_nothing_else_is(checked) -> None:
+    _, _, planted, report = checked
+    full, kept = planted["thinned_rows"]  # type: ignore[misc]
+    assert kept == full // 2
+    flagged = [r for r in _by(report, "volume:daily") if r.status != "pass"]
+    assert [r.subject for r in flagged] == ["volume:hall_tickets:440000:2026-10-27"]
+    anomaly = flagged[0]
+    assert anomaly.status == "fail"
+    assert 0.4 < anomaly.details["ratio"] < 0.6 and anomaly.details["z"] < -3
+    assert "partial export" in anomaly.summary_en and "疑似导出不完整" in anomaly.summary_zh
+    judged = {r.subject for r in _by(report, "volume:daily")}
+    assert "volume:hall_tickets:440000:2026-10-28" in judged  # its neighbours were judged too
+
+
+def test_great_expectations_finds_a_30_day_hall_wait_and_names_file_and_row(checked) -> None:
+    _, _, planted, report = checked
+    (wait,) = [r for r in _by(report, "gx:range:wait_minutes")]
+    assert wait.status == "fail" and wait.observed == 1
+    assert wait.details["sample"][0]["file"] == planted["slow"]
+    assert wait.details["sample"][0]["row"] >= 1
+    assert "wait_minutes within [0, 480] minutes" in wait.expected
+    assert wait.lifecycle == "event" and wait.subject.endswith(":run-1")
+    hall = [
+        r for r in report.results if r.source == "hall_tickets" and r.check_name.startswith("gx:")
+    ]
+    others = {
+        r.check_name for r in hall if r.status != "pass" and not r.check_name.startswith("gx:file:")
+    }
+    assert others == {"gx:range:wait_minutes"}  # schema, sets, order, required: all pass
+
+
+def test_files_that_cannot_be_read_or_are_wholly_quarantined_fail(checked) -> None:
+    _, manifest, _, report = checked
+    present = [
+        f
+        for f in manifest["files"]
+        if f["province_code"] != SILENT or f["business_date"] < SILENT_FROM
+    ]
+    for kind, check in (
+        ("unreadable", "gx:file:readable"),
+        ("missing_column", "gx:file:not_all_quarantined"),
+    ):
+        expected = {f["path"] for f in present if f["delivery"] == kind}
+        found = set()
+        for r in _by(report, check):
+            found |= {s["file"] for s in r.details["sample"]}
+            assert r.status == ("fail" if r.details["unexpected"] else "pass")
+        assert found == expected, kind
+    # A file wholly quarantined is reported once, not again by the share-of-rows check.
+    shares = {
+        s["file"] for r in _by(report, "gx:file:quarantined_share") for s in r.details["sample"]
+    }
+    assert not shares & {f["path"] for f in present if f["delivery"] == "missing_column"}
+
+
+def test_every_source_has_its_suite_and_data_docs_are_under_the_home(checked) -> None:
+    home, _, _, report = checked
+    sources = {r.source for r in report.results if r.check_name == "gx:schema"}
+    assert sources == {"hall_tickets", "hotline_calls", "network_calls", "mobile_repairs",
+                       "broadband_faults", "install_orders"}  # fmt: skip
+    assert all(r.status == "pass" for r in _by(report, "gx:schema"))
+    docs = home.root / "quality" / "data_docs"
+    assert report.docs == docs / "index.html" and report.docs.exists()
+    pages = list((docs / "validations").rglob("*.html"))
+    assert len(pages) >= 12  # rows and files of six sources
+    assert "hall_tickets.rows" in report.docs.read_text(encoding="utf-8")
+    suites = home.root / "quality" / "gx" / "expectations"
+    assert (suites / "hall_tickets" / "rows.json").exists()
+    assert (suites / "install_orders" / "files.json").exists()
+    assert not (PROJECT_DIR / "gx").exists() and not (PROJECT_DIR / "great_expectations").exists()
+    config = (home.root / "quality" / "gx" / "great_expectations.yml").read_text()
+    assert "analytics_enabled: false" in config
+
+
+def test_small_chunks_give_the_same_results_and_only_new_files_are_validated(checked) -> None:
+    home, _, _, report = checked
+    small = QualitySettings(chunk_rows=15_000)  # network_calls (43 000 rows) in several
+    with connect_unlocked(home) as con:
+        through = con.execute("select max(file_id) from audit.ingest_files").fetchone()[0]
+        chunked = run_checks(con, home, small, "run-2", NOW, (0, through), None)
+        again = run_checks(con, home, small, "run-3", NOW, (through, through), None)
+
+    def gx(r: ChecksReport) -> dict[tuple, tuple]:
+        return {
+            (x.source, x.check_name): (x.status, x.observed)
+            for x in r.results
+            if x.check_name.startswith("gx:")
+        }
+
+    assert gx(chunked) == gx(report)
+    assert max(x.details["batches"] for x in chunked.results if x.check_name == "gx:schema") > 1
+    assert gx(again) == {}  # nothing new since the last validated file: no GX at all
+    assert _by(again, "freshness:province")  # the other checks still run
+
+
+def test_chunks_hold_whole_small_files_and_split_big_ones() -> None:
+    files = [(1, 300, 310), (2, 800, 800), (3, 2500, 2600), (4, 100, 100), (5, 50, 50)]
+    assert list(plan_chunks(files, 1000)) == [
+        Chunk((1,), None),
+        Chunk((2,), None),
+        Chunk((3,), (1, 1000)),
+        Chunk((3,), (1001, 2000)),
+        Chunk((3,), (2001, 3000)),
+        Chunk((4, 5), None),
+    ]
+
+
+def test_dbt_test_results_become_checks(tmp_path: Path) -> None:
+    path = tmp_path / "run_results.json"
+    path.write_text(json.dumps({"results": [
+        {"unique_id": "test.kpiwatch.unique_provinces_province_code.4e74", "status": "fail",
+         "failures": 2, "message": "Got 2 results, configured to fail if != 0"},
+        {"unique_id": "test.kpiwatch.assert_rates_are_fractions.9a1b", "status": "warn",
+         "failures": 1, "message": "Got 1 result"},
+        {"unique_id": "test.kpiwatch.not_null_dim_provinces_name_zh.77", "status": "pass",
+         "failures": 0, "message": None},
+        {"unique_id": "model.kpiwatch.kpi_compliance", "status": "error", "failures": None,
+         "message": "Binder Error: column x not found"},
+        {"unique_id": "model.kpiwatch.dim_cities", "status": "success", "failures": None},
+        {"unique_id": "test.kpiwatch.skipped_one.1", "status": "skipped", "failures": None},
+    ]}))  # fmt: skip
+    results = {r.check_name: r for r in dbt_results.read(path)}
+    assert {k: r.status for k, r in results.items()} == {
+        "dbt:unique_provinces_province_code": "fail",
+        "dbt:assert_rates_are_fractions": "warn",
+        "dbt:not_null_dim_provinces_name_zh": "pass",
+        "dbt:kpi_compliance": "fail",
+    }
+    assert results["dbt:unique_provinces_province_code"].observed == 2
+    assert "Binder Error" in results["dbt:kpi_compliance"].summary_en
+    assert dbt_results.read(tmp_path / "absent.json") == []
+
+
+def test_a_great_expectations_failure_is_a_check_and_the_batches_wait(
+    checked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home, *_ = checked
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the GX project under the home is damaged")
+
+    monkeypatch.setattr("quality.validation.Validation.__init__", broken)
+    with connect_unlocked(home) as con:
+        report = run_checks(con, home, QualitySettings(), "run-4", NOW, (5, 9), None)
+    (failure,) = _by(report, "gx:run")
+    assert failure.status == "fail" and "damaged" in failure.summary_en
+    assert report.validated_through == 5  # files 6-9 are validated by the next run
+    assert _by(report, "freshness:province") and _by(report, "volume:daily")
