@@ -9,6 +9,7 @@ one streaming pass; no Python touches a row.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from kpiwatch.contract import (
@@ -77,10 +78,13 @@ class _Expr:
     bad_when: str | None
     """'unparsed' (present but no value) or 'outside' (present but not in the set)."""
     bad_message: str | None = None
+    lazy: bool = False
+    """A typed (e.g. Parquet) column: its text is only spelled out for a faulty row's
+    record, never projected for every row (casting timestamps to text is costly)."""
 
     @property
     def text(self) -> str:
-        return quote("t__" + self.name)
+        return f"({self.text_sql})" if self.lazy else quote("t__" + self.name)
 
     @property
     def value(self) -> str:
@@ -88,7 +92,7 @@ class _Expr:
 
     @property
     def present(self) -> str:
-        return f"({self.text} is not null)"
+        return f"({self.value} is not null)" if self.lazy else f"({self.text} is not null)"
 
     def bad(self, values: tuple[str, ...]) -> str | None:
         if self.bad_when == "unparsed":
@@ -116,6 +120,13 @@ class RowRules:
         return f"sha256({literal(self.pii_key)} || '|' || {text})"
 
     def _column(self, column: Column) -> _Expr:
+        expr = self._spell(column)
+        found = self.by_name.get(column.name)
+        if found is not None and found.type not in TEXT_TYPES:
+            return dataclasses.replace(expr, lazy=True)
+        return expr
+
+    def _spell(self, column: Column) -> _Expr:
         name = column.name
         found = self.by_name.get(name)
         if found is None:
@@ -123,7 +134,8 @@ class RowRules:
         src = quote(found.name)
         is_text = found.type in TEXT_TYPES
         text = f"nullif({src}, '')" if is_text else f"{src}::varchar"
-        shown = f"'{name}: ' || to_json({quote('t__' + name)})"
+        spelled = quote("t__" + name) if is_text else f"({text})"  # see _Expr.lazy
+        shown = f"'{name}: ' || to_json({spelled})"
         if column.type == "timestamp":
             if found.type.startswith("TIMESTAMP"):
                 return _Expr(name, text, f"{src}::timestamptz", None)
@@ -251,8 +263,10 @@ class RowRules:
         """The contract columns as text and as typed values, each computed once."""
         e = {c.name: self._column(c) for c in self.source.columns}
         projected = ", ".join(
-            f"{x.text_sql} as {x.text}, {x.value_sql} as {x.value}" for x in e.values()
-        )
+            (f"{x.value_sql} as {x.value}" if x.lazy else
+             f"{x.text_sql} as {x.text}, {x.value_sql} as {x.value}")
+            for x in e.values()
+        )  # fmt: skip
         return e, f"(select *, {projected} from {relation})"
 
     def select(self, relation: str) -> str:
