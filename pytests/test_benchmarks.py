@@ -20,6 +20,7 @@ from generator import generate
 from ingest.landing_file import discover, fingerprint
 from ingest.loader import _shape, ingest
 from ingest.rules import literal
+from kpiwatch.build import build
 from kpiwatch.home import Home
 
 pytestmark = pytest.mark.benchmark
@@ -142,3 +143,34 @@ def test_ingest_memory_stays_flat_as_files_grow(tmp_path: Path) -> None:
     print("\n" + json.dumps(peaks, indent=1))
     small, large = peaks[5_000_000], peaks[20_000_000]
     assert large["peak_rss_mb"] < 2 * small["peak_rss_mb"] + 200
+
+
+def test_build_against_one_hand_written_query(tmp_path: Path) -> None:
+    """`kpiwatch build` as a ratio to one query computing kpi_compliance from raw."""
+    home = Home.resolve(tmp_path / "home")
+    generate(home.landing, date(2026, 10, 1), 31, None, SCALE, 7)
+    ingest(home)
+    began = time.perf_counter()
+    result = build(home, quiet=True)
+    built = time.perf_counter() - began
+    hand = (Path(__file__).parent / "benchmarks" / "kpi_compliance_by_hand.sql").read_text()
+    with duckdb.connect(str(home.work)) as con:
+        con.execute("set TimeZone = 'Asia/Shanghai'")
+        began = time.perf_counter()
+        con.execute(hand)
+        floor = time.perf_counter() - began
+        same = con.execute(
+            "select count(*) from hand h join marts.kpi_compliance k using "
+            "(period_month, province_code, kpi_id, segment) "
+            "where abs(h.value - k.value) <= 1e-9 * greatest(1, abs(k.value))"
+        ).fetchone()[0]
+        rows = con.execute("select count(*) from marts.kpi_compliance").fetchone()[0]
+    results = {
+        "scale": SCALE,
+        "build_seconds": round(built, 1),
+        "of_which_publishing": round(result.publish_seconds, 1),
+        "hand_query_seconds": round(floor, 1),
+        "ratio": round(built / floor, 2),
+        "rows_matching_the_hand_query": f"{same} of {rows}",
+    }
+    print("\n" + json.dumps(results, indent=1))
