@@ -9,24 +9,18 @@ started once per process and folder.
 from __future__ import annotations
 
 import contextlib
-import functools
-import http.server
 import threading
 from pathlib import Path
 
 import streamlit as st
 
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+from kpiwatch.docs import server as static_site_server
 
 
 @st.cache_resource(show_spinner=False)
 def _server(folder: str) -> int:
     address = st.get_option("server.address") or ""
-    handler = functools.partial(_QuietHandler, directory=folder)
-    server = http.server.ThreadingHTTPServer((address, 0), handler)
+    server = static_site_server(Path(folder), port=0, host=address)
     threading.Thread(target=server.serve_forever, name="data-docs", daemon=True).start()
     return server.server_address[1]
 

@@ -228,11 +228,11 @@ class _Poller:
         self.thread.join()
 
 
-INSERT_FILE = (
-    "insert into audit.ingest_files (file_id, source, path, content_hash, status, format, "
-    "encoding, bytes, rows_read, rows_loaded, rows_quarantined, error, duplicate_of, loaded_at, "
-    "seconds) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)"
-)
+FILE_COLUMNS = (
+    "file_id", "source", "path", "content_hash", "status", "format", "encoding", "bytes",
+    "rows_read", "rows_loaded", "rows_quarantined", "error", "duplicate_of", "seconds",
+)  # fmt: skip
+"""The columns of an audit.ingest_files row as the loader writes it (loaded_at is now())."""
 
 
 class Loader:
@@ -259,12 +259,10 @@ class Loader:
         ]
 
     def _record(self, item: _New, outcome: FileOutcome, seconds: float, **extra) -> None:
-        file_id = item.file_id
         f = item.file
-        self.con.execute(
-            INSERT_FILE,
-            [file_id, f.source, f.relative, item.digest, outcome.status, f.format, None, f.size,
-             None, None, None, outcome.error, extra.get("duplicate_of"), seconds],
+        self._insert_files(
+            [(item.file_id, f.source, f.relative, item.digest, outcome.status, f.format, None,
+              f.size, None, None, None, outcome.error, extra.get("duplicate_of"), seconds)]
         )  # fmt: skip
         self.seen.add((f.relative, item.digest))
 
@@ -421,11 +419,7 @@ class Loader:
     def _insert_files(self, records: list[tuple]) -> None:
         """One statement for a batch's audit rows, from an Arrow table: one INSERT per file,
         or hundreds of bound parameters, cost more than loading small files' rows."""
-        names = [
-            "file_id", "source", "path", "content_hash", "status", "format", "encoding",
-            "bytes", "rows_read", "rows_loaded", "rows_quarantined", "error", "duplicate_of",
-            "seconds",
-        ]  # fmt: skip
+        names = list(FILE_COLUMNS)
         batch = pa.Table.from_arrays(
             [pa.array(list(column)) for column in zip(*records, strict=True)], names=names
         )
