@@ -42,29 +42,43 @@ class BuildResult:
 
 
 def run_dbt(
-    home: Home, database: Path, args: list[str], quiet: bool = False, project: Path = PROJECT_DIR
+    home: Home,
+    database: Path,
+    args: list[str],
+    quiet: bool = False,
+    project: Path = PROJECT_DIR,
+    *,
+    env: dict[str, str] | None = None,
+    dbt_dir: Path | None = None,
 ) -> tuple[bool, list[str], int]:
     """Run one dbt command against ``database``; return (ok, failures, nodes run).
 
     dbt runs in a child process: its DuckDB connection is closed (and checkpointed) when
     the process ends, before anything moves the file, and its logging stays its own.
+    ``dbt_dir`` keeps another target's artifacts (target/, logs/) apart from the home's,
+    and is also where the child process runs.
     """
-    env = {
+    environment = {
         **os.environ,
         "KPIWATCH_DBT_DATABASE": str(database),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_VERSION_CHECK": "false",
+        **(env or {}),
     }
+    target = dbt_dir / "target" if dbt_dir else home.dbt_target
+    logs = dbt_dir / "logs" if dbt_dir else home.dbt_logs
     command = [
         str(Path(sys.executable).with_name("dbt")), *args,
         "--project-dir", str(project),
         "--profiles-dir", str(project),
-        "--target-path", str(home.dbt_target),
-        "--log-path", str(home.dbt_logs),
+        "--target-path", str(target),
+        "--log-path", str(logs),
     ]  # fmt: skip
-    results = home.dbt_target / "run_results.json"
+    results = target / "run_results.json"
     results.unlink(missing_ok=True)
-    done = subprocess.run(command, env=env, capture_output=quiet, text=True, check=False)
+    done = subprocess.run(
+        command, env=environment, cwd=dbt_dir, capture_output=quiet, text=True, check=False
+    )
     failures: list[str] = []
     nodes = 0
     if results.exists():

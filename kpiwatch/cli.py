@@ -130,14 +130,36 @@ def _summary(manifest: dict, target: Path, seconds: float) -> None:
 
 
 @app.command()
-def build(ctx: typer.Context) -> None:
+def build(
+    ctx: typer.Context,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="duckdb: build and publish the embedded warehouse. spark: build the same "
+            "models on a local Spark from <home>/lake (see docs/spark.md).",
+        ),
+    ] = "duckdb",
+) -> None:
     """Build the warehouse with dbt aside, test it, and publish it if the tests pass."""
     from kpiwatch.build import BuildError
     from kpiwatch.build import build as run
-    from kpiwatch.warehouse import WriterBusy
+    from kpiwatch.warehouse import WriterBusy, exclusive
 
     home: Home = ctx.obj
+    if engine not in ("duckdb", "spark"):
+        raise _fail(f"unknown engine {engine!r}: choose duckdb or spark")
     try:
+        if engine == "spark":
+            from kpiwatch.spark import build_on_spark, spark_dir
+
+            began = time.perf_counter()
+            with exclusive(home.ensure()):
+                nodes = build_on_spark(home)
+            console.print(
+                f"built on Spark: {nodes} dbt nodes in {time.perf_counter() - began:.1f} s; "
+                f"tables under {spark_dir(home) / 'warehouse'}"
+            )
+            return
         result = run(home)
     except (BuildError, HomeError, WriterBusy) as exc:
         raise _fail(str(exc)) from exc
@@ -145,6 +167,25 @@ def build(ctx: typer.Context) -> None:
         f"published {result.published} ({result.nodes} dbt nodes, {result.seconds:.1f} s, "
         f"of which publishing {result.publish_seconds:.1f} s)"
     )
+
+
+@app.command("compare-engines")
+def compare_engines(ctx: typer.Context) -> None:
+    """Match every mart Spark built with the published DuckDB warehouse, row for row.
+
+    Exit 0 when all agree (floating-point values within 1e-9), 1 when any differs.
+    """
+    from kpiwatch.spark import compare_engines as compare
+
+    home: Home = ctx.obj
+    if not home.warehouse.exists():
+        raise _fail(f"no published warehouse at {home.warehouse}: run `kpiwatch build` first")
+    results = compare(home)
+    for result in results:
+        colour = "green" if result.agrees else "red"
+        console.print(f"[{colour}]{'agree' if result.agrees else 'DIFFER'}[/] {result.describe()}")
+    if not all(r.agrees for r in results):
+        raise typer.Exit(1)
 
 
 @app.command()

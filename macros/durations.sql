@@ -10,12 +10,12 @@
     instants were delivered in.
 -#}
 {% macro elapsed_seconds(start_at, end_at) -%}
-    (epoch_us({{ end_at }}) - epoch_us({{ start_at }})) / cast(1000000 as double)
+    ({{ epoch_us(end_at) }} - {{ epoch_us(start_at) }}) / cast(1000000 as double)
 {%- endmacro %}
 
 {% macro duration_in_units(start_at, end_at, suspended_minutes, unit_seconds) -%}
     (
-        (epoch_us({{ end_at }}) - epoch_us({{ start_at }}))
+        ({{ epoch_us(end_at) }} - {{ epoch_us(start_at) }})
         / (cast({{ unit_seconds }} as double) * 1000000)
         - {{ suspended_minutes }} / (cast({{ unit_seconds }} as double) / 60)
     )

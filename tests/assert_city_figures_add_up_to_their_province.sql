@@ -10,7 +10,7 @@ kpi_compliance as (
     select * from {{ ref('kpi_compliance') }}
     where
         province_code <> '{{ var("national_code") }}'
-        and not starts_with(kpi_id, 'hotline_')
+        and left(kpi_id, 8) <> 'hotline_'
 ),
 
 kpi_compliance_city as (

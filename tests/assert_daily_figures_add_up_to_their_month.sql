@@ -9,12 +9,12 @@ with
 
 kpi_compliance as (
     select * from {{ ref('kpi_compliance') }}
-    where not ends_with(kpi_id, '_max') and kpi_id <> 'hotline_24x7_dark_hours'
+    where right(kpi_id, 4) <> '_max' and kpi_id <> 'hotline_24x7_dark_hours'
 ),
 
 kpi_compliance_daily as (
     select * from {{ ref('kpi_compliance_daily') }}
-    where not ends_with(kpi_id, '_max') and kpi_id <> 'hotline_24x7_dark_hours'
+    where right(kpi_id, 4) <> '_max' and kpi_id <> 'hotline_24x7_dark_hours'
 ),
 
 days as (
@@ -25,7 +25,8 @@ days as (
         segment,
         sum(sample_size) as sample_size,
         sum(breach_count) as breach_count,
-        list_distinct(list(catalog_version)) as catalog_versions
+        count(distinct catalog_version) as catalog_version_count,
+        min(catalog_version) as catalog_version
     from kpi_compliance_daily
     group by date_trunc('month', period_date), province_code, kpi_id, segment
 )
@@ -49,6 +50,7 @@ full outer join days
 where
     kpi_compliance.sample_size is distinct from days.sample_size
     or (
-        days.catalog_versions = [kpi_compliance.catalog_version]
+        days.catalog_version_count = 1
+        and days.catalog_version = kpi_compliance.catalog_version
         and kpi_compliance.breach_count is distinct from days.breach_count
     )

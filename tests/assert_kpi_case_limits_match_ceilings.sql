@@ -10,12 +10,12 @@ with catalog as (
 
 averages as (
     select * from catalog
-    where ends_with(kpi_id, '_avg')
+    where right(kpi_id, 4) = '_avg'
 ),
 
 maxima as (
     select * from catalog
-    where ends_with(kpi_id, '_max')
+    where right(kpi_id, 4) = '_max'
 ),
 
 average_problems as (
@@ -27,7 +27,7 @@ average_problems as (
     from averages
     left join maxima
         on
-            maxima.kpi_id = left(averages.kpi_id, -4) || '_max'
+            maxima.kpi_id = substr(averages.kpi_id, 1, length(averages.kpi_id) - 4) || '_max'
             and averages.segment = maxima.segment
             and averages.effective_from >= maxima.effective_from
             and (maxima.effective_to is null or averages.effective_from <= maxima.effective_to)
@@ -43,7 +43,7 @@ other_problems as (
         segment,
         effective_from,
         case
-            when ends_with(kpi_id, '_max') and (case_limit is null or case_limit <> threshold)
+            when right(kpi_id, 4) = '_max' and (case_limit is null or case_limit <> threshold)
                 then 'a *_max case_limit must equal its threshold'
             when unit in ('hours', 'days') and (case_limit_unit is null or case_limit_unit <> unit)
                 then 'a duration case_limit must be in the unit of the value'

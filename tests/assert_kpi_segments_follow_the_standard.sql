@@ -11,7 +11,9 @@ kpis as (
     select
         kpi_id,
         kpi_id in ('broadband_repair_hours_avg', 'broadband_repair_hours_max') as is_broadband,
-        list_sort(list(distinct segment)) as segments
+        count(distinct segment) as segment_count,
+        min(segment) as first_segment,
+        max(segment) as last_segment
     from catalog
     group by kpi_id
 )
@@ -19,5 +21,8 @@ kpis as (
 select *
 from kpis
 where
-    (is_broadband and segments <> ['rural', 'urban'])
-    or (not is_broadband and segments <> ['all'])
+    (
+        is_broadband
+        and not (segment_count = 2 and first_segment = 'rural' and last_segment = 'urban')
+    )
+    or (not is_broadband and not (segment_count = 1 and first_segment = 'all'))

@@ -12,12 +12,12 @@ kpi_compliance as (
 
 averages as (
     select * from kpi_compliance
-    where ends_with(kpi_id, '_avg')
+    where right(kpi_id, 4) = '_avg'
 ),
 
 maxima as (
     select * from kpi_compliance
-    where ends_with(kpi_id, '_max')
+    where right(kpi_id, 4) = '_max'
 )
 
 select
@@ -32,6 +32,6 @@ left join maxima
     on
         averages.period_month = maxima.period_month
         and averages.province_code = maxima.province_code
-        and maxima.kpi_id = left(averages.kpi_id, -4) || '_max'
+        and maxima.kpi_id = substr(averages.kpi_id, 1, length(averages.kpi_id) - 4) || '_max'
         and averages.segment = maxima.segment
 where maxima.kpi_id is null or maxima.value < averages.value

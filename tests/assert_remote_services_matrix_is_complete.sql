@@ -8,8 +8,10 @@ with remote_services as (
 ),
 
 matrix_channels as (
-    select unnest(['business_hall', 'hotline_10010', 'web_hall', 'sms_hall', 'mobile_hall'])
-        as channel_id
+    select matrix.channel_id
+    from (
+        values ('business_hall'), ('hotline_10010'), ('web_hall'), ('sms_hall'), ('mobile_hall')
+    ) as matrix (channel_id)
 ),
 
 items as (

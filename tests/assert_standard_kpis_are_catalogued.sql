@@ -8,22 +8,24 @@ with catalog as (
 ),
 
 required as (
-    select unnest([
-        'hall_wait_15m',
-        'hall_handle_10m',
-        'hall_vip_wait_5m',
-        'hall_appointment_no_wait',
-        'hotline_sl20',
-        'hotline_vip_sl20',
-        'install_days_avg',
-        'install_days_max',
-        'fixed_connect_rate',
-        'mobile_connect_rate',
-        'mobile_repair_hours_avg',
-        'mobile_repair_hours_max',
-        'broadband_repair_hours_avg',
-        'broadband_repair_hours_max'
-    ]) as kpi_id
+    select standard_kpis.kpi_id
+    from (
+        values
+        ('hall_wait_15m'),
+        ('hall_handle_10m'),
+        ('hall_vip_wait_5m'),
+        ('hall_appointment_no_wait'),
+        ('hotline_sl20'),
+        ('hotline_vip_sl20'),
+        ('install_days_avg'),
+        ('install_days_max'),
+        ('fixed_connect_rate'),
+        ('mobile_connect_rate'),
+        ('mobile_repair_hours_avg'),
+        ('mobile_repair_hours_max'),
+        ('broadband_repair_hours_avg'),
+        ('broadband_repair_hours_max')
+    ) as standard_kpis (kpi_id)
 )
 
 select required.kpi_id

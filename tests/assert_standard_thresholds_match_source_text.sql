@@ -14,14 +14,14 @@ expected as (
         segment,
         effective_from,
         source_text_zh,
-        cast(cast(threshold as integer) as varchar)
+        cast(cast(threshold as integer) as string)
         || case unit when 'days' then '日' when 'hours' then '小时' end as quoted_duration,
         case
             when unit = 'share'
                 then '≥' || cast(round(threshold * 100) as integer) || '%'
-            when ends_with(kpi_id, '_avg')
+            when right(kpi_id, 4) = '_avg'
                 then '平均值≤' || quoted_duration
-            when ends_with(kpi_id, '_max')
+            when right(kpi_id, 4) = '_max'
                 then '最长为' || quoted_duration
         end as quoted_threshold
     from catalog
@@ -29,4 +29,4 @@ expected as (
 
 select *
 from expected
-where quoted_threshold is null or strpos(source_text_zh, quoted_threshold) = 0
+where quoted_threshold is null or instr(source_text_zh, quoted_threshold) = 0

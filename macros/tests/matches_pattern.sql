@@ -11,6 +11,6 @@ select {{ column_name }} as mismatched_value
 from {{ model }}
 where
     {{ column_name }} is not null
-    and not regexp_full_match(cast({{ column_name }} as varchar), '{{ pattern }}')
+    and not {{ matches_fully('cast(' ~ column_name ~ ' as string)', pattern) }}
 
 {% endtest %}

@@ -13,7 +13,9 @@ with versions as (
         {{ partition_by | join(', ') }},
         {{ from_column }} as valid_from,
         coalesce({{ to_column }}, date '9999-12-31') as valid_to,
-        row_number() over () as version_number
+        row_number() over (
+            order by {{ partition_by | join(', ') }}, {{ from_column }}, {{ to_column }}
+        ) as version_number
     from {{ model }}
 )
 

@@ -147,7 +147,7 @@ cases as (
         'share' as measure,
         call_id as case_id,
         province_code,
-        cast(null as varchar) as city_code,
+        cast(null as string) as city_code,
         queued_month as period_month,
         queued_date as period_date,
         answer_seconds as measured_value

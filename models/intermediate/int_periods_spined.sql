@@ -22,11 +22,11 @@ period_starts as (
         source_name,
         as_of_at,
         'month' as period_grain,
-        unnest(
-            generate_series(
-                date_trunc('month', first_date), date_trunc('month', last_date), interval 1 month
-            )
-        ) as period_start
+        {{ date_series(
+            "cast(date_trunc('month', first_date) as date)",
+            "cast(date_trunc('month', last_date) as date)",
+            'month'
+        ) }} as period_start
     from bounds
 
     union all
@@ -35,7 +35,7 @@ period_starts as (
         source_name,
         as_of_at,
         'day' as period_grain,
-        unnest(generate_series(first_date, last_date, interval 1 day)) as period_start
+        {{ date_series('first_date', 'last_date', 'day') }} as period_start
     from bounds
 ),
 
@@ -46,7 +46,8 @@ periods as (
         cast(period_start as date) as period_start,
         {{ local_midnight('period_start') }} as period_start_at,
         {{ local_midnight(
-            "period_start + if(period_grain = 'month', interval 1 month, interval 1 day)"
+            "case period_grain when 'month' then " ~ dbt.dateadd('month', 1, 'period_start')
+            ~ " else " ~ dbt.dateadd('day', 1, 'period_start') ~ " end"
         ) }} as period_end_at,
         as_of_at
     from period_starts

@@ -12,7 +12,7 @@ nation as (
         '全国' as name_zh,
         'China (national)' as name_en,
         '全国' as short_name_zh,
-        cast(null as varchar) as region,
+        cast(null as string) as region,
         sum(population_2020) as population_2020,
         sum(population_2020 * urban_share_2020) / sum(population_2020) as urban_share_2020,
         true as is_national
