@@ -183,7 +183,10 @@ def compare_engines(ctx: typer.Context) -> None:
     results = compare(home)
     for result in results:
         colour = "green" if result.agrees else "red"
-        console.print(f"[{colour}]{'agree' if result.agrees else 'DIFFER'}[/] {result.describe()}")
+        console.print(
+            f"[{colour}]{'agree' if result.agrees else 'DIFFER'}[/] {result.describe()}",
+            soft_wrap=True,
+        )
     if not all(r.agrees for r in results):
         raise typer.Exit(1)
 
