@@ -443,25 +443,10 @@ def cases_by_tier(period: date, province: str) -> pd.DataFrame:
     """This month's published breach cases of hall and hotline KPIs, counted by customer tier."""
     return query(
         """
-        with cases as (
-            select source, case_id, kpi_id
-            from marts.kpi_breach_cases
-            where period_month = ? and (? = ? or province_code = ?)
-                and source in ('hall_tickets', 'hotline_calls')
-        ),
-        tiered as (
-            select cases.kpi_id, hall.customer_tier
-            from cases
-            inner join marts.fct_hall_tickets as hall on cases.case_id = hall.ticket_id
-            where cases.source = 'hall_tickets'
-            union all
-            select cases.kpi_id, calls.customer_tier
-            from cases
-            inner join marts.fct_hotline_calls as calls on cases.case_id = calls.call_id
-            where cases.source = 'hotline_calls'
-        )
         select kpi_id, customer_tier, count(*) as cases
-        from tiered
+        from marts.kpi_breach_cases
+        where period_month = ? and (? = ? or province_code = ?)
+            and source in ('hall_tickets', 'hotline_calls')
         group by kpi_id, customer_tier
         """,
         period, province, NATIONAL, province,
@@ -689,24 +674,8 @@ def freshness() -> pd.DataFrame:
     return query(
         """
         with latest as (
-            select 'hall_tickets' as source, province_code, max(taken_at) as latest_at
-            from marts.fct_hall_tickets group by province_code
-            union all
-            select 'hotline_calls', province_code, max(queued_at)
-            from marts.fct_hotline_calls group by province_code
-            union all
-            select 'network_calls', province_code, max(stat_hour)
-            from marts.fct_network_calls group by province_code
-            union all
-            select 'mobile_repairs', province_code, greatest(max(reported_at), max(restored_at))
-            from marts.fct_mobile_repairs group by province_code
-            union all
-            select 'broadband_faults', province_code,
-                greatest(max(reported_at), max(restored_at))
-            from marts.fct_broadband_faults group by province_code
-            union all
-            select 'install_orders', province_code, greatest(max(accepted_at), max(completed_at))
-            from marts.fct_install_orders group by province_code
+            select source, province_code, latest_event_at as latest_at
+            from marts.source_freshness
         ),
         loads as (
             select source, max(loaded_at) as last_loaded_at

@@ -234,6 +234,67 @@ def test_province_page_down_to_the_cases(home: Home) -> None:
     assert at.query_params["kpi"] == "broadband_repair_hours_max:rural"
 
 
+def test_no_page_scans_a_fact_table() -> None:
+    """The facts hold every event (about 70 million rows in a national month): a page that
+    reads one takes seconds cold. Pages read the marts built for them (breach cases carry
+    the customer tier, marts.source_freshness how far each source reaches)."""
+    source = (PROJECT_DIR / "dashboards" / "marts.py").read_text()
+    assert "fct_" not in source
+    for view in (PROJECT_DIR / "dashboards").rglob("*.py"):
+        assert "marts.fct_" not in view.read_text(), view
+
+
+def test_tiers_and_freshness_equal_what_the_facts_say(home: Home) -> None:
+    os.environ["KPIWATCH_HOME"] = str(home.root)
+    from dashboards import marts
+
+    period = marts.periods()[0]
+    busiest = marts_query(
+        home,
+        """select province_code from marts.kpi_breach_cases where period_month = ?
+        and source = 'hotline_calls' group by all order by count(*) desc, 1 limit 1""",
+        [period],
+    )[0][0]
+    for province in (marts.NATIONAL, busiest):
+        shown = marts.cases_by_tier(period, province)
+        joined = marts_query(
+            home,
+            """
+            select b.kpi_id, coalesce(h.customer_tier, c.customer_tier), count(*)
+            from marts.kpi_breach_cases as b
+            left join marts.fct_hall_tickets as h
+                on b.source = 'hall_tickets' and b.case_id = h.ticket_id
+            left join marts.fct_hotline_calls as c
+                on b.source = 'hotline_calls' and b.case_id = c.call_id
+            where b.period_month = ? and (? = '100000' or b.province_code = ?)
+                and b.source in ('hall_tickets', 'hotline_calls')
+            group by all
+            """,
+            [period, province, province],
+        )
+        assert joined and sorted(shown.itertuples(index=False, name=None)) == sorted(joined)
+    fresh = marts.freshness()
+    facts = marts_query(
+        home,
+        """
+        select 'hall_tickets', province_code, max(taken_at) from marts.fct_hall_tickets
+        group by all
+        union all select 'hotline_calls', province_code, max(queued_at)
+        from marts.fct_hotline_calls group by all
+        union all select 'network_calls', province_code, max(stat_hour)
+        from marts.fct_network_calls group by all
+        union all select 'mobile_repairs', province_code, greatest(max(reported_at),
+        max(restored_at)) from marts.fct_mobile_repairs group by all
+        union all select 'broadband_faults', province_code, greatest(max(reported_at),
+        max(restored_at)) from marts.fct_broadband_faults group by all
+        union all select 'install_orders', province_code, greatest(max(accepted_at),
+        max(completed_at)) from marts.fct_install_orders group by all
+        """,
+    )
+    shown = {(r.source, r.province_code): r.latest_at.to_pydatetime() for r in fresh.itertuples()}
+    assert shown == {(s, p): latest for s, p, latest in facts}
+
+
 def test_kpi_page_ranks_the_published_values(home: Home) -> None:
     period = latest_period(home)
     at = run(home, page="kpi", period=period, kpi="hotline_sl20", lang="en")

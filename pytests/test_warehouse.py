@@ -271,7 +271,7 @@ def test_marts_carry_their_documentation(october: Built) -> None:
     tables = october.query(
         "select table_name, comment from duckdb_tables() where schema_name = 'marts'"
     )
-    assert tables.height == 16
+    assert tables.height == 17
     assert tables.filter(pl.col("comment").is_null() | (pl.col("comment") == "")).is_empty()
 
 

@@ -111,8 +111,10 @@ else:
 # --- freshness -----------------------------------------------------------------------------
 st.subheader(t(lang, "freshness"))
 st.caption(t(lang, "freshness_caption"))
-fresh = marts.freshness()
-if fresh.empty:
+fresh = marts.freshness() if marts.has_table("marts.source_freshness") else None
+if fresh is None:  # a publication built before marts.source_freshness existed
+    layout.missing(lang, t(lang, "freshness"), "marts.source_freshness")
+elif fresh.empty:
     st.info(t(lang, "no_data"))
 else:
     fresh = fresh.assign(

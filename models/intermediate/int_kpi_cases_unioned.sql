@@ -3,6 +3,7 @@
 --   share  hall waits and handling (seconds), hotline answer times (seconds; NULL when the
 --          call was abandoned, which counts against the service level)
 --   mean / max  completed repairs (hours) and fixed-phone installations (days), once each
+-- Hall tickets and hotline calls carry the customer's tier (NULL for repairs and orders).
 with
 
 fct_hall_tickets as (
@@ -86,7 +87,8 @@ cases as (
         city_code,
         taken_month as period_month,
         taken_date as period_date,
-        wait_seconds as measured_value
+        wait_seconds as measured_value,
+        customer_tier
     from served_hall_tickets
     where is_3g
 
@@ -102,7 +104,8 @@ cases as (
         city_code,
         taken_month as period_month,
         taken_date as period_date,
-        handling_seconds as measured_value
+        handling_seconds as measured_value,
+        customer_tier
     from served_hall_tickets
     where finished_at is not null
 
@@ -118,7 +121,8 @@ cases as (
         city_code,
         taken_month as period_month,
         taken_date as period_date,
-        wait_seconds as measured_value
+        wait_seconds as measured_value,
+        customer_tier
     from served_hall_tickets
     where is_3g and is_vip
 
@@ -134,7 +138,8 @@ cases as (
         city_code,
         taken_month as period_month,
         taken_date as period_date,
-        wait_seconds as measured_value
+        wait_seconds as measured_value,
+        customer_tier
     from served_hall_tickets
     where is_appointment and has_appointment_no_wait
 
@@ -150,7 +155,8 @@ cases as (
         cast(null as string) as city_code,
         queued_month as period_month,
         queued_date as period_date,
-        answer_seconds as measured_value
+        answer_seconds as measured_value,
+        customer_tier
     from fct_hotline_calls
 
     union all
@@ -165,7 +171,8 @@ cases as (
         city_code,
         period_month,
         period_date,
-        measured_value
+        measured_value,
+        cast(null as varchar) as customer_tier
     from completed_items
 
     union all
@@ -180,7 +187,8 @@ cases as (
         city_code,
         period_month,
         period_date,
-        measured_value
+        measured_value,
+        cast(null as varchar) as customer_tier
     from completed_items
 )
 

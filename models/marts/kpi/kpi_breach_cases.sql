@@ -4,7 +4,8 @@
 -- too long, a call was not answered in time (or at all), a repair or installation took
 -- longer than the ceiling, or was still open at the month end and already older than it.
 -- The limit is that of the catalog version judging the month. Counted per month × province
--- × KPI × segment, these are kpi_compliance.breach_count.
+-- × KPI × segment, these are kpi_compliance.breach_count. Hall and hotline cases carry the
+-- customer's tier, so breach cases by tier are read here, not joined to the facts.
 with
 
 int_kpi_cases_unioned as (
@@ -63,7 +64,8 @@ completed_cases as (
         cases.measured_value,
         month_limits.case_limit,
         month_limits.case_limit_unit,
-        month_limits.catalog_version
+        month_limits.catalog_version,
+        cases.customer_tier
     from int_kpi_cases_unioned as cases
     inner join month_limits
         on
@@ -86,7 +88,8 @@ final as (
         case_limit,
         case_limit_unit,
         false as is_open,
-        catalog_version
+        catalog_version,
+        customer_tier
     from completed_cases
 
     union all
@@ -103,7 +106,8 @@ final as (
         case_limit,
         case_limit_unit,
         true as is_open,
-        catalog_version
+        catalog_version,
+        cast(null as varchar) as customer_tier
     from int_open_items_aged
 )
 
