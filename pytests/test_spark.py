@@ -29,7 +29,7 @@ from kpiwatch.spark import build_on_spark, compare_engines, spark_dir
 
 WINDOW = dict(start=date(2026, 6, 28), days=6, provinces=["110000", "440000", "650000"],
               scale=0.002, seed=11)  # fmt: skip
-MARTS = 16
+MARTS = 17
 
 
 @pytest.fixture(scope="module")

@@ -172,7 +172,7 @@ cases as (
         period_month,
         period_date,
         measured_value,
-        cast(null as varchar) as customer_tier
+        cast(null as string) as customer_tier
     from completed_items
 
     union all
@@ -188,7 +188,7 @@ cases as (
         period_month,
         period_date,
         measured_value,
-        cast(null as varchar) as customer_tier
+        cast(null as string) as customer_tier
     from completed_items
 )
 

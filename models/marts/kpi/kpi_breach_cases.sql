@@ -107,7 +107,7 @@ final as (
         case_limit_unit,
         true as is_open,
         catalog_version,
-        cast(null as varchar) as customer_tier
+        cast(null as string) as customer_tier
     from int_open_items_aged
 )
 
