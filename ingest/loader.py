@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingest import store
@@ -228,11 +227,14 @@ class _Poller:
         self.thread.join()
 
 
-FILE_COLUMNS = (
-    "file_id", "source", "path", "content_hash", "status", "format", "encoding", "bytes",
-    "rows_read", "rows_loaded", "rows_quarantined", "error", "duplicate_of", "seconds",
-)  # fmt: skip
-"""The columns of an audit.ingest_files row as the loader writes it (loaded_at is now())."""
+FILE_COLUMNS = {
+    "file_id": "bigint", "source": "varchar", "path": "varchar", "content_hash": "varchar",
+    "status": "varchar", "format": "varchar", "encoding": "varchar", "bytes": "bigint",
+    "rows_read": "bigint", "rows_loaded": "bigint", "rows_quarantined": "bigint",
+    "error": "varchar", "duplicate_of": "bigint", "seconds": "double",
+}  # fmt: skip
+"""The columns of an audit.ingest_files row as the loader writes it, with their types
+(loaded_at is now())."""
 
 
 class Loader:
@@ -359,15 +361,17 @@ class Loader:
         self.con.begin()
         ids = [i.file_id for i in items]
         mapping = ", ".join(f"({literal(str(p))}, {i})" for p, i in zip(paths, ids, strict=True))
-        if files[0].format == "parquet":
+        parquet = files[0].format == "parquet"
+        if parquet:
             row = "file_row_number + 1"  # Parquet numbers its rows per file itself
         elif len(items) == 1:
             row = "ordinality"  # one file: its own order, no window over a big file
         else:
             row = "row_number() over (partition by f.filename order by ordinality)"
+        ordinality = "" if parquet else " with ordinality"
         relation = (
             f"(select f.*, m.file_id as _file_id, {row} as _row "
-            f"from (select * from {scan} with ordinality) as f "
+            f"from (select * from {scan}{ordinality}) as f "
             f"join (values {mapping}) as m(path, file_id) on f.filename = m.path)"
         )
         quarantine = (
@@ -417,20 +421,18 @@ class Loader:
         return outcomes
 
     def _insert_files(self, records: list[tuple]) -> None:
-        """One statement for a batch's audit rows, from an Arrow table: one INSERT per file,
-        or hundreds of bound parameters, cost more than loading small files' rows."""
-        names = list(FILE_COLUMNS)
-        batch = pa.Table.from_arrays(
-            [pa.array(list(column)) for column in zip(*records, strict=True)], names=names
+        """One statement for a batch's audit rows, each column bound as one list: one INSERT
+        per file, or a parameter per value, cost more than loading small files' rows (and
+        an Arrow table would import pandas, over a second per run)."""
+        columns = [list(column) for column in zip(*records, strict=True)]
+        unnested = ", ".join(
+            f"unnest(${i}::{kind}[])" for i, kind in enumerate(FILE_COLUMNS.values(), start=1)
         )
-        self.con.register("_batch_files", batch)
-        try:
-            self.con.execute(
-                f"insert into audit.ingest_files ({', '.join(names)}, loaded_at) "
-                f"select {', '.join(names)}, now() from _batch_files"
-            )
-        finally:
-            self.con.unregister("_batch_files")
+        self.con.execute(
+            f"insert into audit.ingest_files ({', '.join(FILE_COLUMNS)}, loaded_at) "
+            f"select {unnested}, now()",
+            columns,
+        )
 
     def _counts(self, table: str, ids: list[int], all_quarantined: bool) -> dict[int, tuple]:
         moved = dict(
