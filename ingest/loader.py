@@ -244,6 +244,7 @@ class Loader:
         self.progress = progress
         self.key = pii_key(home)
         store.create(con)
+        self.optimistic = True
         rows = con.execute(
             "select path, content_hash, status, file_id from audit.ingest_files"
         ).fetchall()
@@ -358,6 +359,9 @@ class Loader:
         scan, columns = _scan(items, paths, self.con)
         rules = RowRules(source, columns, self.key)
         table = store.raw_table(source.name)
+        self._write_optimistically(
+            sum(f.size for f in files) > BATCH_BYTES or any(f.size >= ALONE_BYTES for f in files)
+        )
         self.con.begin()
         ids = [i.file_id for i in items]
         mapping = ", ".join(f"({literal(str(p))}, {i})" for p, i in zip(paths, ids, strict=True))
@@ -419,6 +423,17 @@ class Loader:
             self.seen.add((item.file.relative, item.digest))
             self.loaded[item.digest] = file_id
         return outcomes
+
+    def _write_optimistically(self, big: bool) -> None:
+        """DuckDB writes a big insert to disk as it goes, before the commit; but one row
+        deleted in the same transaction (a faulty row moved to the quarantine) makes the
+        commit throw that away and append every row again: everything is compressed and
+        written twice. A batch of small files is kept in memory until its commit instead
+        (beyond the memory limit DuckDB spills it); a big file is still written as it goes,
+        so memory stays flat whatever its size."""
+        if big != self.optimistic:
+            self.con.execute(f"set enable_optimistic_write = {str(big).lower()}")
+            self.optimistic = big
 
     def _insert_files(self, records: list[tuple]) -> None:
         """One statement for a batch's audit rows, each column bound as one list: one INSERT
