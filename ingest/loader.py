@@ -32,6 +32,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from ingest import store
+from ingest.lake import Lake, LakeReport
 from ingest.landing_file import LandingFile, as_utf8, discover, fingerprint
 from ingest.privacy import pii_key
 from ingest.rules import FileColumn, RowRules, literal, quote
@@ -66,6 +67,8 @@ class IngestReport:
     unknown_folders: list[str] = field(default_factory=list)
     ignored_files: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    lake: LakeReport | None = None
+    """What the lake sink wrote, when asked for (``ingest(..., lake=...)``)."""
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -80,7 +83,8 @@ class IngestReport:
 
     @property
     def ok(self) -> bool:
-        return not self.count("failed") and not self.unknown_folders
+        lake_failed = self.lake is not None and self.lake.error is not None
+        return not self.count("failed") and not self.unknown_folders and not lake_failed
 
 
 @dataclass
@@ -238,11 +242,19 @@ FILE_COLUMNS = {
 
 
 class Loader:
-    def __init__(self, con: duckdb.DuckDBPyConnection, home: Home, progress: Progress | None):
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        home: Home,
+        progress: Progress | None,
+        lake: Lake | None = None,
+    ):
         self.con = con
         self.home = home
         self.progress = progress
         self.key = pii_key(home)
+        self.lake = lake.open() if lake is not None else None
+        self.lake_report = LakeReport(lake.root) if lake is not None else None
         store.create(con)
         self.optimistic = True
         rows = con.execute(
@@ -290,8 +302,12 @@ class Loader:
                 new.append(_New(file, digest, _shape(file), encoding))
         for item, file_id in zip(new, self._next_ids(len(new)), strict=True):
             item.file_id = file_id
+        if self.lake is not None:
+            self._to_lake(lambda lake, report: lake.catch_up(self.con, report))
         for batch in _batches(new):
-            for outcome in self._load_batch(batch):
+            outcomes = self._load_batch(batch)
+            self._loaded_to_lake(batch, outcomes)
+            for outcome in outcomes:
                 on_file(outcome)
         for twin in twins:
             if twin.digest in self.loaded:
@@ -300,7 +316,42 @@ class Loader:
                 (twin.file_id,) = self._next_ids(1)
                 twin.shape = _shape(twin.file)
                 twin.encoding = fingerprint(twin.file)[1]
-                on_file(self._load_one(twin))
+                outcome = self._load_one(twin)
+                self._loaded_to_lake([twin], [outcome])
+                on_file(outcome)
+        if self.lake is not None:
+            self._to_lake(lambda lake, report: lake.finish(self.con, report))
+
+    # ---------------------------------------------------------------------- lake
+
+    def _loaded_to_lake(self, items: list[_New], outcomes: list[FileOutcome]) -> None:
+        """After a batch committed: its raw rows to the lake (when there is one)."""
+        if self.lake is None:
+            return
+        ids = [
+            item.file_id
+            for item, outcome in zip(items, outcomes, strict=True)
+            if outcome.status == "loaded" and outcome.rows_loaded
+        ]
+        if ids:
+            source = items[0].file.source
+            self._to_lake(lambda lake, report: lake.write_files(self.con, source, ids, report))
+
+    def _to_lake(self, write: Callable[[Lake, LakeReport], None]) -> None:
+        """Write to the lake unless a write failed before: the warehouse is the record,
+        and what the lake misses (its audit snapshot says which files it holds) is
+        written by the next run that has the lake."""
+        report = self.lake_report
+        if self.lake is None or report is None or report.error is not None:
+            return
+        began = time.perf_counter()
+        try:
+            write(self.lake, report)
+        except (duckdb.Error, OSError) as exc:
+            text = str(exc).strip()
+            report.error = f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+        finally:
+            report.seconds += time.perf_counter() - began
 
     def _duplicate(self, item: _New) -> FileOutcome:
         outcome = FileOutcome(item.file, "skipped_duplicate")
@@ -477,8 +528,11 @@ def ingest(
     landing: Path | None = None,
     progress: Progress | None = None,
     on_file: Callable[[FileOutcome], None] | None = None,
+    lake: Lake | None = None,
 ) -> IngestReport:
-    """Load every file of ``landing`` (default ``<home>/landing``) not loaded before."""
+    """Load every file of ``landing`` (default ``<home>/landing``) not loaded before;
+    with a ``lake``, also write each batch's raw rows there once committed, and the
+    audit tables at the end."""
     landing = (landing or home.landing).resolve()
     files, unknown, ignored = discover(landing)
     report = IngestReport(landing, unknown_folders=unknown, ignored_files=ignored)
@@ -490,6 +544,8 @@ def ingest(
             on_file(outcome)
 
     with writer(home) as con:
-        Loader(con, home, progress).run(files, collect)
+        loader = Loader(con, home, progress, lake)
+        loader.run(files, collect)
+    report.lake = loader.lake_report
     report.seconds = time.perf_counter() - began
     return report
