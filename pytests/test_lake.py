@@ -222,3 +222,28 @@ def test_an_unwritable_lake_is_refused_before_anything_loads(tmp_path: Path) -> 
     )
     assert result.exit_code == 2
     assert "cannot write the lake" in " ".join(result.output.split())
+
+
+def test_a_lake_that_fails_mid_run_is_caught_up_by_the_next(tmp_path: Path) -> None:
+    """The warehouse loads everything; the lake stops, says why, and is completed later."""
+    landing = tmp_path / "landing"
+    generate(landing, **{**SMALL, "days": 1})
+    home = Home.resolve(tmp_path / "home")
+    lake = Lake(tmp_path / "lake")
+    blocker = lake.raw_dir("hotline_calls")
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("not a folder")
+    env = {"KPIWATCH_LAKE": str(lake.root)}
+    runner = CliRunner()
+    failed = runner.invoke(app, ["--home", str(home.root), "ingest", str(landing)], env=env)
+    assert failed.exit_code == 1
+    assert "could not be written" in " ".join(failed.output.split())
+    assert not lake.audit_file("ingest_files").exists()
+    assert _query(home, "select count(*) from raw.hotline_calls")[0][0] > 0
+    blocker.unlink()
+    fixed = runner.invoke(app, ["--home", str(home.root), "ingest", str(landing)], env=env)
+    assert fixed.exit_code == 0, fixed.output
+    for source in SOURCES:
+        _same_rows(home, f"raw.{source}", _raw(lake, source), ", ".join(raw_lake_columns(source)))
+    for table in ("ingest_files", "quarantine"):
+        _same_rows(home, f"audit.{table}", f"read_parquet({literal(str(lake.audit_file(table)))})")
