@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingest import store
+from ingest.lake import Lake, LakeReport
 from ingest.landing_file import LandingFile, as_utf8, discover, fingerprint
 from ingest.privacy import pii_key
 from ingest.rules import FileColumn, RowRules, literal, quote
@@ -67,6 +67,8 @@ class IngestReport:
     unknown_folders: list[str] = field(default_factory=list)
     ignored_files: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    lake: LakeReport | None = None
+    """What the lake sink wrote, when asked for (``ingest(..., lake=...)``)."""
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -81,7 +83,8 @@ class IngestReport:
 
     @property
     def ok(self) -> bool:
-        return not self.count("failed") and not self.unknown_folders
+        lake_failed = self.lake is not None and self.lake.error is not None
+        return not self.count("failed") and not self.unknown_folders and not lake_failed
 
 
 @dataclass
@@ -228,20 +231,32 @@ class _Poller:
         self.thread.join()
 
 
-FILE_COLUMNS = (
-    "file_id", "source", "path", "content_hash", "status", "format", "encoding", "bytes",
-    "rows_read", "rows_loaded", "rows_quarantined", "error", "duplicate_of", "seconds",
-)  # fmt: skip
-"""The columns of an audit.ingest_files row as the loader writes it (loaded_at is now())."""
+FILE_COLUMNS = {
+    "file_id": "bigint", "source": "varchar", "path": "varchar", "content_hash": "varchar",
+    "status": "varchar", "format": "varchar", "encoding": "varchar", "bytes": "bigint",
+    "rows_read": "bigint", "rows_loaded": "bigint", "rows_quarantined": "bigint",
+    "error": "varchar", "duplicate_of": "bigint", "seconds": "double",
+}  # fmt: skip
+"""The columns of an audit.ingest_files row as the loader writes it, with their types
+(loaded_at is now())."""
 
 
 class Loader:
-    def __init__(self, con: duckdb.DuckDBPyConnection, home: Home, progress: Progress | None):
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        home: Home,
+        progress: Progress | None,
+        lake: Lake | None = None,
+    ):
         self.con = con
         self.home = home
         self.progress = progress
         self.key = pii_key(home)
+        self.lake = lake.open() if lake is not None else None
+        self.lake_report = LakeReport(lake.root) if lake is not None else None
         store.create(con)
+        self.optimistic = True
         rows = con.execute(
             "select path, content_hash, status, file_id from audit.ingest_files"
         ).fetchall()
@@ -287,8 +302,12 @@ class Loader:
                 new.append(_New(file, digest, _shape(file), encoding))
         for item, file_id in zip(new, self._next_ids(len(new)), strict=True):
             item.file_id = file_id
+        if self.lake is not None:
+            self._to_lake(lambda lake, report: lake.catch_up(self.con, report))
         for batch in _batches(new):
-            for outcome in self._load_batch(batch):
+            outcomes = self._load_batch(batch)
+            self._loaded_to_lake(batch, outcomes)
+            for outcome in outcomes:
                 on_file(outcome)
         for twin in twins:
             if twin.digest in self.loaded:
@@ -297,7 +316,42 @@ class Loader:
                 (twin.file_id,) = self._next_ids(1)
                 twin.shape = _shape(twin.file)
                 twin.encoding = fingerprint(twin.file)[1]
-                on_file(self._load_one(twin))
+                outcome = self._load_one(twin)
+                self._loaded_to_lake([twin], [outcome])
+                on_file(outcome)
+        if self.lake is not None:
+            self._to_lake(lambda lake, report: lake.finish(self.con, report))
+
+    # ---------------------------------------------------------------------- lake
+
+    def _loaded_to_lake(self, items: list[_New], outcomes: list[FileOutcome]) -> None:
+        """After a batch committed: its raw rows to the lake (when there is one)."""
+        if self.lake is None:
+            return
+        ids = [
+            item.file_id
+            for item, outcome in zip(items, outcomes, strict=True)
+            if outcome.status == "loaded" and outcome.rows_loaded
+        ]
+        if ids:
+            source = items[0].file.source
+            self._to_lake(lambda lake, report: lake.write_files(self.con, source, ids, report))
+
+    def _to_lake(self, write: Callable[[Lake, LakeReport], None]) -> None:
+        """Write to the lake unless a write failed before: the warehouse is the record,
+        and what the lake misses (its audit snapshot says which files it holds) is
+        written by the next run that has the lake."""
+        report = self.lake_report
+        if self.lake is None or report is None or report.error is not None:
+            return
+        began = time.perf_counter()
+        try:
+            write(self.lake, report)
+        except (duckdb.Error, OSError) as exc:
+            text = str(exc).strip()
+            report.error = f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+        finally:
+            report.seconds += time.perf_counter() - began
 
     def _duplicate(self, item: _New) -> FileOutcome:
         outcome = FileOutcome(item.file, "skipped_duplicate")
@@ -356,18 +410,23 @@ class Loader:
         scan, columns = _scan(items, paths, self.con)
         rules = RowRules(source, columns, self.key)
         table = store.raw_table(source.name)
+        self._write_optimistically(
+            sum(f.size for f in files) > BATCH_BYTES or any(f.size >= ALONE_BYTES for f in files)
+        )
         self.con.begin()
         ids = [i.file_id for i in items]
         mapping = ", ".join(f"({literal(str(p))}, {i})" for p, i in zip(paths, ids, strict=True))
-        if files[0].format == "parquet":
+        parquet = files[0].format == "parquet"
+        if parquet:
             row = "file_row_number + 1"  # Parquet numbers its rows per file itself
         elif len(items) == 1:
             row = "ordinality"  # one file: its own order, no window over a big file
         else:
             row = "row_number() over (partition by f.filename order by ordinality)"
+        ordinality = "" if parquet else " with ordinality"
         relation = (
             f"(select f.*, m.file_id as _file_id, {row} as _row "
-            f"from (select * from {scan} with ordinality) as f "
+            f"from (select * from {scan}{ordinality}) as f "
             f"join (values {mapping}) as m(path, file_id) on f.filename = m.path)"
         )
         quarantine = (
@@ -416,21 +475,30 @@ class Loader:
             self.loaded[item.digest] = file_id
         return outcomes
 
+    def _write_optimistically(self, big: bool) -> None:
+        """DuckDB writes a big insert to disk as it goes, before the commit; but one row
+        deleted in the same transaction (a faulty row moved to the quarantine) makes the
+        commit throw that away and append every row again: everything is compressed and
+        written twice. A batch of small files is kept in memory until its commit instead
+        (beyond the memory limit DuckDB spills it); a big file is still written as it goes,
+        so memory stays flat whatever its size."""
+        if big != self.optimistic:
+            self.con.execute(f"set enable_optimistic_write = {str(big).lower()}")
+            self.optimistic = big
+
     def _insert_files(self, records: list[tuple]) -> None:
-        """One statement for a batch's audit rows, from an Arrow table: one INSERT per file,
-        or hundreds of bound parameters, cost more than loading small files' rows."""
-        names = list(FILE_COLUMNS)
-        batch = pa.Table.from_arrays(
-            [pa.array(list(column)) for column in zip(*records, strict=True)], names=names
+        """One statement for a batch's audit rows, each column bound as one list: one INSERT
+        per file, or a parameter per value, cost more than loading small files' rows (and
+        an Arrow table would import pandas, over a second per run)."""
+        columns = [list(column) for column in zip(*records, strict=True)]
+        unnested = ", ".join(
+            f"unnest(${i}::{kind}[])" for i, kind in enumerate(FILE_COLUMNS.values(), start=1)
         )
-        self.con.register("_batch_files", batch)
-        try:
-            self.con.execute(
-                f"insert into audit.ingest_files ({', '.join(names)}, loaded_at) "
-                f"select {', '.join(names)}, now() from _batch_files"
-            )
-        finally:
-            self.con.unregister("_batch_files")
+        self.con.execute(
+            f"insert into audit.ingest_files ({', '.join(FILE_COLUMNS)}, loaded_at) "
+            f"select {unnested}, now()",
+            columns,
+        )
 
     def _counts(self, table: str, ids: list[int], all_quarantined: bool) -> dict[int, tuple]:
         moved = dict(
@@ -460,8 +528,11 @@ def ingest(
     landing: Path | None = None,
     progress: Progress | None = None,
     on_file: Callable[[FileOutcome], None] | None = None,
+    lake: Lake | None = None,
 ) -> IngestReport:
-    """Load every file of ``landing`` (default ``<home>/landing``) not loaded before."""
+    """Load every file of ``landing`` (default ``<home>/landing``) not loaded before;
+    with a ``lake``, also write each batch's raw rows there once committed, and the
+    audit tables at the end."""
     landing = (landing or home.landing).resolve()
     files, unknown, ignored = discover(landing)
     report = IngestReport(landing, unknown_folders=unknown, ignored_files=ignored)
@@ -473,6 +544,8 @@ def ingest(
             on_file(outcome)
 
     with writer(home) as con:
-        Loader(con, home, progress).run(files, collect)
+        loader = Loader(con, home, progress, lake)
+        loader.run(files, collect)
+    report.lake = loader.lake_report
     report.seconds = time.perf_counter() - began
     return report

@@ -36,6 +36,12 @@ RAW_TYPES = {
     "integer": "bigint",
 }
 REASON_TYPE = "struct(code varchar, message varchar)[]"
+KNOWN = "k__province_code"
+"""Whether the row's province is one of the 31: two rules ask, it is computed once."""
+NAIVE_TIMESTAMP_TYPES = ("TIMESTAMP", "TIMESTAMP_MS", "TIMESTAMP_S")
+"""Parquet's naive timestamps that whole microseconds hold exactly (not TIMESTAMP_NS)."""
+SHANGHAI_FIXED_SINCE = "1992-01-01"
+"""Asia/Shanghai has been UTC+08:00 all year since its last summer time ended in 1991."""
 
 
 def quote(name: str) -> str:
@@ -57,6 +63,17 @@ def raw_columns(source: Source) -> list[tuple[str, str]]:
         name = column.name.replace("_number", "_hash") if column.pii else column.name
         columns.append((name, "varchar" if column.pii else RAW_TYPES[column.type]))
     return columns
+
+
+def shanghai_instant(naive: str) -> str:
+    """A naive timestamp read as Asia/Shanghai local time (the session's zone), as an
+    instant. The cast alone would do, but asks ICU for the zone's offset row by row
+    (slower than everything else a Parquet row costs); since 1992 it is a constant."""
+    return (
+        f"case when {naive} >= timestamp '{SHANGHAI_FIXED_SINCE}' "
+        f"then make_timestamptz(epoch_us({naive}) - {8 * 3600 * 1_000_000}) "
+        f"else {naive}::timestamptz end"
+    )
 
 
 @dataclass(frozen=True)
@@ -87,8 +104,14 @@ class _Expr:
         return f"({self.text_sql})" if self.lazy else quote("t__" + self.name)
 
     @property
+    def same(self) -> bool:
+        """Text and value are one expression (text, codes, enums, the caller hash): it is
+        projected once, not once per name (a hash per row is not free)."""
+        return not self.lazy and self.value_sql == self.text_sql
+
+    @property
     def value(self) -> str:
-        return quote("v__" + self.name)
+        return self.text if self.same else quote("v__" + self.name)
 
     @property
     def present(self) -> str:
@@ -137,6 +160,8 @@ class RowRules:
         spelled = quote("t__" + name) if is_text else f"({text})"  # see _Expr.lazy
         shown = f"'{name}: ' || to_json({spelled})"
         if column.type == "timestamp":
+            if found.type in NAIVE_TIMESTAMP_TYPES:
+                return _Expr(name, text, shanghai_instant(src), None)
             if found.type.startswith("TIMESTAMP"):
                 return _Expr(name, text, f"{src}::timestamptz", None)
             value = (
@@ -188,7 +213,7 @@ class RowRules:
             if bad:
                 checks.append((kinds[column.type], bad, x.bad_message or "''"))
         province = e["province_code"].value
-        known = f"({province} in {sql_list(PROVINCE_CODES)})"
+        known = quote(KNOWN)
         checks.append(
             (
                 Reason.UNKNOWN_PROVINCE,
@@ -264,10 +289,12 @@ class RowRules:
         e = {c.name: self._column(c) for c in self.source.columns}
         projected = ", ".join(
             (f"{x.value_sql} as {x.value}" if x.lazy else
+             f"{x.text_sql} as {x.text}" if x.same else
              f"{x.text_sql} as {x.text}, {x.value_sql} as {x.value}")
             for x in e.values()
         )  # fmt: skip
-        return e, f"(select *, {projected} from {relation})"
+        known = f"{e['province_code'].value} in {sql_list(PROVINCE_CODES)} as {quote(KNOWN)}"
+        return e, f"(select *, {known} from (select *, {projected} from {relation}))"
 
     def select(self, relation: str) -> str:
         """Typed rows of ``relation`` for the raw table.

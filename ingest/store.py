@@ -82,7 +82,20 @@ def raw_table(source: str) -> str:
 
 
 def create(con: duckdb.DuckDBPyConnection) -> None:
-    """Create whatever is missing; existing tables and their rows are left as they are."""
+    """Create whatever is missing; existing tables and their rows are left as they are.
+
+    One transaction: each statement on its own would be a commit (and a WAL sync) of
+    its own, and every ingest, build and run starts here."""
+    con.begin()
+    try:
+        _create(con)
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+
+
+def _create(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(AUDIT)
     for name, source in SOURCES.items():
         columns = ",\n    ".join(f"{col} {typ}" for col, typ in raw_columns(source))

@@ -254,20 +254,41 @@ def docs(
             httpd.serve_forever()
 
 
+LakeOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--lake/--no-lake",
+        help="Also write the raw rows and audit tables as Parquet to the lake "
+        "(KPIWATCH_LAKE, else <home>/lake). On by default when KPIWATCH_LAKE is set.",
+    ),
+]
+
+
+def _lake(home: Home, wanted: bool | None):
+    from ingest.lake import Lake
+
+    if wanted is None:
+        return Lake.from_env(home)
+    return Lake.resolve(home) if wanted else None
+
+
 @app.command()
 def ingest(
     ctx: typer.Context,
     landing: Annotated[
         Path | None, typer.Argument(help="Landing folder (default: <home>/landing).")
     ] = None,
+    lake: LakeOption = None,
 ) -> None:
     """Load every landing file not loaded before into the raw layer; quarantine bad rows."""
+    from ingest.lake import LakeError
     from ingest.landing_file import LandingError
     from ingest.loader import FileOutcome
     from ingest.loader import ingest as run
     from kpiwatch.warehouse import WriterBusy
 
     home: Home = ctx.obj
+    sink = _lake(home, lake)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -295,12 +316,31 @@ def ingest(
                 )
 
         try:
-            report = run(home, landing, progress, on_file)
-        except (LandingError, HomeError, WriterBusy) as exc:
+            report = run(home, landing, progress, on_file, sink)
+        except (LandingError, HomeError, WriterBusy, LakeError) as exc:
             raise _fail(str(exc)) from exc
     _ingest_summary(report)
+    if report.lake is not None:
+        _lake_summary(report.lake)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _lake_summary(report) -> None:
+    if report.error is not None:
+        console.print(
+            f"[red]error:[/] the lake {report.root} could not be written ({report.error}); "
+            "the warehouse is complete, and the next run with the lake writes what it misses",
+            soft_wrap=True,
+        )
+        return
+    audit = "audit tables replaced" if report.audit_written else "audit tables unchanged"
+    console.print(
+        f"lake {report.root}: {report.files_written} landing files written "
+        f"({report.parquet_files} Parquet files, {report.rows:,} rows), {audit}, "
+        f"{report.seconds:.1f} s",
+        soft_wrap=True,
+    )
 
 
 def _ingest_summary(report) -> None:
@@ -330,6 +370,40 @@ def _ingest_summary(report) -> None:
         f"{report.count('loaded')} files loaded, {report.count('skipped_duplicate')} duplicates "
         f"skipped, {report.count('failed')} failed, {unchanged} unchanged since the last run; "
         f"{report.rows_read:,} rows read in {report.seconds:.1f} s ({rate:,.0f} rows/s)"
+    )
+
+
+lake_app = typer.Typer(
+    help="The lake: the raw layer and its audit tables as Parquet, for Spark.",
+    no_args_is_help=True,
+)
+app.add_typer(lake_app, name="lake")
+
+
+@lake_app.command("export")
+def lake_export(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path | None,
+        typer.Argument(help="Lake folder (default: KPIWATCH_LAKE, else <home>/lake)."),
+    ] = None,
+) -> None:
+    """Write the whole lake from the warehouse's raw and audit tables (a backfill, or a
+    warehouse moving to Spark); the same files `kpiwatch ingest --lake` writes."""
+    from ingest.lake import Lake, LakeError, export
+    from kpiwatch.warehouse import WriterBusy
+
+    home: Home = ctx.obj
+    try:
+        report = export(home, Lake.resolve(home, directory))
+    except (LakeError, HomeError, WriterBusy) as exc:
+        raise _fail(str(exc)) from exc
+    removed = f", {report.removed} stale files removed" if report.removed else ""
+    console.print(
+        f"lake {report.root}: {report.files_written} landing files "
+        f"({report.parquet_files} Parquet files, {report.rows:,} rows) and the audit tables "
+        f"written in {report.seconds:.1f} s{removed}",
+        soft_wrap=True,
     )
 
 

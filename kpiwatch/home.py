@@ -54,6 +54,11 @@ class Home:
         return self.root / "landing"
 
     @property
+    def lake(self) -> Path:
+        """The default lake: raw and audit tables as Parquet (``KPIWATCH_LAKE`` moves it)."""
+        return self.root / "lake"
+
+    @property
     def lock(self) -> Path:
         return self.root / "work" / "writer.lock"
 

@@ -42,6 +42,7 @@ from alerts import store as alert_store
 from alerts.deliver import DeliveryReport, deliver
 from alerts.settings import AlertSettings
 from ingest import store as ingest_store
+from ingest.lake import Lake, LakeError
 from ingest.landing_file import LandingError
 from ingest.loader import IngestReport, ingest
 from kpiwatch.build import BuildError, build, publish
@@ -211,7 +212,7 @@ def run(
     sleep: Callable[[float], None] = time.sleep,
     project: Path = PROJECT_DIR,
 ) -> RunReport:
-    """One scheduled run. Raises ConfigError / LandingError / HomeError (exit 2) and
+    """One scheduled run. Raises ConfigError / LandingError / HomeError / LakeError (exit 2) and
     WriterBusy (exit 75) before changing anything; everything else ends in the report."""
     settings = settings or load_settings(home)
     started = clock()
@@ -223,7 +224,7 @@ def run(
 
     with exclusive(home):
         began = time.perf_counter()
-        report.ingest = ingest(home, landing)
+        report.ingest = ingest(home, landing, lake=Lake.from_env(home))  # KPIWATCH_LAKE
         step("ingest", began)
 
         with connect_unlocked(home) as con:
@@ -377,6 +378,15 @@ def print_summary(report: RunReport, console: Console) -> None:
             f"{ingest_report.count('skipped_duplicate')} duplicates; "
             f"{ingest_report.rows_loaded:,} rows",
         )
+        lake = ingest_report.lake
+        if lake is not None:
+            table.add_row(
+                "lake",
+                f"{lake.seconds:.1f}",
+                f"not written ({lake.error}); the next run catches up"
+                if lake.error
+                else f"{lake.files_written} landing files, {lake.rows:,} rows to {lake.root}",
+            )
     built = "not needed (nothing new)"
     if report.built:
         outcome = "failed: nothing published" if report.build_error else "dbt build passed"
@@ -449,7 +459,7 @@ def main(
         return EXIT_USAGE
     try:
         report = run(home, landing, fail_on, rebuild=rebuild, send=send)
-    except (ConfigError, LandingError, HomeError) as exc:
+    except (ConfigError, LandingError, HomeError, LakeError) as exc:
         console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
         return EXIT_USAGE
     except WriterBusy as exc:

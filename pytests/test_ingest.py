@@ -216,6 +216,29 @@ def test_timestamps_become_instants(tmp_path: Path) -> None:
     assert {t.astimezone(UTC) for _, t in rows} == {instant}
 
 
+def test_naive_parquet_timestamps_follow_shanghai_history(tmp_path: Path) -> None:
+    """Naive Parquet times are Asia/Shanghai local: +08:00 since 1992, but +09:00 in the
+    summers of 1986-1991 (the loader computes recent ones without asking ICU)."""
+    local = [
+        datetime(1991, 7, 1, 12, 0),
+        datetime(1992, 1, 1, 0, 0),
+        datetime(2026, 10, 31, 23, 30),
+    ]
+    expected = [
+        datetime(1991, 7, 1, 3, 0, tzinfo=UTC),
+        datetime(1991, 12, 31, 16, 0, tzinfo=UTC),
+        datetime(2026, 10, 31, 15, 30, tzinfo=UTC),
+    ]
+    folder = tmp_path / "landing" / "hall_tickets"
+    folder.mkdir(parents=True)
+    rows = pl.DataFrame([_hall_row(f"T{i}", "") for i in range(len(local))]).drop("taken_at")
+    rows.with_columns(pl.Series("taken_at", local)).write_parquet(folder / "naive.parquet")
+    home = Home.resolve(tmp_path / "home")
+    assert ingest(home, tmp_path / "landing").count("loaded") == 1
+    rows = _query(home, "select taken_at from raw.hall_tickets order by ticket_id")
+    assert [t.astimezone(UTC) for (t,) in rows] == expected
+
+
 def test_missing_folder_unknown_source_and_unwritable_home(tmp_path: Path) -> None:
     runner = CliRunner()
     home = str(tmp_path / "home")
