@@ -1,9 +1,10 @@
 """The same dbt models on Apache Spark, and proof that both engines publish the same numbers.
 
 ``build_on_spark`` runs ``dbt build --target spark``: a local Spark inside dbt's process
-(pyspark, Java 17) that reads the raw rows from the home's Parquet lake (written by
-``kpiwatch ingest --lake``) and keeps its metastore and managed Parquet tables under
-``<home>/spark``. Nothing is published: on Spark, the marts live in the Spark catalog.
+(pyspark, Java 17) that reads the raw rows from the Parquet lake (``KPIWATCH_LAKE``, else
+``<home>/lake``, written by ``kpiwatch ingest --lake``) and keeps its metastore and
+managed Parquet tables under ``<home>/spark``. Nothing is published: on Spark, the marts
+live in the Spark catalog.
 
 ``compare_engines`` reads every mart Spark wrote (plain Parquet, schema ``marts``) next to
 the published DuckDB warehouse and matches them row for row: the same rows, the same
@@ -31,13 +32,11 @@ def spark_dir(home: Home) -> Path:
     return home.root / "spark"
 
 
-def lake_dir(home: Home) -> Path:
-    return home.root / "lake"
-
-
 def build_on_spark(home: Home, quiet: bool = False, project: Path = PROJECT_DIR) -> int:
     """``dbt build --target spark`` over the home's lake; return the number of dbt nodes."""
-    lake = lake_dir(home)
+    from ingest.lake import Lake
+
+    lake = Lake.resolve(home).root
     missing = [p.name for p in (lake / "raw", lake / "audit") if not p.is_dir()]
     if missing:
         raise BuildError(

@@ -20,6 +20,7 @@ import duckdb
 import pytest
 
 from generator import generate
+from ingest.lake import Lake
 from ingest.loader import ingest
 from kpiwatch.build import build
 from kpiwatch.home import Home
@@ -56,7 +57,7 @@ def test_build_on_duckdb_and_on_spark(tmp_path: Path) -> None:
     for name, window in SIZES.items():
         home = Home.resolve(tmp_path / name).ensure()
         generate(home.landing, **window)
-        ingest(home, lake=True)
+        ingest(home, lake=Lake.resolve(home))
         duck = _timed(build, home, quiet=True)
         spark = _timed(build_on_spark, home, quiet=True)
         comparison = compare_engines(home)

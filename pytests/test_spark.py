@@ -21,6 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from generator import generate
+from ingest.lake import Lake
 from ingest.loader import ingest
 from kpiwatch.build import build
 from kpiwatch.cli import app
@@ -36,7 +37,7 @@ MARTS = 17
 def both_engines(tmp_path_factory: pytest.TempPathFactory) -> Home:
     home = Home.resolve(tmp_path_factory.mktemp("engines") / "home").ensure()
     generate(home.landing, **WINDOW)
-    ingest(home, lake=True)
+    ingest(home, lake=Lake.resolve(home))
     build(home, quiet=True)
     began = time.perf_counter()
     nodes = build_on_spark(home, quiet=True)
