@@ -14,6 +14,9 @@ Small files of the same source and shape are loaded together, in one scan and on
 transaction (a national month is thousands of daily files, and per-file overhead would
 dominate). If anything in such a batch fails, its files are loaded one by one, so one
 bad file never takes good ones down with it.
+
+With a lake (``ingest.lake``), each batch's raw rows are also written as Parquet once
+the batch has committed, and the audit tables at the end of the run.
 """
 
 from __future__ import annotations
