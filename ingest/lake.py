@@ -37,7 +37,7 @@ import duckdb
 
 from ingest.rules import literal, quote, raw_columns
 from kpiwatch.contract import SOURCES
-from kpiwatch.home import Home
+from kpiwatch.home import Home, make_writable
 from kpiwatch.warehouse import configure, exclusive
 
 ENV = "KPIWATCH_LAKE"
@@ -107,10 +107,7 @@ class Lake:
     def open(self) -> Lake:
         """Make sure the lake can be written, before anything loads."""
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            probe = self.root / ".write-probe"
-            probe.write_bytes(b"")
-            probe.unlink()
+            make_writable(self.root)
         except OSError as exc:
             raise LakeError(f"cannot write the lake {self.root}: {exc.strerror or exc}") from exc
         return self

@@ -17,6 +17,14 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_HOME = Path("data")
 
 
+def make_writable(folder: Path) -> None:
+    """Create ``folder`` and prove a file can be written in it (raises OSError if not)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = folder / ".write-probe"
+    probe.write_bytes(b"")
+    probe.unlink()
+
+
 class HomeError(RuntimeError):
     """The home folder cannot be used; the message says why and what to do."""
 
@@ -73,10 +81,7 @@ class Home:
     def ensure(self) -> Home:
         """Create the home folder, or explain why it cannot be written."""
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            probe = self.root / ".write-probe"
-            probe.write_bytes(b"")
-            probe.unlink()
+            make_writable(self.root)
         except OSError as exc:
             raise HomeError(
                 f"cannot write to the kpiwatch home {self.root}: {exc.strerror or exc}. "
