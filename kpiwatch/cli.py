@@ -136,7 +136,7 @@ def build(
         str,
         typer.Option(
             help="duckdb: build and publish the embedded warehouse. spark: build the same "
-            "models on a local Spark from <home>/lake (see docs/spark.md).",
+            "models on a local Spark from the lake (KPIWATCH_LAKE, else <home>/lake).",
         ),
     ] = "duckdb",
 ) -> None:
