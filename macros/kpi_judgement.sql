@@ -25,3 +25,57 @@
         when '<=' then {{ threshold }} - {{ value }}
     end
 {%- endmacro %}
+
+{#-
+    judged_ctes: the two last CTEs of a compliance mart, `judged` and `final`. Each row of
+    `measures` (additive measures per key × kpi_id × segment × measure × case_limit) is
+    judged by the catalog version in force on its period (keys[0], a DATE) whose case_limit
+    it was counted against (`versions` is int_kpi_versions_dated); rows with no sample are
+    not published. `final` has the published columns: the keys, kpi_id, segment, value,
+    threshold, comparator, unit, sample_size, breach_count, is_compliant, margin and
+    catalog_version.
+-#}
+{% macro judged_ctes(measures, keys, versions='int_kpi_versions_dated') -%}
+judged as (
+    select
+        {{ measures }}.{{ keys | join(', ' ~ measures ~ '.') }},
+        {{ measures }}.kpi_id,
+        {{ measures }}.segment,
+        {{ kpi_value(
+            measures ~ '.measure', measures ~ '.sample_size', measures ~ '.beyond_count',
+            measures ~ '.value_sum', measures ~ '.value_max'
+        ) }} as value,
+        versions.threshold,
+        versions.comparator,
+        versions.unit,
+        cast({{ measures }}.sample_size as bigint) as sample_size,
+        cast({{ measures }}.beyond_count as bigint) as breach_count,
+        versions.catalog_version
+    from {{ measures }}
+    inner join {{ versions }} as versions
+        on
+            {{ measures }}.kpi_id = versions.kpi_id
+            and {{ measures }}.segment = versions.segment
+            and {{ measures }}.{{ keys[0] }}
+            between versions.effective_from and versions.effective_until
+            and {{ measures }}.case_limit is not distinct from versions.case_limit
+    where {{ measures }}.sample_size > 0
+),
+
+final as (
+    select
+        {{ keys | join(', ') }},
+        kpi_id,
+        segment,
+        value,
+        threshold,
+        comparator,
+        unit,
+        sample_size,
+        breach_count,
+        {{ kpi_margin('comparator', 'value', 'threshold') }} >= 0 as is_compliant,
+        {{ kpi_margin('comparator', 'value', 'threshold') }} as margin,
+        catalog_version
+    from judged
+)
+{%- endmacro %}

@@ -68,50 +68,6 @@ measures as (
     group by period_month, province_code, city_code, kpi_id, segment, measure, case_limit
 ),
 
-judged as (
-    select
-        measures.period_month,
-        measures.province_code,
-        measures.city_code,
-        measures.kpi_id,
-        measures.segment,
-        {{ kpi_value(
-            'measures.measure', 'measures.sample_size', 'measures.beyond_count',
-            'measures.value_sum', 'measures.value_max'
-        ) }} as value,
-        versions.threshold,
-        versions.comparator,
-        versions.unit,
-        cast(measures.sample_size as bigint) as sample_size,
-        cast(measures.beyond_count as bigint) as breach_count,
-        versions.catalog_version
-    from measures
-    inner join int_kpi_versions_dated as versions
-        on
-            measures.kpi_id = versions.kpi_id
-            and measures.segment = versions.segment
-            and measures.period_month between versions.effective_from and versions.effective_until
-            and measures.case_limit is not distinct from versions.case_limit
-    where measures.sample_size > 0
-),
-
-final as (
-    select
-        period_month,
-        province_code,
-        city_code,
-        kpi_id,
-        segment,
-        value,
-        threshold,
-        comparator,
-        unit,
-        sample_size,
-        breach_count,
-        {{ kpi_margin('comparator', 'value', 'threshold') }} >= 0 as is_compliant,
-        {{ kpi_margin('comparator', 'value', 'threshold') }} as margin,
-        catalog_version
-    from judged
-)
+{{ judged_ctes('measures', ['period_month', 'province_code', 'city_code']) }}
 
 select * from final

@@ -117,49 +117,6 @@ all_measures as (
     select * from dark_hours
 ),
 
-judged as (
-    select
-        all_measures.period_date,
-        all_measures.province_code,
-        all_measures.kpi_id,
-        all_measures.segment,
-        {{ kpi_value(
-            'all_measures.measure', 'all_measures.sample_size', 'all_measures.beyond_count',
-            'all_measures.value_sum', 'all_measures.value_max'
-        ) }} as value,
-        versions.threshold,
-        versions.comparator,
-        versions.unit,
-        cast(all_measures.sample_size as bigint) as sample_size,
-        cast(all_measures.beyond_count as bigint) as breach_count,
-        versions.catalog_version
-    from all_measures
-    inner join int_kpi_versions_dated as versions
-        on
-            all_measures.kpi_id = versions.kpi_id
-            and all_measures.segment = versions.segment
-            and all_measures.period_date
-            between versions.effective_from and versions.effective_until
-            and all_measures.case_limit is not distinct from versions.case_limit
-    where all_measures.sample_size > 0
-),
-
-final as (
-    select
-        period_date,
-        province_code,
-        kpi_id,
-        segment,
-        value,
-        threshold,
-        comparator,
-        unit,
-        sample_size,
-        breach_count,
-        {{ kpi_margin('comparator', 'value', 'threshold') }} >= 0 as is_compliant,
-        {{ kpi_margin('comparator', 'value', 'threshold') }} as margin,
-        catalog_version
-    from judged
-)
+{{ judged_ctes('all_measures', ['period_date', 'province_code']) }}
 
 select * from final
