@@ -139,6 +139,14 @@ def build(
             "models on a local Spark from the lake (KPIWATCH_LAKE, else <home>/lake).",
         ),
     ] = "duckdb",
+    unit_tests: Annotated[
+        bool,
+        typer.Option(
+            "--unit-tests",
+            help="Also run dbt's unit tests (fixed inputs in the project: for development "
+            "and CI; the Spark engine always runs them).",
+        ),
+    ] = False,
 ) -> None:
     """Build the warehouse with dbt aside, test it, and publish it if the tests pass."""
     from kpiwatch.build import BuildError
@@ -160,7 +168,7 @@ def build(
                 f"tables under {spark_dir(home) / 'warehouse'}"
             )
             return
-        result = run(home)
+        result = run(home, unit_tests=unit_tests)
     except (BuildError, HomeError, WriterBusy) as exc:
         raise _fail(str(exc)) from exc
     console.print(

@@ -23,12 +23,13 @@ SMALL = dict(start=date(2026, 10, 1), days=3, provinces=["110000", "440000", "65
 
 @pytest.fixture(scope="session")
 def built_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
-    """Generated (3 provinces, 3 days), ingested, built and published. Do not change it."""
+    """Generated (3 provinces, 3 days), ingested, built (dbt's unit tests included) and
+    published. Do not change it."""
     root = tmp_path_factory.mktemp("built")
     home = Home.resolve(root / "home")
     generate(root / "landing", **SMALL)
     ingest(home, root / "landing")
-    build(home, quiet=True)
+    build(home, quiet=True, unit_tests=True)
     return home
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -82,13 +83,18 @@ def test_readers_never_fail_and_see_the_new_publication(published: Home, tmp_pat
     assert result.publish_seconds < result.seconds
 
 
-def test_a_failed_build_publishes_nothing(published: Home, tmp_path: Path) -> None:
-    home = published
+def _project_copy(tmp_path: Path) -> Path:
     project = tmp_path / "project"
     shutil.copytree(
         PROJECT_DIR, project,
         ignore=shutil.ignore_patterns(".git", ".venv", ".tools", "data", "target", "logs"),
     )  # fmt: skip
+    return project
+
+
+def test_a_failed_build_publishes_nothing(published: Home, tmp_path: Path) -> None:
+    home = published
+    project = _project_copy(tmp_path)
     provinces = project / "seeds" / "provinces.csv"
     lines = provinces.read_text(encoding="utf-8").splitlines(keepends=True)
     provinces.write_text("".join([*lines, lines[1]]), encoding="utf-8")  # a duplicate code
@@ -97,3 +103,40 @@ def test_a_failed_build_publishes_nothing(published: Home, tmp_path: Path) -> No
         build(home, quiet=True, project=project)
     assert _digest(home.warehouse) == before
     assert not home.warehouse.with_name(home.warehouse.name + ".publishing").exists()
+
+
+def test_unit_tests_run_only_when_asked(published: Home, tmp_path: Path) -> None:
+    """A production build leaves dbt's unit tests out; `--unit-tests` runs and enforces them."""
+    home = published
+    project = _project_copy(tmp_path)
+    tests = project / "models" / "staging" / "landing" / "_landing__unit_tests.yml"
+    text = tests.read_text(encoding="utf-8")
+    wrong = text.replace(
+        "- {ticket_id: T1, customer_tier: standard,", "- {ticket_id: T1, customer_tier: gold,", 1
+    )
+    assert wrong != text
+    tests.write_text(wrong, encoding="utf-8")  # an expectation the model does not meet
+    before = _digest(home.warehouse)
+    with pytest.raises(BuildError, match="stg_hall_tickets_apply_the_contract_defaults"):
+        build(home, quiet=True, project=project, unit_tests=True)
+    assert _digest(home.warehouse) == before
+
+    result = build(home, quiet=True, project=project)
+    assert result.nodes > 0
+    kinds = {node["unique_id"].split(".")[0] for node in _run_results(home)}
+    assert "unit_test" not in kinds and {"model", "test", "seed"} <= kinds
+
+
+def _run_results(home: Home) -> list[dict]:
+    return json.loads((home.dbt_target / "run_results.json").read_text())["results"]
+
+
+def test_the_shared_build_ran_every_unit_test(built_home: Home) -> None:
+    results = _run_results(built_home)
+    units = [node for node in results if node["unique_id"].startswith("unit_test.")]
+    declared = sum(
+        path.read_text(encoding="utf-8").count("\n  - name: ")
+        for path in (PROJECT_DIR / "models").rglob("*unit_tests.yml")
+    )
+    assert len(units) == declared >= 31
+    assert {node["status"] for node in units} == {"pass"}
