@@ -300,3 +300,33 @@ def test_items_open_at_the_month_end_enter_the_maxima(across_month_end: Built) -
     # at the as-of time of October, still running, open items exist for every KPI.
     assert wide.height == 8
     assert (wide["max"] > wide["avg"]).all()
+
+
+TAMPERINGS = {
+    "business key lost": "delete from marts.fct_hall_tickets where ticket_id = {key}",
+    "a business key kept twice": (
+        "insert into marts.fct_hall_tickets select * from marts.fct_hall_tickets "
+        "where ticket_id = {key}"
+    ),
+    "an older version was kept": (
+        "update marts.fct_hall_tickets set updated_at = updated_at - interval 1 day "
+        "where ticket_id = {key}"
+    ),
+    "a kept version is no raw row": (
+        "update marts.fct_hall_tickets set source_row_number = source_row_number + 1000000 "
+        "where ticket_id = {key}"
+    ),
+}
+
+
+@pytest.mark.parametrize("problem", sorted(TAMPERINGS))
+def test_the_reconciliation_test_names_each_loss(home_copy: Home, problem: str) -> None:
+    """The dbt test that every raw row is kept or superseded catches each way to lose one."""
+    compiled = home_copy.dbt_target / "compiled" / "kpiwatch" / "tests"
+    check = (compiled / "assert_every_raw_row_is_kept_or_superseded.sql").read_text()
+    with duckdb.connect(str(home_copy.work)) as con:
+        assert con.execute(check).fetchall() == []
+        key = con.execute("select min(ticket_id) from marts.fct_hall_tickets").fetchone()[0]
+        con.execute(TAMPERINGS[problem].format(key=f"'{key}'"))
+        found = {row[0] + ": " + row[-1] for row in con.execute(check).fetchall()}
+    assert f"hall_tickets: {problem}" in found

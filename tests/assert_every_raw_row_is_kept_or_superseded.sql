@@ -2,7 +2,9 @@
 -- must come from a loaded file and be either the version the fact kept or one the kept
 -- version supersedes (greater effective updated_at, then later file, then later row), and
 -- every kept version must be one of the raw rows. Anything else is a lost ticket, an older
--- version published over a newer one, or a published row no delivery stands behind.
+-- version published over a newer one, or a published row no delivery stands behind. Joined
+-- on the business key, each raw row meets exactly one kept row, so the join has as many rows
+-- as the raw table: more means a key kept twice (the facts' unique tests say the same).
 {{ config(severity='error') }}
 
 {%- set sources = [
@@ -51,6 +53,8 @@ ingest_files as (
 
     {{ source_name }}_counts as (
         select
+            count(*) as joined_count,
+            (select count(*) from {{ source('landing', source_name) }}) as raw_count,
             count(*) filter (where is_kept_version) as matched_count,
             (select count(*) from {{ source_name }}_kept) as kept_count
         from {{ source_name }}_versions
@@ -77,6 +81,16 @@ ingest_files as (
             'a kept version is no raw row' as problem
         from {{ source_name }}_counts
         where matched_count <> kept_count
+
+        union all
+
+        select
+            '{{ source_name }}' as source_name,
+            null as ingest_file_id,
+            null as source_row_number,
+            'a business key kept twice' as problem
+        from {{ source_name }}_counts
+        where joined_count <> raw_count
     ),
 {% endfor %}
 
