@@ -5,14 +5,15 @@
 create or replace temp table hand as
 with
 files as (select file_id, loaded_at from audit.ingest_files),
-hall as (
+all_hall as (
   select h.province_code, cast(date_trunc('month', timezone('Asia/Shanghai', h.taken_at)) as date) as m,
-    h.is_3g, h.is_appointment, coalesce(h.customer_tier,'standard') as tier, h.called_at, h.finished_at,
+    h.hall_type, h.is_3g, h.is_appointment, coalesce(h.customer_tier,'standard') as tier, h.called_at, h.finished_at,
     (epoch_us(h.called_at) - epoch_us(h.taken_at)) / 1e6 as wait_s, (epoch_us(h.finished_at) - epoch_us(h.called_at)) / 1e6 as handle_s
   from raw.hall_tickets h left join files f on h.ingest_file_id = f.file_id
-  where h.hall_type in ('own_hall','brand_store_3g')
   qualify row_number() over (partition by h.ticket_id order by coalesce(h.updated_at, f.loaded_at) desc, h.ingest_file_id desc, h.source_row_number desc) = 1
 ),
+-- the latest version says whether the hall is staffed: filter after choosing it, not before
+hall as (select * from all_hall where hall_type in ('own_hall','brand_store_3g')),
 hall_kpi as (
   select m, province_code, 'hall_wait_15m' k, 'all' seg, count(*) n, count(*) filter (where wait_s > 900) b from hall where called_at is not null and is_3g group by grouping sets ((m, province_code), (m))
   union all select m, province_code, 'hall_handle_10m', 'all', count(*), count(*) filter (where handle_s > 600) from hall where called_at is not null and finished_at is not null group by grouping sets ((m, province_code), (m))
