@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from raw_counts import raw_rows
 
 from generator import generate
 from ingest.landing_file import discover, fingerprint
@@ -202,7 +203,7 @@ def test_build_against_one_hand_written_query(tmp_path: Path) -> None:
     floor_wall = sorted(wall for wall, _ in floors)[len(floors) // 2]
     floor_cpu = sorted(cpu for _, cpu in floors)[len(floors) // 2]
     results = {
-        "raw_rows": _raw_rows(home),
+        "raw_rows": raw_rows(home),
         "hand_query_wall_s": [round(wall, 1) for wall, _ in floors],
         "hand_query_cpu_s": [round(cpu, 1) for _, cpu in floors],
         "build_wall_s": [round(wall, 1) for wall, _, _ in builds],
@@ -213,15 +214,3 @@ def test_build_against_one_hand_written_query(tmp_path: Path) -> None:
         "rows_matching_the_hand_query": f"{same} of {rows}",
     }
     print("\n" + json.dumps(results, indent=1))
-
-
-def _raw_rows(home: Home) -> int:
-    with duckdb.connect(str(home.warehouse), read_only=True) as con:
-        tables = con.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw' "
-            "and table_name in ('hall_tickets', 'hotline_calls', 'network_calls', "
-            "'mobile_repairs', 'broadband_faults', 'install_orders')"
-        ).fetchall()
-        return sum(
-            con.execute(f"select count(*) from raw.{name}").fetchone()[0] for (name,) in tables
-        )

@@ -16,8 +16,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
+from raw_counts import raw_rows
 
 from generator import generate
 from ingest.lake import Lake
@@ -36,16 +36,6 @@ SIZES = {
 }  # fmt: skip
 
 
-def _raw_rows(home: Home) -> int:
-    with duckdb.connect(str(home.warehouse), read_only=True) as con:
-        tables = con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'raw' "
-            "and table_name in ('hall_tickets', 'hotline_calls', 'network_calls', "
-            "'mobile_repairs', 'broadband_faults', 'install_orders')"
-        ).fetchall()
-        return sum(con.execute(f"select count(*) from raw.{t}").fetchone()[0] for (t,) in tables)
-
-
 def _timed(fn, *args, **kwargs) -> float:
     began = time.perf_counter()
     fn(*args, **kwargs)
@@ -62,7 +52,7 @@ def test_build_on_duckdb_and_on_spark(tmp_path: Path) -> None:
         spark = _timed(build_on_spark, home, quiet=True)
         comparison = compare_engines(home)
         assert all(c.agrees for c in comparison), [c.describe() for c in comparison]
-        rows = _raw_rows(home)
+        rows = raw_rows(home)
         results[name] = {
             "raw_rows": rows,
             "duckdb_seconds": round(duck, 1),
