@@ -19,6 +19,7 @@ from ingest.rules import literal
 from kpiwatch.cli import app
 from kpiwatch.contract import SOURCES
 from kpiwatch.home import Home
+from kpiwatch.pipeline import run
 
 
 @pytest.fixture(scope="module")
@@ -247,3 +248,20 @@ def test_a_lake_that_fails_mid_run_is_caught_up_by_the_next(tmp_path: Path) -> N
         _same_rows(home, f"raw.{source}", _raw(lake, source), ", ".join(raw_lake_columns(source)))
     for table in ("ingest_files", "quarantine"):
         _same_rows(home, f"audit.{table}", f"read_parquet({literal(str(lake.audit_file(table)))})")
+
+
+def test_a_scheduled_run_writes_the_lake_too(tmp_path: Path, monkeypatch) -> None:
+    """`kpiwatch run` ingests with the lake KPIWATCH_LAKE names, then builds on the warehouse."""
+    landing = tmp_path / "landing"
+    generate(landing, **{**SMALL, "days": 1})
+    home = Home.resolve(tmp_path / "home")
+    lake = Lake(tmp_path / "lake")
+    monkeypatch.setenv("KPIWATCH_LAKE", str(lake.root))
+    report = run(home, landing, send=False, sleep=lambda _: None)
+    assert report.ingest.lake is not None and report.ingest.lake.error is None
+    assert report.built and report.build_error is None and report.published
+    for source in SOURCES:
+        _same_rows(home, f"raw.{source}", _raw(lake, source), ", ".join(raw_lake_columns(source)))
+    _same_rows(
+        home, "audit.ingest_files", f"read_parquet({literal(str(lake.audit_file('ingest_files')))})"
+    )
