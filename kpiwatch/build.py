@@ -2,14 +2,18 @@
 
 Readers (the dashboard, analysts' SQL sessions) hold the published file open read-only,
 and DuckDB allows one writer or many readers, never both. So a build never writes where
-readers read: ingest and dbt write the working warehouse ``<home>/work/warehouse.duckdb``
-under the home's writer lock; ``dbt build`` runs models, seeds and tests there; and only
-when no error-severity test failed is the working file copied to
-``<home>/warehouse.duckdb.publishing`` and renamed over ``<home>/warehouse.duckdb`` in one
-atomic step. A reader that has the old file open keeps reading it; its next connection
-sees the new one. A failed build publishes nothing and says why. The working file keeps
-the published file's name, because dbt-duckdb names the catalog after the file stem and
-views refer to it.
+readers read. Ingest writes the raw layer and the audit trail into the working warehouse
+``<home>/work/warehouse.duckdb``, which only the writer opens (under the home's writer
+lock). ``dbt build`` reads it and writes what readers use (the marts and the intermediate
+aggregates) into a fresh file, ``<home>/work/publication.duckdb``, attached to dbt's
+session as ``publication``; staging views and seeds stay in the working warehouse. When
+no error-severity test failed, the audit trail is copied into the publication, and the
+file is renamed over ``<home>/warehouse.duckdb`` in one atomic step. A reader that has
+the old file open keeps reading it; its next connection sees the new one. A failed build
+publishes nothing and says why.
+
+Publishing costs a rename, not a copy of the warehouse: the raw rows (every version of
+every ticket, with personal data) are never copied and never reach readers.
 """
 
 from __future__ import annotations
@@ -52,9 +56,13 @@ def run_dbt(
     *,
     env: dict[str, str] | None = None,
     dbt_dir: Path | None = None,
+    publication: Path | None = None,
+    publication_read_only: bool = False,
 ) -> tuple[bool, list[str], int]:
     """Run one dbt command against ``database``; return (ok, failures, nodes run).
 
+    The marts go to ``publication`` (default: the home's next publication), attached
+    read-only with ``publication_read_only`` (to document the published file).
     dbt runs in a child process: its DuckDB connection is closed (and checkpointed) when
     the process ends, before anything moves the file, and its logging stays its own.
     ``dbt_dir`` keeps another target's artifacts (target/, logs/) apart from the home's,
@@ -63,6 +71,8 @@ def run_dbt(
     environment = {
         **os.environ,
         "KPIWATCH_DBT_DATABASE": str(database),
+        "KPIWATCH_DBT_PUBLICATION": str(publication or home.publication),
+        "KPIWATCH_DBT_PUBLICATION_READ_ONLY": "true" if publication_read_only else "false",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_VERSION_CHECK": "false",
         **(env or {}),
@@ -93,28 +103,85 @@ def run_dbt(
     return done.returncode == 0, failures, nodes
 
 
-# The schemas dbt builds. Every model in them is rebuilt from raw on each build.
+# The schemas dbt builds in the working warehouse (staging views), and those that older
+# versions built there (everything now goes to the publication).
 BUILT_SCHEMAS = ("staging", "intermediate", "marts")
 
 
 def drop_built_schemas(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop what the last build made, so this build writes into the freed space.
+    """Drop what the last build left in the working warehouse: staging is rebuilt anyway.
 
-    dbt writes a table aside and then swaps it in, so the old and the new copy of each mart
-    exist at once, and the file would keep the old copies' blocks free for good: 27 % of a
-    national warehouse after a few rebuilds, all of it copied again by every publication.
-    Nobody reads the working file, so nothing needs the old copies during the build.
+    Older versions built the marts in the working warehouse; dropping them keeps a stale
+    ``marts`` schema from shadowing the publication's (see ``attach_publication``).
     """
     for schema in BUILT_SCHEMAS:
         con.execute(f"drop schema if exists {schema} cascade")
     con.execute("checkpoint")
 
 
+def _remove(database: Path) -> None:
+    for path in (database, database.with_name(database.name + ".wal")):
+        path.unlink(missing_ok=True)
+
+
+def copy_audit(con: duckdb.DuckDBPyConnection, catalog: str = "publication") -> int:
+    """Replace ``<catalog>.audit`` with the working warehouse's audit trail; return tables.
+
+    Same definitions (types, constraints, comments) and rows: the dashboard's data-health
+    page and the alert log read them from the published file.
+    """
+    work = con.execute("select current_database()").fetchone()[0]
+    tables = con.execute(
+        "select table_name, sql, comment from duckdb_tables() "
+        "where database_name = ? and schema_name = 'audit' order by table_name",
+        [work],
+    ).fetchall()
+    columns = con.execute(
+        "select table_name, column_name, comment from duckdb_columns() "
+        "where database_name = ? and schema_name = 'audit' and comment is not null",
+        [work],
+    ).fetchall()
+    con.execute(f"drop schema if exists {catalog}.audit cascade")
+    con.execute(f"create schema {catalog}.audit")
+    con.execute(f"use {catalog}")
+    try:
+        for _, ddl, _ in tables:
+            con.execute(ddl)  # "CREATE TABLE audit.<name>(...)", now in the publication
+    finally:
+        con.execute(f"use {work}")
+    for name, _, comment in tables:
+        target = f"{catalog}.audit.{name}"
+        con.execute(f"insert into {target} select * from {work}.audit.{name}")
+        if comment is not None:
+            con.execute(f"comment on table {target} is {_literal(comment)}")
+    for name, column, comment in columns:
+        con.execute(f'comment on column {catalog}.audit.{name}."{column}" is {_literal(comment)}')
+    return len(tables)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def publish(home: Home) -> float:
-    """Copy the working warehouse over the published one atomically; return seconds taken."""
+    """Publish the next publication with the current audit trail; return seconds taken.
+
+    After a build, the next publication holds the new marts. Without one (publishing
+    again after alerts were delivered, or a run with nothing new to build), the current
+    publication is copied first, so only its audit trail changes. The caller holds
+    ``exclusive(home)``.
+    """
     began = time.perf_counter()
-    staged = home.warehouse.with_name(home.warehouse.name + ".publishing")
-    shutil.copyfile(home.work, staged)
+    staged = home.publication
+    if not staged.exists():
+        if not home.warehouse.exists():
+            raise BuildError("nothing to publish yet: run `kpiwatch build`")
+        _remove(staged)
+        shutil.copyfile(home.warehouse, staged)
+    with writer_connection(home) as con:
+        con.execute(f"attach {_literal(str(staged))} as publication")
+        copy_audit(con)
+        con.execute("detach publication")  # checkpoints it
     with staged.open("rb+") as handle:
         os.fsync(handle.fileno())
     os.replace(staged, home.warehouse)
@@ -141,9 +208,11 @@ def build(
         with writer_connection(home) as con:
             store.create(con)  # a build before any ingest still has its sources
             drop_built_schemas(con)
+        _remove(home.publication)  # every build writes a fresh one
         command = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
         ok, failures, nodes = run_dbt(home, home.work, command, quiet, project)
         if not ok:
+            _remove(home.publication)  # never published, not even by a later run
             raise BuildError(
                 "dbt build failed; the published warehouse was left untouched:\n  "
                 + "\n  ".join(failures or ["see " + str(home.dbt_logs / "dbt.log")])

@@ -1,4 +1,4 @@
-"""dbt's documentation site, generated from the working warehouse and served locally.
+"""dbt's documentation site, generated from the warehouses and served locally.
 
 ``dbt docs generate`` reads the catalog (tables, columns, descriptions) and the lineage
 from raw files to each KPI; the site is static (``index.html`` bundles everything), so
@@ -23,7 +23,16 @@ def generate(home: Home, quiet: bool = True) -> Path:
     if not home.work.exists():
         raise BuildError("nothing to document yet: run `kpiwatch ingest` and `kpiwatch build`")
     with exclusive(home):
-        ok, failures, _ = run_dbt(home, home.work, ["docs", "generate"], quiet)
+        # the marts' catalog comes from the published warehouse, attached read-only
+        published = home.warehouse if home.warehouse.exists() else None
+        ok, failures, _ = run_dbt(
+            home,
+            home.work,
+            ["docs", "generate"],
+            quiet,
+            publication=published,
+            publication_read_only=published is not None,
+        )
     if not ok:
         raise BuildError("dbt docs generate failed:\n  " + "\n  ".join(failures))
     return home.dbt_target

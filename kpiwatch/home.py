@@ -49,6 +49,11 @@ class Home:
         return self.root / "work" / "warehouse.duckdb"
 
     @property
+    def publication(self) -> Path:
+        """The next publication: the build writes the marts here; publishing renames it."""
+        return self.root / "work" / "publication.duckdb"
+
+    @property
     def scratch(self) -> Path:
         """Temporary files (transcoded landing files); emptied after each use."""
         return self.root / "work" / "tmp"

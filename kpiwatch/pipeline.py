@@ -12,14 +12,15 @@ overlap: a second one finds the lock taken and skips (exit 75).
 - **alerts** (package ``alerts``): breaches of ``marts.kpi_compliance`` and failed checks,
   compared with the last run, written to the outbox ``audit.alerts`` in the same transaction
   as the checks — before anything is sent;
-- **publish** copies the working warehouse over the published one, so the digest's
+- **publish** renames the build's publication (the marts, with the audit trail copied in)
+  over the published warehouse, so the digest's
   dashboard links show what the alerts say (skipped when the build failed, or when a check
   failed and ``[quality] block_publish`` is set);
 - **deliver** sends one digest per channel. Statuses change after the publication: with
   ``[run] publish_deliveries = true`` (default) the run publishes again when a delivery
-  changed something, so the dashboard's alert log says "sent" at once; set it to false at
-  national scale to save a copy of the warehouse, and statuses then reach readers with the
-  next run's publication.
+  changed something, so the dashboard's alert log says "sent" at once (a copy of the
+  published file with the new audit trail); set it to false to save that copy, and
+  statuses then reach readers with the next run's publication.
 """
 
 from __future__ import annotations
@@ -227,7 +228,7 @@ def run(
         report.ingest = ingest(home, landing, lake=Lake.from_env(home))  # KPIWATCH_LAKE
         step("ingest", began)
 
-        with connect_unlocked(home) as con:
+        with connect_unlocked(home, with_marts=True) as con:
             ingest_store.create(con)
             quality_store.create(con)
             alert_store.create(con)
@@ -256,7 +257,7 @@ def run(
             report.notes.append("nothing new since the last build: dbt not run")
 
         now = clock()
-        with connect_unlocked(home) as con:
+        with connect_unlocked(home, with_marts=True) as con:
             began = time.perf_counter()
             report.checks = run_checks(
                 con,

@@ -1,8 +1,10 @@
 """Connections to the working warehouse (one writer) and the published one (readers).
 
 DuckDB allows one writer process or many readers, never both. kpiwatch keeps them
-apart: ingest and dbt write ``<home>/work/warehouse.duckdb`` under an exclusive lock,
-and publishing copies it to ``<home>/warehouse.duckdb``, which readers open read-only.
+apart: ingest and dbt write ``<home>/work/`` under an exclusive lock (the raw layer and
+the audit trail in ``warehouse.duckdb``, the marts in ``publication.duckdb``), and
+publishing renames the publication to ``<home>/warehouse.duckdb``, which readers open
+read-only.
 """
 
 from __future__ import annotations
@@ -74,10 +76,36 @@ def exclusive(home: Home) -> Iterator[None]:
             del _HELD[key]
 
 
+def attach_publication(con: duckdb.DuckDBPyConnection, home: Home) -> bool:
+    """Let ``marts.<name>`` resolve in the working warehouse's session; False if none.
+
+    The marts live in the next publication while a build awaits publishing (``kpiwatch
+    run`` checks and raises alerts in between), else in the published warehouse, which is
+    then attached read-only. Either is attached as ``publication`` and put on the search
+    path after the working warehouse's own schemas.
+    """
+    if home.publication.exists():
+        path, options = home.publication, ""
+    elif home.warehouse.exists():
+        path, options = home.warehouse, " (read_only)"
+    else:
+        return False
+    quoted = str(path).replace("'", "''")
+    con.execute(f"attach if not exists '{quoted}' as publication{options}")
+    work = con.execute("select current_database()").fetchone()[0]
+    con.execute(f"set search_path = '{work}.main,publication.marts'")
+    return True
+
+
 @contextmanager
-def connect_unlocked(home: Home) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The working warehouse, for a caller that already holds ``exclusive(home)``."""
+def connect_unlocked(home: Home, with_marts: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The working warehouse, for a caller that already holds ``exclusive(home)``.
+
+    ``with_marts`` attaches the marts too (``attach_publication``).
+    """
     con = configure(duckdb.connect(str(home.work)))
+    if with_marts:
+        attach_publication(con, home)
     try:
         yield con
     finally:

@@ -9,8 +9,8 @@ from kpiwatch.home import Home
 
 
 def raw_rows(home: Home) -> int:
-    """Rows of every source's raw table in the published warehouse (0 for a missing one)."""
-    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+    """Rows of every source's raw table in the working warehouse (0 for a missing one)."""
+    with duckdb.connect(str(home.work), read_only=True) as con:
         present = {
             name
             for (name,) in con.execute(

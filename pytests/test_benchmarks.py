@@ -181,12 +181,13 @@ def test_build_against_one_hand_written_query(tmp_path: Path) -> None:
         with duckdb.connect(str(home.work)) as con:
             con.execute("set TimeZone = 'Asia/Shanghai'")
             con.execute(hand)
+            con.execute(f"attach '{home.warehouse}' as published (read_only)")
             same = con.execute(
-                "select count(*) from hand h join marts.kpi_compliance k using "
+                "select count(*) from hand h join published.marts.kpi_compliance k using "
                 "(period_month, province_code, kpi_id, segment) "
                 "where abs(h.value - k.value) <= 1e-9 * greatest(1, abs(k.value))"
             ).fetchone()[0]
-            rows = con.execute("select count(*) from marts.kpi_compliance").fetchone()[0]
+            rows = con.execute("select count(*) from published.marts.kpi_compliance").fetchone()[0]
         return same, rows
 
     floors, builds = [], []

@@ -16,8 +16,9 @@ import pytest
 
 from generator import generate
 from ingest.loader import ingest
-from kpiwatch.build import BuildError, build
+from kpiwatch.build import BuildError, build, publish
 from kpiwatch.home import PROJECT_DIR, Home
+from kpiwatch.warehouse import exclusive
 
 READER = textwrap.dedent(
     """
@@ -102,7 +103,63 @@ def test_a_failed_build_publishes_nothing(published: Home, tmp_path: Path) -> No
     with pytest.raises(BuildError, match="unique_provinces_province_code"):
         build(home, quiet=True, project=project)
     assert _digest(home.warehouse) == before
-    assert not home.warehouse.with_name(home.warehouse.name + ".publishing").exists()
+    # the half-built publication is gone, so no later publish can pick it up
+    assert not home.publication.exists()
+
+
+def _audit(database: Path, catalog: str | None = None) -> dict[str, tuple]:
+    """Per audit table: its definition, comments and a digest of its rows."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        tables = con.execute(
+            "select table_name, sql, comment from duckdb_tables() where schema_name = 'audit'"
+        ).fetchall()
+        return {
+            name: (
+                ddl,
+                comment,
+                con.execute(
+                    "select column_name, comment from duckdb_columns() "
+                    "where schema_name = 'audit' and table_name = ? order by column_index",
+                    [name],
+                ).fetchall(),
+                con.execute(f"select count(*), sum(hash(columns(*))) from audit.{name}").fetchall(),
+            )
+            for name, ddl, comment in tables
+        }
+
+
+def test_readers_get_the_marts_and_the_audit_trail_not_the_raw_rows(published: Home) -> None:
+    """Publishing is a rename of the build's own file: no raw row, no staging view reaches
+    readers, and the audit trail is the working warehouse's, definitions and all."""
+    home = published
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        schemas = {
+            s for (s,) in con.execute("select distinct schema_name from duckdb_tables()").fetchall()
+        }
+        views = con.execute("select count(*) from duckdb_views() where not internal").fetchone()
+    assert schemas == {"marts", "intermediate", "audit"}
+    assert views == (0,)
+    assert not home.publication.exists()
+    audit = _audit(home.work)
+    assert set(audit) >= {"ingest_files", "quarantine"}
+    assert _audit(home.warehouse) == audit
+
+
+def test_publishing_again_keeps_the_marts_and_brings_the_new_audit_rows(published: Home) -> None:
+    """`kpiwatch run` publishes again after deliveries: same marts, the audit trail as now."""
+    home = published
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        marts = con.execute("select sum(hash(columns(*))) from marts.kpi_compliance").fetchall()
+    with duckdb.connect(str(home.work)) as con:
+        con.execute("delete from audit.quarantine where row_number = 1")
+    with exclusive(home):
+        publish(home)
+    assert _audit(home.warehouse) == _audit(home.work)
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        assert (
+            con.execute("select sum(hash(columns(*))) from marts.kpi_compliance").fetchall()
+            == marts
+        )
 
 
 def test_unit_tests_run_only_when_asked(published: Home, tmp_path: Path) -> None:

@@ -25,7 +25,10 @@ def _sql(home: Home, *args: str):
 
 
 def test_command_in_every_format(home: Home) -> None:
-    query = "select province_code, name_en from raw.provinces order by 1 limit 2"
+    query = (
+        "select province_code, name_en from marts.dim_provinces "
+        "where province_code <> '100000' order by 1 limit 2"
+    )
     as_json = _sql(home, "--format", "json", "-c", query)
     assert as_json.exit_code == 0, as_json.output
     rows = [json.loads(line) for line in as_json.stdout.splitlines()]
@@ -55,14 +58,18 @@ def test_file_with_several_statements(home: Home, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "statement",
-    ["delete from raw.provinces", "create table marts.mine as select 1", "drop schema raw cascade"],
+    [
+        "delete from marts.dim_provinces",
+        "create table marts.mine as select 1",
+        "drop schema marts cascade",
+    ],
 )
 def test_writing_is_refused_with_a_clear_message(home: Home, statement: str) -> None:
+    count = "select count(*) from marts.dim_provinces where province_code <> '100000'"
     result = _sql(home, "-c", statement)
     assert result.exit_code == 1
     assert "kpiwatch sql is read-only" in " ".join(result.output.split())
-    count = _sql(home, "--format", "csv", "-c", "select count(*) from raw.provinces")
-    assert count.stdout.splitlines()[1] == "31"
+    assert _sql(home, "--format", "csv", "-c", count).stdout.splitlines()[1] == "31"
 
 
 def test_a_session_open_during_a_build_neither_fails_nor_blocks_it(home_copy: Home) -> None:
@@ -79,7 +86,7 @@ def test_a_session_open_during_a_build_neither_fails_nor_blocks_it(home_copy: Ho
 
 def test_connect_is_polars_pandas_and_arrow_friendly(home: Home) -> None:
     with kpiwatch.connect(home.root) as con:
-        relation = con.sql("select * from raw.kpi_catalog")
+        relation = con.sql("select * from marts.dim_kpi_catalog")
         assert (
             relation.pl().height
             == relation.df().shape[0]

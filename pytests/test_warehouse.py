@@ -256,13 +256,18 @@ def test_breach_cases_are_the_breach_counts(october: Built) -> None:
 
 
 def test_no_personal_data_past_staging(october: Built) -> None:
-    columns = october.query(
-        """
-        select table_schema, table_name, column_name from information_schema.columns
-        where table_schema in ('staging', 'marts')
-        """
+    """The caller hash stays in the working warehouse's staging: nothing published has it."""
+    published = october.query(
+        "select table_schema, table_name, column_name from information_schema.columns"
     )
-    hashed = columns.filter(pl.col("column_name").str.contains("caller|hash"))
+    assert set(published["table_schema"]) == {"marts", "intermediate", "audit"}
+    assert published.filter(pl.col("column_name").str.contains("caller")).is_empty()
+    with duckdb.connect(str(october.home.work), read_only=True) as con:
+        staged = con.sql(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where table_schema = 'staging'"
+        ).pl()
+    hashed = staged.filter(pl.col("column_name").str.contains("caller|hash"))
     assert hashed.select("table_schema", "table_name").rows() == [
         ("staging", "stg_landing__hotline_calls")
     ]
@@ -303,18 +308,17 @@ def test_items_open_at_the_month_end_enter_the_maxima(across_month_end: Built) -
     assert (wide["max"] > wide["avg"]).all()
 
 
+FACT = "publication.marts.fct_hall_tickets"
 TAMPERINGS = {
-    "business key lost": "delete from marts.fct_hall_tickets where ticket_id = {key}",
+    "business key lost": f"delete from {FACT} where ticket_id = {{key}}",
     "a business key kept twice": (
-        "insert into marts.fct_hall_tickets select * from marts.fct_hall_tickets "
-        "where ticket_id = {key}"
+        f"insert into {FACT} select * from {FACT} where ticket_id = {{key}}"
     ),
     "an older version was kept": (
-        "update marts.fct_hall_tickets set updated_at = updated_at - interval 1 day "
-        "where ticket_id = {key}"
+        f"update {FACT} set updated_at = updated_at - interval 1 day where ticket_id = {{key}}"
     ),
     "a kept version is no raw row": (
-        "update marts.fct_hall_tickets set source_row_number = source_row_number + 1000000 "
+        f"update {FACT} set source_row_number = source_row_number + 1000000 "
         "where ticket_id = {key}"
     ),
 }
@@ -332,8 +336,10 @@ def test_the_reconciliation_test_names_each_loss(home_copy: Home, problem: str) 
         and node["attached_node"] == "model.kpiwatch.fct_hall_tickets"
     ]
     with duckdb.connect(str(home_copy.work)) as con:
+        # the check reads raw from the working warehouse and the fact from the publication
+        con.execute(f"attach '{home_copy.warehouse}' as publication")
         assert con.execute(check).fetchall() == []
-        key = con.execute("select min(ticket_id) from marts.fct_hall_tickets").fetchone()[0]
+        key = con.execute(f"select min(ticket_id) from {FACT}").fetchone()[0]
         con.execute(TAMPERINGS[problem].format(key=f"'{key}'"))
         found = {row[-1] for row in con.execute(check).fetchall()}
     assert problem in found
