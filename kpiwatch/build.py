@@ -32,7 +32,7 @@ import duckdb
 from ingest import store
 from kpiwatch.home import PROJECT_DIR, Home
 from kpiwatch.warehouse import connect_unlocked as writer_connection
-from kpiwatch.warehouse import exclusive
+from kpiwatch.warehouse import exclusive, sql_literal
 
 
 class BuildError(RuntimeError):
@@ -124,8 +124,8 @@ def _remove(database: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def copy_audit(con: duckdb.DuckDBPyConnection, catalog: str = "publication") -> int:
-    """Replace ``<catalog>.audit`` with the working warehouse's audit trail; return tables.
+def copy_audit(con: duckdb.DuckDBPyConnection, catalog: str = "publication") -> None:
+    """Replace ``<catalog>.audit`` with the working warehouse's audit trail.
 
     Same definitions (types, constraints, comments) and rows: the dashboard's data-health
     page and the alert log read them from the published file.
@@ -153,14 +153,11 @@ def copy_audit(con: duckdb.DuckDBPyConnection, catalog: str = "publication") -> 
         target = f"{catalog}.audit.{name}"
         con.execute(f"insert into {target} select * from {work}.audit.{name}")
         if comment is not None:
-            con.execute(f"comment on table {target} is {_literal(comment)}")
+            con.execute(f"comment on table {target} is {sql_literal(comment)}")
     for name, column, comment in columns:
-        con.execute(f'comment on column {catalog}.audit.{name}."{column}" is {_literal(comment)}')
-    return len(tables)
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+        con.execute(
+            f'comment on column {catalog}.audit.{name}."{column}" is {sql_literal(comment)}'
+        )
 
 
 def publish(home: Home) -> float:
@@ -179,7 +176,7 @@ def publish(home: Home) -> float:
         _remove(staged)
         shutil.copyfile(home.warehouse, staged)
     with writer_connection(home) as con:
-        con.execute(f"attach {_literal(str(staged))} as publication")
+        con.execute(f"attach {sql_literal(str(staged))} as publication")
         copy_audit(con)
         con.execute("detach publication")  # checkpoints it
     with staged.open("rb+") as handle:

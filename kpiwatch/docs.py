@@ -20,18 +20,17 @@ SITE_FILES = ("index.html", "manifest.json", "catalog.json")
 
 def generate(home: Home, quiet: bool = True) -> Path:
     """Write the docs site into ``<home>/dbt/target``; return that folder."""
-    if not home.work.exists():
+    if not (home.work.exists() and home.warehouse.exists()):
         raise BuildError("nothing to document yet: run `kpiwatch ingest` and `kpiwatch build`")
     with exclusive(home):
         # the marts' catalog comes from the published warehouse, attached read-only
-        published = home.warehouse if home.warehouse.exists() else None
         ok, failures, _ = run_dbt(
             home,
             home.work,
             ["docs", "generate"],
             quiet,
-            publication=published,
-            publication_read_only=published is not None,
+            publication=home.warehouse,
+            publication_read_only=True,
         )
     if not ok:
         raise BuildError("dbt docs generate failed:\n  " + "\n  ".join(failures))

@@ -13,9 +13,9 @@ overlap: a second one finds the lock taken and skips (exit 75).
   compared with the last run, written to the outbox ``audit.alerts`` in the same transaction
   as the checks — before anything is sent;
 - **publish** renames the build's publication (the marts, with the audit trail copied in)
-  over the published warehouse, so the digest's
-  dashboard links show what the alerts say (skipped when the build failed, or when a check
-  failed and ``[quality] block_publish`` is set);
+  over the published warehouse, so the digest's dashboard links show what the alerts say
+  (skipped when the build failed, or when a check failed and ``[quality] block_publish`` is
+  set);
 - **deliver** sends one digest per channel. Statuses change after the publication: with
   ``[run] publish_deliveries = true`` (default) the run publishes again when a delivery
   changed something, so the dashboard's alert log says "sent" at once (a copy of the

@@ -76,6 +76,11 @@ def exclusive(home: Home) -> Iterator[None]:
             del _HELD[key]
 
 
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal (for statements that take no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def attach_publication(con: duckdb.DuckDBPyConnection, home: Home) -> bool:
     """Let ``marts.<name>`` resolve in the working warehouse's session; False if none.
 
@@ -90,8 +95,7 @@ def attach_publication(con: duckdb.DuckDBPyConnection, home: Home) -> bool:
         path, options = home.warehouse, " (read_only)"
     else:
         return False
-    quoted = str(path).replace("'", "''")
-    con.execute(f"attach if not exists '{quoted}' as publication{options}")
+    con.execute(f"attach if not exists {sql_literal(str(path))} as publication{options}")
     work = con.execute("select current_database()").fetchone()[0]
     con.execute(f"set search_path = '{work}.main,publication.marts'")
     return True
