@@ -35,7 +35,7 @@ $(CURDIR)/.tools/bin/uv:
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
 # --compile-bytecode: where PYTHONDONTWRITEBYTECODE is set (CI images often do), Python
-# would otherwise compile dbt from source at every start (~1.3 s per dbt command).
+# would otherwise compile dbt from source at every start (~1 s per dbt command).
 .venv/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --compile-bytecode
 	touch $@
