@@ -31,8 +31,8 @@ import duckdb
 
 from ingest import store
 from kpiwatch.home import PROJECT_DIR, Home
+from kpiwatch.warehouse import PUBLICATION, exclusive, sql_literal
 from kpiwatch.warehouse import connect_unlocked as writer_connection
-from kpiwatch.warehouse import exclusive, sql_literal
 
 
 class BuildError(RuntimeError):
@@ -124,8 +124,8 @@ def _remove(database: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def copy_audit(con: duckdb.DuckDBPyConnection, catalog: str = "publication") -> None:
-    """Replace ``<catalog>.audit`` with the working warehouse's audit trail.
+def copy_audit(con: duckdb.DuckDBPyConnection) -> None:
+    """Replace the attached publication's audit schema with the working warehouse's.
 
     Same definitions (types, constraints, comments) and rows: the dashboard's data-health
     page and the alert log read them from the published file.
@@ -141,22 +141,22 @@ def copy_audit(con: duckdb.DuckDBPyConnection, catalog: str = "publication") -> 
         "where database_name = ? and schema_name = 'audit' and comment is not null",
         [work],
     ).fetchall()
-    con.execute(f"drop schema if exists {catalog}.audit cascade")
-    con.execute(f"create schema {catalog}.audit")
-    con.execute(f"use {catalog}")
+    con.execute(f"drop schema if exists {PUBLICATION}.audit cascade")
+    con.execute(f"create schema {PUBLICATION}.audit")
+    con.execute(f"use {PUBLICATION}")
     try:
         for _, ddl, _ in tables:
             con.execute(ddl)  # "CREATE TABLE audit.<name>(...)", now in the publication
     finally:
         con.execute(f"use {work}")
     for name, _, comment in tables:
-        target = f"{catalog}.audit.{name}"
+        target = f"{PUBLICATION}.audit.{name}"
         con.execute(f"insert into {target} select * from {work}.audit.{name}")
         if comment is not None:
             con.execute(f"comment on table {target} is {sql_literal(comment)}")
     for name, column, comment in columns:
         con.execute(
-            f'comment on column {catalog}.audit.{name}."{column}" is {sql_literal(comment)}'
+            f'comment on column {PUBLICATION}.audit.{name}."{column}" is {sql_literal(comment)}'
         )
 
 
@@ -176,9 +176,9 @@ def publish(home: Home) -> float:
         _remove(staged)
         shutil.copyfile(home.warehouse, staged)
     with writer_connection(home) as con:
-        con.execute(f"attach {sql_literal(str(staged))} as publication")
+        con.execute(f"attach {sql_literal(str(staged))} as {PUBLICATION}")
         copy_audit(con)
-        con.execute("detach publication")  # checkpoints it
+        con.execute(f"detach {PUBLICATION}")  # checkpoints it
     with staged.open("rb+") as handle:
         os.fsync(handle.fileno())
     os.replace(staged, home.warehouse)

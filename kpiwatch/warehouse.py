@@ -76,6 +76,11 @@ def exclusive(home: Home) -> Iterator[None]:
             del _HELD[key]
 
 
+PUBLICATION = "publication"
+"""The catalog name under which the next publication is attached (dbt's `profiles.yml` and
+`dbt_project.yml` use the same name)."""
+
+
 def sql_literal(text: str) -> str:
     """``text`` as a SQL string literal (for statements that take no parameters)."""
     return "'" + text.replace("'", "''") + "'"
@@ -95,9 +100,9 @@ def attach_publication(con: duckdb.DuckDBPyConnection, home: Home) -> bool:
         path, options = home.warehouse, " (read_only)"
     else:
         return False
-    con.execute(f"attach if not exists {sql_literal(str(path))} as publication{options}")
+    con.execute(f"attach if not exists {sql_literal(str(path))} as {PUBLICATION}{options}")
     work = con.execute("select current_database()").fetchone()[0]
-    con.execute(f"set search_path = '{work}.main,publication.marts'")
+    con.execute(f"set search_path = '{work}.main,{PUBLICATION}.marts'")
     return True
 
 

@@ -107,7 +107,7 @@ def test_a_failed_build_publishes_nothing(published: Home, tmp_path: Path) -> No
     assert not home.publication.exists()
 
 
-def _audit(database: Path, catalog: str | None = None) -> dict[str, tuple]:
+def _audit(database: Path) -> dict[str, tuple]:
     """Per audit table: its definition, comments and a digest of its rows."""
     with duckdb.connect(str(database), read_only=True) as con:
         tables = con.execute(
