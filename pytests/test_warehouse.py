@@ -343,3 +343,27 @@ def test_the_reconciliation_test_names_each_loss(home_copy: Home, problem: str) 
         con.execute(TAMPERINGS[problem].format(key=f"'{key}'"))
         found = {row[-1] for row in con.execute(check).fetchall()}
     assert problem in found
+
+
+def test_the_unique_test_finds_a_key_kept_twice(home_copy: Home) -> None:
+    """The project's `unique` (hash first, then the values whose hash repeats) gives dbt's
+    result rows: each repeated value and how many times it occurs (copying a key's rows
+    twice doubles them twice: 4)."""
+    manifest = json.loads((home_copy.dbt_target / "manifest.json").read_text())
+    [check] = [
+        node["compiled_code"]
+        for node in manifest["nodes"].values()
+        if node.get("test_metadata", {}).get("name") == "unique"
+        and node["attached_node"] == "model.kpiwatch.fct_hall_tickets"
+    ]
+    assert "hash(ticket_id)" in check
+    with duckdb.connect(str(home_copy.work)) as con:
+        con.execute(f"attach '{home_copy.warehouse}' as publication")
+        assert con.execute(check).fetchall() == []
+        first, second = (row[0] for row in con.execute(
+            f"select ticket_id from {FACT} order by ticket_id limit 2"
+        ).fetchall())  # fmt: skip
+        con.execute(f"insert into {FACT} select * from {FACT} where ticket_id = '{first}'")
+        for _ in range(2):
+            con.execute(f"insert into {FACT} select * from {FACT} where ticket_id = '{second}'")
+        assert sorted(con.execute(check).fetchall()) == [(first, 2), (second, 4)]
