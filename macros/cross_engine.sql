@@ -90,3 +90,17 @@
 {% macro spark__matches_fully(text, pattern) -%}
     ({{ text }} rlike '^(?:{{ pattern }})$')
 {%- endmacro %}
+
+{#- A 64-bit hash of one or more columns, to group or match keys cheaply; equal values
+    give equal hashes, so a repeated hash is a candidate, never a proof, of a repeat. -#}
+{% macro key_hash(columns) -%}
+    {{ return(adapter.dispatch('key_hash', 'kpiwatch')(columns)) }}
+{%- endmacro %}
+
+{% macro duckdb__key_hash(columns) -%}
+    hash({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__key_hash(columns) -%}
+    xxhash64({{ columns | join(', ') }})
+{%- endmacro %}

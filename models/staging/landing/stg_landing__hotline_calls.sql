@@ -27,15 +27,12 @@ renamed as (
         on hotline_calls.ingest_file_id = ingest_files.file_id
 ),
 
-keys_with_versions as (
-    select call_id
-    from renamed
-    group by call_id
-    having count(*) > 1
+repeated_hashes as (
+    {{ repeated_key_hashes('renamed', ['call_id']) }}
 ),
 
 final as (
-    {{ latest_versions('renamed', 'keys_with_versions', ['call_id']) }}
+    {{ latest_versions('renamed', 'repeated_hashes', ['call_id']) }}
 )
 
 -- latest_versions unions two selects of renamed, whose columns sqlfluff cannot count

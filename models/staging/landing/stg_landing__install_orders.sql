@@ -28,15 +28,12 @@ renamed as (
         on install_orders.ingest_file_id = ingest_files.file_id
 ),
 
-keys_with_versions as (
-    select order_id
-    from renamed
-    group by order_id
-    having count(*) > 1
+repeated_hashes as (
+    {{ repeated_key_hashes('renamed', ['order_id']) }}
 ),
 
 final as (
-    {{ latest_versions('renamed', 'keys_with_versions', ['order_id']) }}
+    {{ latest_versions('renamed', 'repeated_hashes', ['order_id']) }}
 )
 
 -- latest_versions unions two selects of renamed, whose columns sqlfluff cannot count

@@ -27,15 +27,12 @@ renamed as (
         on mobile_repairs.ingest_file_id = ingest_files.file_id
 ),
 
-keys_with_versions as (
-    select ticket_id
-    from renamed
-    group by ticket_id
-    having count(*) > 1
+repeated_hashes as (
+    {{ repeated_key_hashes('renamed', ['ticket_id']) }}
 ),
 
 final as (
-    {{ latest_versions('renamed', 'keys_with_versions', ['ticket_id']) }}
+    {{ latest_versions('renamed', 'repeated_hashes', ['ticket_id']) }}
 )
 
 -- latest_versions unions two selects of renamed, whose columns sqlfluff cannot count

@@ -25,18 +25,12 @@ renamed as (
         on network_calls.ingest_file_id = ingest_files.file_id
 ),
 
-keys_with_versions as (
-    select
-        stat_hour,
-        city_code,
-        network
-    from renamed
-    group by stat_hour, city_code, network
-    having count(*) > 1
+repeated_hashes as (
+    {{ repeated_key_hashes('renamed', ['stat_hour', 'city_code', 'network']) }}
 ),
 
 final as (
-    {{ latest_versions('renamed', 'keys_with_versions', ['stat_hour', 'city_code', 'network']) }}
+    {{ latest_versions('renamed', 'repeated_hashes', ['stat_hour', 'city_code', 'network']) }}
 )
 
 -- latest_versions unions two selects of renamed, whose columns sqlfluff cannot count
