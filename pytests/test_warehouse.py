@@ -324,17 +324,23 @@ TAMPERINGS = {
 }
 
 
+def _hall_fact_test(home: Home, name: str) -> str:
+    """The SQL of the generic test `name` on the hall fact, as the last build compiled it."""
+    manifest = json.loads((home.dbt_target / "manifest.json").read_text())
+    [check] = [
+        node["compiled_code"]
+        for node in manifest["nodes"].values()
+        if node.get("test_metadata", {}).get("name") == name
+        and node["attached_node"] == "model.kpiwatch.fct_hall_tickets"
+    ]
+    return check
+
+
 @pytest.mark.parametrize("problem", sorted(TAMPERINGS))
 def test_the_reconciliation_test_names_each_loss(home_copy: Home, problem: str) -> None:
     """The test that the hall fact reconciles with raw (every raw row kept or superseded)
     catches each way to lose a ticket."""
-    manifest = json.loads((home_copy.dbt_target / "manifest.json").read_text())
-    [check] = [
-        node["compiled_code"]
-        for node in manifest["nodes"].values()
-        if node.get("test_metadata", {}).get("name") == "reconciles_with_raw"
-        and node["attached_node"] == "model.kpiwatch.fct_hall_tickets"
-    ]
+    check = _hall_fact_test(home_copy, "reconciles_with_raw")
     with duckdb.connect(str(home_copy.work)) as con:
         # the check reads raw from the working warehouse and the fact from the publication
         con.execute(f"attach '{home_copy.warehouse}' as publication")
@@ -349,13 +355,7 @@ def test_the_unique_test_finds_a_key_kept_twice(home_copy: Home) -> None:
     """The project's `unique` (hash first, then the values whose hash repeats) gives dbt's
     result rows: each repeated value and how many times it occurs (copying a key's rows
     twice doubles them twice: 4)."""
-    manifest = json.loads((home_copy.dbt_target / "manifest.json").read_text())
-    [check] = [
-        node["compiled_code"]
-        for node in manifest["nodes"].values()
-        if node.get("test_metadata", {}).get("name") == "unique"
-        and node["attached_node"] == "model.kpiwatch.fct_hall_tickets"
-    ]
+    check = _hall_fact_test(home_copy, "unique")
     assert "hash(ticket_id)" in check
     with duckdb.connect(str(home_copy.work)) as con:
         con.execute(f"attach '{home_copy.warehouse}' as publication")

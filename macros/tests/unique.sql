@@ -13,7 +13,7 @@
 with
 
 repeated_hashes as (
-    select hash({{ column_name }}) as value_hash
+    select {{ key_hash([column_name]) }} as value_hash
     from {{ model }}
     where {{ column_name }} is not null
     group by value_hash
@@ -26,7 +26,7 @@ select
 from {{ model }}
 where
     {{ column_name }} is not null
-    and hash({{ column_name }}) in (select value_hash from repeated_hashes)
+    and {{ key_hash([column_name]) }} in (select value_hash from repeated_hashes)
 group by {{ column_name }}
 having count(*) > 1
 
