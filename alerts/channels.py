@@ -293,8 +293,8 @@ def send_email(channel: Channel, digest: Digest, timeout: float) -> None:
         said = (
             exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else ""
         )
-        what = "login refused" if isinstance(exc, smtplib.SMTPAuthenticationError) else "refused"
-        raise DeliveryError(f"the SMTP server {what}: {exc.smtp_code} {said}") from None
+        what = "the login" if isinstance(exc, smtplib.SMTPAuthenticationError) else "the message"
+        raise DeliveryError(f"the SMTP server refused {what}: {exc.smtp_code} {said}") from None
     except smtplib.SMTPRecipientsRefused as exc:
         raise DeliveryError(
             f"the SMTP server refused every recipient ({len(exc.recipients)})"
