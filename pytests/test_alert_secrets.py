@@ -39,6 +39,7 @@ from test_alerts import make_home
 from typer.testing import CliRunner
 
 from alerts import raise_alerts
+from alerts import store as alert_store
 from alerts.channels import DeliveryError, send
 from alerts.deliver import pending
 from alerts.digest import render
@@ -443,3 +444,26 @@ def test_notes_and_channel_names_keep_their_brackets(tmp_path: Path) -> None:
     assert 'delivery failed ops[tibet] after 1 tries: webhook "ops[tibet]" (127.0.0.1:' in (
         result.stderr
     )
+
+
+def test_errors_stored_before_the_upgrade_lose_their_urls(tmp_path: Path, tokens: Tokens) -> None:
+    """Earlier versions stored ``scheme://netloc/path`` in last_error: the next run's
+    ``store.create`` cuts every URL there down to its host, and leaves other errors alone."""
+    old = (
+        f"http://{tokens.relay_user}:{tokens.relay_password}@open.feishu.cn/{FEISHU_PATH}/"
+        f"{tokens.feishu} answered HTTP 500: oops"
+    )
+    new = 'slack "ops" (hooks.slack.com): answered HTTP 404 Not Found: no_service'
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        alert_store.create(con)
+        for key, error in (("old", old), ("new", new)):
+            con.execute(
+                "insert into audit.alerts (alert_key, alert_id, created_at, run_id, subject, "
+                "category, kind, severity, status, last_error) "
+                "values (?, 'a', now(), 'r', 's', 'breach', 'new', 'warning', 'failed', ?)",
+                [key, error],
+            )
+        alert_store.create(con)
+        alert_store.create(con)  # idempotent
+        stored = dict(con.execute("select alert_key, last_error from audit.alerts").fetchall())
+    assert stored == {"old": "http://open.feishu.cn/… answered HTTP 500: oops", "new": new}
