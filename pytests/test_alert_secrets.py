@@ -364,7 +364,7 @@ def config_error(tmp_path: Path, text: str) -> str:
         ('[channels.x]\ntype = "feishu"\nurl = ["https://open.feishu.cn/hook/{t}"]\n',
          "channels.x.url (a list of 1 values, not shown): expected a string"),
         ('[channels.x]\ntype = "slack"\nurl = 1\nwebhook = "{t}"\n',
-         "channels.x.url (a int, not shown): expected a string"),
+         "channels.x.url (a number, not shown): expected a string"),
         ('[channels.m]\ntype = "email"\nhost = "h"\nusername = ["{t}"]\n',
          "channels.m.username (a list of 1 values, not shown): expected a string"),
         ('[channels.x]\ntype = "wecom"\nsecret_env = {{ name = "{t}" }}\nurl = "u"\n',

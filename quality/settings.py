@@ -45,6 +45,10 @@ def _kind(value: Any) -> str:
         return f"a list of {len(value)} values"
     if isinstance(value, dict):
         return "a table"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
     return f"a {type(value).__name__}"
 
 
