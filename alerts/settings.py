@@ -4,6 +4,8 @@ Secrets never sit in the file: a channel names the environment variables that ho
 webhook URL (which carries the robot's token), signing secret or SMTP password, and they
 are read only when delivering. A missing variable then fails that channel's delivery with
 a message naming it (the alert stays pending) instead of stopping ingest and build.
+An inline ``url`` is accepted (an internal relay without a token), and is treated as a
+secret all the same: no message ever shows more of it than its host (``alerts.redaction``).
 """
 
 from __future__ import annotations
@@ -39,14 +41,15 @@ def _env(name: str, what: str, channel: str) -> str:
 class Channel:
     name: str
     type: str
-    url: str | None = None
+    url: str | None = field(default=None, repr=False)
+    """An inline URL (kpiwatch.toml is then a secret itself); ``url_env`` is preferred."""
     url_env: str | None = None
     secret_env: str | None = None
     """DingTalk / Feishu robot signing secret, or the generic webhook's HMAC key."""
     host: str | None = None
     port: int = 0
     security: str = "starttls"
-    username: str | None = None
+    username: str | None = field(default=None, repr=False)
     username_env: str | None = None
     password_env: str | None = None
     sender: str | None = None

@@ -64,5 +64,17 @@ create table if not exists audit.alert_state (
 """
 
 
+_URL = r"'([A-Za-z][A-Za-z0-9+.-]*)://(?:[^@/\s]*@)?([^/\s?#]*)[^\s]*'"
+_CUT = f"regexp_replace(last_error, {_URL}, '\\1://\\2/…', 'g')"
+FORGET_URLS = (
+    f"update audit.alerts set last_error = {_CUT} "
+    f"where last_error like '%://%' and {_CUT} <> last_error"
+)
+"""Errors stored before channels were described by host only carried a webhook's path (and
+any user-info): cut every URL in them down to its host, once, on the first run after the
+upgrade (the published copy follows with that run's publication)."""
+
+
 def create(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
+    con.execute(FORGET_URLS)

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from kpiwatch.contract import PROVINCE_CODES, SOURCES
 from kpiwatch.home import Home, HomeError
+from kpiwatch.messages import plain, say
 
 app = typer.Typer(
     help="Prove, province by province, whether the operator keeps its service standard.",
@@ -36,7 +37,7 @@ def main(ctx: typer.Context, home: HomeOption = None) -> None:
 
 
 def _fail(message: str) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    say(console, message, "error:", "bold red")
     return typer.Exit(2)
 
 
@@ -98,13 +99,13 @@ def generate(
         manifest = run(target, first, days, codes, scale, seed, progress)
     seconds = time.perf_counter() - began
     _summary(manifest, target, seconds)
-    console.print(f"manifest: {target / MANIFEST}")
+    say(console, f"manifest: {target / MANIFEST}")
 
 
 def _summary(manifest: dict, target: Path, seconds: float) -> None:
     files = manifest["files"]
     rows = sum(f["rows"] or 0 for f in files if f["delivery"] == "original")
-    table = Table(title=f"landing written to {target}")
+    table = Table(title=plain(f"landing written to {target}"))
     for col in ("source", "files", "rows", "invalid rows"):
         table.add_column(col, justify="right" if col != "source" else "left")
     invalid = manifest["invalid_rows"]["by_kind"]
@@ -163,17 +164,19 @@ def build(
             began = time.perf_counter()
             with exclusive(home.ensure()):
                 nodes = build_on_spark(home)
-            console.print(
+            say(
+                console,
                 f"built on Spark: {nodes} dbt nodes in {time.perf_counter() - began:.1f} s; "
-                f"tables under {spark_dir(home) / 'warehouse'}"
+                f"tables under {spark_dir(home) / 'warehouse'}",
             )
             return
         result = run(home, unit_tests=unit_tests)
     except (BuildError, HomeError, WriterBusy) as exc:
         raise _fail(str(exc)) from exc
-    console.print(
+    say(
+        console,
         f"published {result.published} ({result.nodes} dbt nodes, {result.seconds:.1f} s, "
-        f"of which publishing {result.publish_seconds:.1f} s)"
+        f"of which publishing {result.publish_seconds:.1f} s)",
     )
 
 
@@ -191,10 +194,7 @@ def compare_engines(ctx: typer.Context) -> None:
     results = compare(home)
     for result in results:
         colour = "green" if result.agrees else "red"
-        console.print(
-            f"[{colour}]{'agree' if result.agrees else 'DIFFER'}[/] {result.describe()}",
-            soft_wrap=True,
-        )
+        say(console, result.describe(), "agree" if result.agrees else "DIFFER", colour)
     if not all(r.agrees for r in results):
         raise typer.Exit(1)
 
@@ -234,7 +234,7 @@ def sql(
             for query in statements(text):
                 print_result(out, *run(con, query), output)
         except SqlError as exc:
-            console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+            say(console, exc, "error:", "bold red")
             raise typer.Exit(1) from exc
 
 
@@ -254,7 +254,7 @@ def docs(
         site = generate(home)
     except (BuildError, WriterBusy, HomeError) as exc:
         raise _fail(str(exc)) from exc
-    console.print(f"dbt docs written to {site}")
+    say(console, f"dbt docs written to {site}")
     if serve:
         httpd = server(site, port)
         console.print(f"serving on http://127.0.0.1:{httpd.server_address[1]}/ (Ctrl-C to stop)")
@@ -298,7 +298,7 @@ def ingest(
     home: Home = ctx.obj
     sink = _lake(home, lake)
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # a file's name, as it is
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
@@ -319,9 +319,7 @@ def ingest(
             if task is not None:
                 bar.remove_task(task)
             if outcome.status == "failed":
-                console.print(
-                    f"[red]failed[/] {outcome.file.relative}: {outcome.error}", soft_wrap=True
-                )
+                say(console, f"{outcome.file.relative}: {outcome.error}", "failed", "red")
 
         try:
             report = run(home, landing, progress, on_file, sink)
@@ -336,29 +334,33 @@ def ingest(
 
 def _lake_summary(report) -> None:
     if report.error is not None:
-        console.print(
-            f"[red]error:[/] the lake {report.root} could not be written ({report.error}); "
+        say(
+            console,
+            f"the lake {report.root} could not be written ({report.error}); "
             "the warehouse is complete, and the next run with the lake writes what it misses",
-            soft_wrap=True,
+            "error:",
+            "red",
         )
         return
     audit = "audit tables replaced" if report.audit_written else "audit tables unchanged"
-    console.print(
+    say(
+        console,
         f"lake {report.root}: {report.files_written} landing files written "
         f"({report.parquet_files} Parquet files, {report.rows:,} rows), {audit}, "
         f"{report.seconds:.1f} s",
-        soft_wrap=True,
     )
 
 
 def _ingest_summary(report) -> None:
     for folder in report.unknown_folders:
-        console.print(
-            f"[red]error:[/] {report.landing / folder} is not a source folder; expected one of "
+        say(
+            console,
+            f"{report.landing / folder} is not a source folder; expected one of "
             f"{', '.join(SOURCES)} (its files were not loaded)",
-            soft_wrap=True,
+            "error:",
+            "red",
         )
-    table = Table(title=f"ingest of {report.landing}")
+    table = Table(title=plain(f"ingest of {report.landing}"))
     for col in ("source", "loaded", "skipped", "failed", "rows loaded", "quarantined"):
         table.add_column(col, justify="left" if col == "source" else "right")
     for source in SOURCES:
@@ -407,11 +409,11 @@ def lake_export(
     except (LakeError, HomeError, WriterBusy) as exc:
         raise _fail(str(exc)) from exc
     removed = f", {report.removed} stale files removed" if report.removed else ""
-    console.print(
+    say(
+        console,
         f"lake {report.root}: {report.files_written} landing files "
         f"({report.parquet_files} Parquet files, {report.rows:,} rows) and the audit tables "
         f"written in {report.seconds:.1f} s{removed}",
-        soft_wrap=True,
     )
 
 
@@ -475,10 +477,12 @@ def dashboard(
 
     home: Home = ctx.obj
     if not home.warehouse.exists():
-        console.print(
-            f"[yellow]note:[/] nothing published yet at {home.warehouse}; the dashboard "
+        say(
+            console,
+            f"nothing published yet at {home.warehouse}; the dashboard "
             "will say so until `kpiwatch build` publishes it.",
-            soft_wrap=True,
+            "note:",
+            "yellow",
         )
     command = [
         sys.executable, "-m", "streamlit", "run", str(PROJECT_DIR / "dashboards" / "app.py"),

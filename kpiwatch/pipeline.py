@@ -49,6 +49,7 @@ from ingest.loader import IngestReport, ingest
 from kpiwatch.build import BuildError, build, publish
 from kpiwatch.contract import SOURCES
 from kpiwatch.home import PROJECT_DIR, Home, HomeError
+from kpiwatch.messages import plain, say
 from kpiwatch.warehouse import WriterBusy, connect_unlocked, exclusive
 from quality import ChecksReport, run_checks
 from quality import store as quality_store
@@ -365,7 +366,7 @@ MEANING = {
 
 def print_summary(report: RunReport, console: Console) -> None:
     """What the run did, in the order it did it, and what the exit code means."""
-    table = Table(title=f"kpiwatch run {report.run_id}", title_justify="left")
+    table = Table(title=plain(f"kpiwatch run {report.run_id}"), title_justify="left")
     table.add_column("step")
     table.add_column("seconds", justify="right")
     table.add_column("what happened")
@@ -384,15 +385,17 @@ def print_summary(report: RunReport, console: Console) -> None:
             table.add_row(
                 "lake",
                 f"{lake.seconds:.1f}",
-                f"not written ({lake.error}); the next run catches up"
-                if lake.error
-                else f"{lake.files_written} landing files, {lake.rows:,} rows to {lake.root}",
+                plain(
+                    f"not written ({lake.error}); the next run catches up"
+                    if lake.error
+                    else f"{lake.files_written} landing files, {lake.rows:,} rows to {lake.root}"
+                ),
             )
     built = "not needed (nothing new)"
     if report.built:
         outcome = "failed: nothing published" if report.build_error else "dbt build passed"
         built = f"{outcome} (why: {report.build_reason})"
-    table.add_row("build", f"{report.seconds.get('build', 0):.1f}", built)
+    table.add_row("build", f"{report.seconds.get('build', 0):.1f}", plain(built))
     c = report.checks
     gx = sum(v for k, v in c.seconds.items() if k.startswith("gx_"))
     table.add_row(
@@ -419,30 +422,28 @@ def print_summary(report: RunReport, console: Console) -> None:
         f"{o.channel}: {o.alerts} sent" if o.sent else f"{o.channel}: {o.alerts} pending"
         for o in report.deliveries.outcomes
     )
-    table.add_row("deliver", f"{report.seconds.get('deliver', 0):.1f}", sent or "nothing to send")
+    table.add_row(
+        "deliver", f"{report.seconds.get('deliver', 0):.1f}", plain(sent or "nothing to send")
+    )
     console.print(table)
     problems = [r for r in c.results if r.status != "pass"]
     for r in sorted(problems, key=lambda r: (r.status != "fail", r.check_name))[:15]:
         where = f" {r.province_code}" if r.province_code else ""
         colour = "red" if r.status == "fail" else "yellow"
-        console.print(
-            f"  [{colour}]{r.status}[/]{where} {r.summary_en}", soft_wrap=True, highlight=False
-        )
+        say(console, f"{where} {r.summary_en}".lstrip(), f"  {r.status}", colour)
     if len(problems) > 15:
         console.print(
             f"  … and {len(problems) - 15} more in audit.dq_results (run_id {report.run_id})"
         )
     for o in report.deliveries.failed:
-        console.print(
-            f"[red]delivery failed[/] {o.channel} after {o.tries} tries: {o.error}", soft_wrap=True
-        )
+        say(console, f"{o.channel} after {o.tries} tries: {o.error}", "delivery failed", "red")
     if report.build_error:
-        console.print(f"[red]build failed[/] {report.build_error}", soft_wrap=True)
+        say(console, report.build_error, "build failed", "red")
     if c.docs:
-        console.print(f"data docs: {c.docs}")
+        say(console, f"data docs: {c.docs}")
     for note in report.notes:
-        console.print(f"note: {note}")
-    console.print(f"exit {report.exit_code}: {MEANING[report.exit_code]}")
+        say(console, f"note: {note}")
+    say(console, f"exit {report.exit_code}: {MEANING[report.exit_code]}")
 
 
 def main(
@@ -456,15 +457,15 @@ def main(
     """The command: run, print, and map every failure to its exit code."""
     unknown = sorted(set(fail_on) - set(FAIL_ON))
     if unknown:
-        console.print(f"[bold red]error:[/] --fail-on {', '.join(unknown)}: expected dq or breach")
+        say(console, f"--fail-on {', '.join(unknown)}: expected dq or breach", "error:", "bold red")
         return EXIT_USAGE
     try:
         report = run(home, landing, fail_on, rebuild=rebuild, send=send)
     except (ConfigError, LandingError, HomeError, LakeError) as exc:
-        console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        say(console, exc, "error:", "bold red")
         return EXIT_USAGE
     except WriterBusy as exc:
-        console.print(f"skipped: {exc}", soft_wrap=True)
+        say(console, f"skipped: {exc}")
         return EXIT_BUSY
     print_summary(report, console)
     return report.exit_code

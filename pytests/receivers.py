@@ -3,7 +3,9 @@
 ``HttpReceiver`` records every POST (path, query, headers, JSON body) and answers each path
 the way the real service does (WeCom/DingTalk ``errcode``, Feishu ``code``, Slack ``ok``);
 it can be stopped (connection refused, like a robot endpoint that is down) and started again
-on the same port, or told to refuse (an ``errcode`` in an HTTP 200, like a rate limit).
+on the same port, or told to refuse (an ``errcode`` in an HTTP 200, like a rate limit), or
+to misbehave (``MISBEHAVIOURS``: an error status, a closed connection, a redirect, no answer
+in time, an echo of the request with its token).
 ``SmtpReceiver`` is aiosmtpd's Controller on 127.0.0.1 and a free port, keeping each message.
 """
 
@@ -15,6 +17,7 @@ import hmac
 import json
 import socket
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -23,6 +26,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+MISBEHAVIOURS = ("500", "404", "close", "redirect", "slow", "echo", "echo_json")
+"""500 / 404: that status, the body echoing the request (line, headers, body); close: the
+connection is closed without an answer; redirect: 302 to a URL carrying user-info and the
+request's path and query; slow: no answer for ``SLOW_SECONDS``; echo: HTTP 200 with the
+request echoed as text; echo_json: HTTP 200 with a robot refusal whose message is the echo."""
+SLOW_SECONDS = 1.5
 
 ANSWERS = {
     "wecom": {"errcode": 0, "errmsg": "ok"},
@@ -49,6 +60,8 @@ class HttpReceiver:
     requests: list[Request] = field(default_factory=list)
     refuse: dict[str, dict] = field(default_factory=dict)
     """path → the JSON a robot answers when it refuses (e.g. a rate limit)."""
+    misbehave: dict[str, str] = field(default_factory=dict)
+    """path (or "*" for every path) → one of MISBEHAVIOURS."""
     server: ThreadingHTTPServer | None = None
 
     def start(self) -> HttpReceiver:
@@ -64,6 +77,10 @@ class HttpReceiver:
                         name, dict(urllib.parse.parse_qsl(parts.query)), dict(self.headers), raw
                     )
                 )
+                mode = receiver.misbehave.get(name, receiver.misbehave.get("*"))
+                if mode is not None:
+                    self.misbehave(mode, raw)
+                    return
                 if name in receiver.refuse:
                     body = json.dumps(receiver.refuse[name]).encode()
                 elif name == "slack":
@@ -72,6 +89,32 @@ class HttpReceiver:
                     body = json.dumps(ANSWERS.get(name, {"ok": True})).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def misbehave(self, mode: str, raw: bytes) -> None:
+                echo = f"{self.requestline}\n{self.headers}\n".encode() + raw
+                if mode == "close":
+                    self.close_connection = True
+                    return
+                if mode == "slow":
+                    time.sleep(SLOW_SECONDS)
+                    self.close_connection = True
+                    return
+                status, body, headers = 200, echo, {"Content-Type": "text/plain"}
+                if mode in ("500", "404"):
+                    status = int(mode)
+                elif mode == "redirect":
+                    where = f"http://mover:m0ved-pass@127.0.0.1:{receiver.port}/moved{self.path}"
+                    status, headers = 302, {"Location": where}
+                elif mode == "echo_json":
+                    text = echo.decode("utf-8", "replace")
+                    refusal = {"errcode": 1, "errmsg": text, "code": 1, "msg": text}
+                    body, headers = json.dumps(refusal).encode(), {}
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -135,11 +178,22 @@ class _Keeper:
         return "250 Message accepted for delivery"
 
 
+def _refuse_echoing(server, session, envelope, mechanism, auth_data) -> AuthResult:
+    """A careless server's refusal: it repeats the user name and password it was given."""
+    login = auth_data.login.decode("utf-8", "replace")
+    password = auth_data.password.decode("utf-8", "replace")
+    return AuthResult(
+        success=False, handled=False, message=f"535 5.7.8 {login}:{password} not accepted"
+    )
+
+
 class SmtpReceiver:
-    def __init__(self) -> None:
+    def __init__(self, refuse_login: bool = False) -> None:
+        """``refuse_login``: offer AUTH (without TLS) and refuse every login, echoing it."""
         self.keeper = _Keeper()
         self.port = free_port()
-        self.controller = Controller(self.keeper, hostname="127.0.0.1", port=self.port)
+        auth = {"authenticator": _refuse_echoing, "auth_require_tls": False} if refuse_login else {}
+        self.controller = Controller(self.keeper, hostname="127.0.0.1", port=self.port, **auth)
 
     def start(self) -> SmtpReceiver:
         self.controller.start()

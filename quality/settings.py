@@ -3,10 +3,17 @@
 Every limit the checks use lives here with its default, so a scheduled run behaves the same
 with or without a file, and a misspelt key fails the run before it touches the warehouse
 (exit code 2) instead of being silently ignored. ``ConfigError`` names the file and the key.
+
+A wrong value is repeated in the message only when it cannot be a secret (``shown``): never
+for a key whose name suggests one (url, token, secret, password, key, webhook, user, …),
+and never when the value itself looks like a URL, an address or a long string — a webhook
+URL pasted under the wrong key must not end up in a terminal, a CI log or a ticket. Those
+get their type instead. Numbers must be finite: TOML's ``nan`` and ``inf`` are refused.
 """
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +22,41 @@ from typing import Any
 from kpiwatch.contract import SOURCES
 
 CONFIG_FILE = "kpiwatch.toml"
+SECRET_WORDS = ("url", "token", "secret", "pass", "key", "hook", "auth", "cred", "user", "sign")
+"""A key whose name contains one of these may hold a secret: its value is never repeated."""
+LONGEST_SHOWN = 64
+
+
+def _harmless(value: Any) -> bool:
+    """Numbers, booleans, dates, and short strings that are no URL or address."""
+    if isinstance(value, bool | int | float) or hasattr(value, "isoformat"):
+        return True
+    if isinstance(value, str):
+        return len(value) <= LONGEST_SHOWN and "://" not in value and "@" not in value
+    if isinstance(value, list):
+        return len(value) <= 12 and all(_harmless(v) for v in value)
+    return False
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        return f"a string of {len(value)} characters"
+    if isinstance(value, list):
+        return f"a list of {len(value)} values"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return f"a {type(value).__name__}"
+
+
+def shown(key: str, value: Any) -> str:
+    """``= value`` when the value may be repeated, else ``(its type, not shown)``."""
+    if _harmless(value) and not any(word in key.lower() for word in SECRET_WORDS):
+        return f"= {value!r}"
+    return f"({_kind(value)}, not shown)"
 
 
 class ConfigError(ValueError):
@@ -33,7 +75,9 @@ class Section:
     def _fail(self, key: str, expected: str) -> ConfigError:
         value = self.data.get(key)
         name = f"{self.where}.{key}" if self.where else key
-        return ConfigError(f"{self.path or CONFIG_FILE}: {name} = {value!r}: expected {expected}")
+        return ConfigError(
+            f"{self.path or CONFIG_FILE}: {name} {shown(key, value)}: expected {expected}"
+        )
 
     def number(
         self, key: str, default: float, low: float = 0.0, high: float | None = None
@@ -42,6 +86,8 @@ class Section:
         value = self.data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self._fail(key, "a number")
+        if not math.isfinite(value):
+            raise self._fail(key, "a finite number (nan and inf are not settings)")
         if value < low or (high is not None and value > high):
             bounds = f"at least {low}" + (f" and at most {high}" if high is not None else "")
             raise self._fail(key, f"a number {bounds}")
@@ -259,12 +305,15 @@ class QualitySettings:
                 if (
                     not isinstance(value, list)
                     or len(value) != 2
-                    or not all(isinstance(x, int | float) for x in value)
+                    or not all(
+                        isinstance(x, int | float) and not isinstance(x, bool) for x in value
+                    )
+                    or not all(math.isfinite(x) for x in value)
                     or value[0] > value[1]
                 ):
                     raise ConfigError(
-                        f"{config.path}: quality.ranges.{source}.{column} = {value!r}: "
-                        "expected [low, high] with low <= high"
+                        f"{config.path}: quality.ranges.{source}.{column} {shown(column, value)}: "
+                        "expected [low, high], finite numbers with low <= high"
                     )
                 ranges[source][column] = (float(value[0]), float(value[1]))
         settings = cls(
