@@ -25,6 +25,10 @@ import pyarrow.parquet as pq
 import pytest
 from hostile_landing import INGEST_OK, Expect, check, ingest_cli, plant, query
 
+from kpiwatch.home import Home
+from kpiwatch.pipeline import load_settings
+from quality.settings import ConfigError
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 KEY = "hostile-rows-test-key"
 ENV = {"KPIWATCH_PII_KEY": KEY}
@@ -576,3 +580,21 @@ def test_a_mistyped_window_setting_stops_ingest_with_one_line(tmp_path: Path) ->
     assert "ingest.earliest = 'last year': expected a date" in " ".join(error.split())
     assert len(error.strip().splitlines()) == 1
     assert done.files == {}  # nothing was read
+
+
+def test_kpiwatch_run_reads_and_checks_the_ingest_window(tmp_path: Path) -> None:
+    """``kpiwatch run`` reads the whole kpiwatch.toml up front: [ingest] is part of it."""
+    home = Home.resolve(tmp_path / "home")
+    home.root.mkdir(parents=True)
+    config = home.root / "kpiwatch.toml"
+    config.write_text('[ingest]\nearliest = "1995-06-01 06:00:00"\nfuture_tolerance_hours = 2\n')
+    settings = load_settings(home).ingest
+    assert settings.earliest == datetime(1995, 5, 31, 22, 0, tzinfo=UTC)
+    window = settings.window(datetime(2026, 10, 12, tzinfo=UTC))
+    assert window.latest == datetime(2026, 10, 12, 2, 0, tzinfo=UTC)
+    config.write_text("[ingest]\nfuture_tolerance = 2\n")
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) future_tolerance in \[ingest\]"):
+        load_settings(home)
+    config.write_text("[ingest]\nfuture_tolerance_hours = -1\n")
+    with pytest.raises(ConfigError, match=r"ingest\.future_tolerance_hours = -1"):
+        load_settings(home)
