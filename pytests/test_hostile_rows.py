@@ -15,7 +15,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -528,6 +528,79 @@ def _missing_column_keeps_hash() -> Case:
     )
 
 
+def _other_widths_and_types() -> Case:
+    # Narrow and unsigned ints are their numbers; a decimal beyond BIGINT, a boolean in a
+    # count, a time of day in a timestamp and a double id are not what the column means.
+    widths = counters(
+        3,
+        attempts=pa.array([7, 8, 9], pa.uint32()),
+        connected=pa.array([1, 2, 3], pa.int8()),
+    )
+    huge = counters(
+        2,
+        attempts=pa.array([Decimal(10**20), Decimal(12)], pa.decimal128(38, 0)),
+        connected=pa.array([0, 0], pa.int16()),
+    )
+    flags = repairs(2, suspended_minutes=pa.array([True, None], pa.bool_()))
+    times = halls(2, called_at=pa.array([None, time(9, 5)], pa.time64("us")))
+    doubles = halls(1, ticket_id=pa.array([12345.0], pa.float64()))
+    return Case(
+        {
+            "network_calls/widths.parquet": widths,
+            "network_calls/huge.parquet": huge,
+            "mobile_repairs/flag.parquet": flags,
+            "hall_tickets/time.parquet": times,
+            "hall_tickets/double_id.parquet": doubles,
+        },
+        {
+            "network_calls/widths.parquet": Expect("loaded", 3, 3),
+            "network_calls/huge.parquet": Expect("loaded", 2, 1, 1, frozenset({"bad_integer"})),
+            "mobile_repairs/flag.parquet": Expect("loaded", 2, 1, 1, frozenset({"bad_integer"})),
+            "hall_tickets/time.parquet": Expect("loaded", 2, 1, 1, frozenset({"bad_timestamp"})),
+            "hall_tickets/double_id.parquet": Expect("loaded", 1, 0, 1, frozenset({"bad_text"})),
+        },
+        [
+            (
+                "select attempts, connected from raw.network_calls order by 1",
+                [(7, 1), (8, 2), (9, 3), (12, 0)],
+            )
+        ],
+        ['attempts: "100000000000000000000"', 'ticket_id: "12345.0" is not text (delivered as'],
+    )
+
+
+def _json_typed_values() -> Case:
+    # JSON Lines carry numbers, booleans and objects: each is judged by the column's type.
+    def ticket(i: int, **fields: object) -> dict:
+        return {"ticket_id": f"R{i}", "province_code": "440000", "city_code": "440100",
+                "reported_at": TAKEN, **fields}  # fmt: skip
+
+    rows = [
+        ticket(0, suspended_minutes=30.5),
+        ticket(1, suspended_minutes=30),
+        ticket(2, suspended_minutes=True),
+        ticket(3, restored_at=1760234400000),
+        ticket(4, restored_at={"at": "2026-10-12 10:00:00"}),
+        ticket(5, suspended_minutes=None, restored_at=None),
+    ]
+    return Case(
+        {"mobile_repairs/typed.jsonl": jsonl(rows)},
+        {
+            "mobile_repairs/typed.jsonl": Expect(
+                "loaded", 6, 2, 4, frozenset({"bad_integer", "bad_timestamp"})
+            )
+        },
+        [
+            (
+                "select ticket_id, suspended_minutes, restored_at from raw.mobile_repairs "
+                "order by 1",
+                [("R1", 30, None), ("R5", None, None)],
+            )
+        ],
+        ['suspended_minutes: "30.5"', 'suspended_minutes: "true"', 'restored_at: "1760234400000"'],
+    )
+
+
 CASES: dict[str, Callable[[], Case]] = {
     "epoch_ms_int_in_timestamp": _epoch_ms_restored_at,
     "fractional_double_and_decimal_minutes": _fractional_minutes,
@@ -548,6 +621,8 @@ CASES: dict[str, Callable[[], Case]] = {
     "boolean_text_edges": _boolean_spellings,
     "duplicate_caller_column": _duplicate_column,
     "missing_column_record_hashed": _missing_column_keeps_hash,
+    "other_int_widths_decimal_bool_time_double": _other_widths_and_types,
+    "json_numbers_booleans_objects": _json_typed_values,
 }
 
 
