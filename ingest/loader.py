@@ -163,9 +163,7 @@ def _scan(items: list[_New], paths: list[Path], con: duckdb.DuckDBPyConnection):
         scan = f"read_parquet({where}, filename = true, file_row_number = true)"
         described = con.execute(f"describe select * from {scan}").fetchall()
         scanned = [(n, t) for n, t, *_ in described if n not in ("filename", "file_row_number")]
-        delivered = pq.read_schema(paths[0]).names  # DuckDB renames a repeated name
-        if len(delivered) != len(scanned):
-            delivered = [n for n, _ in scanned]
+        delivered = _parquet_names(paths[0], [n for n, _ in scanned])
         return scan, [FileColumn(d, t, n) for d, (n, t) in zip(delivered, scanned, strict=True)]
     names = first.shape.split("\t")
     if fmt == "jsonl":
@@ -184,6 +182,17 @@ def _scan(items: list[_New], paths: list[Path], con: duckdb.DuckDBPyConnection):
         "delim = ',', quote = '\"', escape = '\"', strict_mode = true, filename = true)"
     )
     return scan, [FileColumn(n, "VARCHAR", u) for n, u in zip(names, unique, strict=True)]
+
+
+def _parquet_names(path: Path, scanned: list[str]) -> list[str]:
+    """The column names as the file spells them: DuckDB renames a repeated one
+    (``CALLER_NUMBER`` beside ``caller_number`` becomes ``CALLER_NUMBER_1``), and the rules
+    must see both to refuse the ambiguity."""
+    try:
+        names = pq.read_schema(path).names
+    except (OSError, ValueError):
+        return scanned
+    return names if len(names) == len(scanned) else scanned
 
 
 def _unique(names: list[str]) -> list[str]:
