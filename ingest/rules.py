@@ -37,6 +37,8 @@ from kpiwatch.contract import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ingest.window import Window
 
 TIMESTAMP_PATTERN = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?"
@@ -110,7 +112,8 @@ def shanghai_instant(naive: str) -> str:
     )
 
 
-def instant_literal(value) -> str:  # a datetime with a zone
+def instant_literal(value: datetime) -> str:
+    """An aware datetime as a TIMESTAMPTZ literal (its offset spelled out)."""
     return f"timestamptz {literal(value.isoformat())}"
 
 
