@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, nullcontext, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -38,7 +39,8 @@ from ingest import store
 from ingest.lake import Lake, LakeReport
 from ingest.landing_file import LandingFile, as_utf8, discover, fingerprint
 from ingest.privacy import pii_key
-from ingest.rules import FileColumn, RowRules, literal, quote
+from ingest.rules import FileColumn, RowRules, literal, normal_name, quote
+from ingest.window import IngestSettings
 from kpiwatch.contract import SOURCES
 from kpiwatch.home import Home
 from kpiwatch.warehouse import writer
@@ -147,7 +149,7 @@ def _json_columns(names: list[str], source: str) -> list[str]:
     it (an exporter that omits null keys may leave one out of the first line), spelled in
     the exporter's case."""
     upper = bool(names) and all(n == n.upper() for n in names)
-    lowered = {n.lower() for n in names}
+    lowered = {normal_name(n) for n in names}
     extra = [c.name for c in SOURCES[source].columns if c.name not in lowered]
     return names + [n.upper() if upper else n for n in extra]
 
@@ -160,9 +162,9 @@ def _scan(items: list[_New], paths: list[Path], con: duckdb.DuckDBPyConnection):
     if fmt == "parquet":
         scan = f"read_parquet({where}, filename = true, file_row_number = true)"
         described = con.execute(f"describe select * from {scan}").fetchall()
-        return scan, [
-            FileColumn(n, t) for n, t, *_ in described if n not in ("filename", "file_row_number")
-        ]
+        scanned = [(n, t) for n, t, *_ in described if n not in ("filename", "file_row_number")]
+        delivered = _parquet_names(paths[0], [n for n, _ in scanned])
+        return scan, [FileColumn(d, t, n) for d, (n, t) in zip(delivered, scanned, strict=True)]
     names = first.shape.split("\t")
     if fmt == "jsonl":
         names = _json_columns(names, first.file.source)
@@ -173,22 +175,49 @@ def _scan(items: list[_New], paths: list[Path], con: duckdb.DuckDBPyConnection):
         )
         absent = _absent_json_keys(con, scan, names, first)
         return scan, [FileColumn(n, "VARCHAR") for n in names if n not in absent]
-    declared = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
+    unique = _unique(names)
+    declared = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in unique) + "}"
     scan = (
         f"read_csv({where}, columns = {declared}, header = true, auto_detect = false, "
         "delim = ',', quote = '\"', escape = '\"', strict_mode = true, filename = true)"
     )
-    return scan, [FileColumn(n, "VARCHAR") for n in names]
+    return scan, [FileColumn(n, "VARCHAR", u) for n, u in zip(names, unique, strict=True)]
+
+
+def _parquet_names(path: Path, scanned: list[str]) -> list[str]:
+    """The column names as the file spells them: DuckDB renames a repeated one
+    (``CALLER_NUMBER`` beside ``caller_number`` becomes ``CALLER_NUMBER_1``), and the rules
+    must see both to refuse the ambiguity."""
+    try:
+        names = pq.read_schema(path).names
+    except (OSError, ValueError):
+        return scanned
+    return names if len(names) == len(scanned) else scanned
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Names for the scan that DuckDB (case-insensitive) tells apart; a repeated header
+    name gets a suffix, and the rules see both columns under their delivered names."""
+    seen: set[str] = set()
+    unique = []
+    for name in names:
+        candidate, n = name, 1
+        while candidate.lower() in seen:
+            n += 1
+            candidate = f"{name}__{n}"
+        seen.add(candidate.lower())
+        unique.append(candidate)
+    return unique
 
 
 def _absent_json_keys(
     con: duckdb.DuckDBPyConnection, scan: str, names: list[str], first: _New
 ) -> set[str]:
     """Required keys missing from the first object and never present later: absent columns."""
-    first_keys = {k.lower() for k in first.shape.split("\t")}
+    first_keys = {normal_name(k) for k in first.shape.split("\t")}
     required = [
-        n for n in names if n.lower() in SOURCES[first.file.source].required
-        and n.lower() not in first_keys
+        n for n in names if normal_name(n) in SOURCES[first.file.source].required
+        and normal_name(n) not in first_keys
     ]  # fmt: skip
     if not required:
         return set()
@@ -251,8 +280,10 @@ class Loader:
         home: Home,
         progress: Progress | None,
         lake: Lake | None = None,
+        settings: IngestSettings | None = None,
     ):
         self.con = con
+        self.settings = settings or IngestSettings()
         self.home = home
         self.progress = progress
         self.key = pii_key(home)
@@ -411,7 +442,8 @@ class Loader:
         files = [i.file for i in items]
         source = SOURCES[files[0].source]
         scan, columns = _scan(items, paths, self.con)
-        rules = RowRules(source, columns, self.key)
+        delivered = datetime.now(UTC)  # the plausibility window ends a little after this
+        rules = RowRules(source, columns, self.key, self.settings.window(delivered))
         table = store.raw_table(source.name)
         self._write_optimistically(
             sum(f.size for f in files) > BATCH_BYTES or any(f.size >= ALONE_BYTES for f in files)
@@ -440,11 +472,11 @@ class Loader:
         paths_of = f"(values {names}) as p(file_id, path)"
         codes = "list_transform({0}, lambda r: r.code), list_transform({0}, lambda r: r.message)"
         with self._progress(files[0]):
-            if rules.missing:
+            if rules.rejects_every_row:
                 self.con.execute(
                     f"{quarantine} select q.file_id, {literal(source.name)}, p.path, q.row_number,"
                     f" {codes.format('q.reasons')}, q.record "
-                    f"from ({rules.select_missing(relation)}) as q join {paths_of} using (file_id)"
+                    f"from ({rules.select_rejected(relation)}) as q join {paths_of} using (file_id)"
                 )
             else:
                 self.con.execute(f"insert into {table} {rules.select(relation)}")
@@ -459,7 +491,7 @@ class Loader:
                         f"delete from {table} where {_among('ingest_file_id', ids)} "
                         "and _reasons is not null"
                     )
-        counts = self._counts(table, ids, bool(rules.missing))
+        counts = self._counts(table, ids, rules.rejects_every_row)
         seconds = (time.perf_counter() - began) / len(items)
         outcomes, records = [], []
         for item, file_id in zip(items, ids, strict=True):
@@ -532,10 +564,14 @@ def ingest(
     progress: Progress | None = None,
     on_file: Callable[[FileOutcome], None] | None = None,
     lake: Lake | None = None,
+    settings: IngestSettings | None = None,
 ) -> IngestReport:
     """Load every file of ``landing`` (default ``<home>/landing``) not loaded before;
     with a ``lake``, also write each batch's raw rows there once committed, and the
-    audit tables at the end."""
+    audit tables at the end. ``settings`` (the plausibility window) default to
+    ``[ingest]`` of ``<home>/kpiwatch.toml``; a bad setting raises ConfigError before
+    anything is read."""
+    settings = settings or IngestSettings.read(home.root)
     landing = (landing or home.landing).resolve()
     files, unknown, ignored = discover(landing)
     report = IngestReport(landing, unknown_folders=unknown, ignored_files=ignored)
@@ -547,7 +583,7 @@ def ingest(
             on_file(outcome)
 
     with writer(home) as con:
-        loader = Loader(con, home, progress, lake)
+        loader = Loader(con, home, progress, lake, settings)
         loader.run(files, collect)
     report.lake = loader.lake_report
     report.seconds = time.perf_counter() - began

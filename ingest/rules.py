@@ -5,12 +5,25 @@ the file's rows that yields the raw table's typed columns, the row's number in t
 and — only for rows that break a rule — every reason (a stable code and a message naming
 the column and the value) plus the record as delivered, as JSON. DuckDB evaluates it in
 one streaming pass; no Python touches a row.
+
+Every value is what was delivered, or its row is quarantined: nothing becomes NULL or
+another number on the way. Text files spell values; Parquet types them, and a typed value
+is taken only when its type says the same thing the contract does (``_spell`` lists what
+each contract type accepts from each delivered type; docs/landing-rows.md explains it to
+operators). Beyond parsing, a row must also be plausible (``implausible_timestamp``: an
+instant outside the ``[ingest]`` window) and refer to a real city (``unknown_city``).
+
+Delivered column names match the contract whatever their case, surrounding whitespace or
+byte-order mark. Personal data (``caller_number``) is hashed wherever it would be stored:
+the raw table, the quarantine record, and never shown in a message. Columns the contract
+does not know are ignored (SOURCES.md) and kept out of the quarantine record too: nobody
+can tell what they hold, and one may be a phone number.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kpiwatch.contract import (
     FALSE_WORDS,
@@ -20,13 +33,26 @@ from kpiwatch.contract import (
     Column,
     Reason,
     Source,
+    city_codes,
 )
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from ingest.window import Window
+
 TIMESTAMP_PATTERN = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?"
-INTEGER_PATTERN = r"-?\d{1,18}"
+INTEGER_PATTERN = r" *[+-]?\d+(\.0+)? *"
+"""Digits with an optional sign and surrounding spaces; a zero fraction (``5.0``, as
+spreadsheets and pandas write whole numbers) is the same number. ``1e3``, ``5.5`` and hex
+are not integers. (DuckDB's cast alone would take all of those, rounding ``5.5`` to 6.)"""
+INTEGER_RANGE = "-9223372036854775808..9223372036854775807"
 TEXT_TYPES = ("VARCHAR",)
 INTEGER_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER",
-                 "USMALLINT", "UTINYINT")  # fmt: skip
+                 "USMALLINT", "UTINYINT", "UHUGEINT")  # fmt: skip
+FLOAT_TYPES = ("FLOAT", "DOUBLE")
+EXACT_TEXT_TYPES = (*TEXT_TYPES, *INTEGER_TYPES, "UUID")
+"""Types whose text is exactly the value: an id delivered as an int64 is its digits."""
 RAW_TYPES = {
     "text": "varchar",
     "code": "varchar",
@@ -37,11 +63,15 @@ RAW_TYPES = {
 }
 REASON_TYPE = "struct(code varchar, message varchar)[]"
 KNOWN = "k__province_code"
-"""Whether the row's province is one of the 31: two rules ask, it is computed once."""
+"""Whether the row's province is one of the 31: three rules ask, it is computed once."""
 NAIVE_TIMESTAMP_TYPES = ("TIMESTAMP", "TIMESTAMP_MS", "TIMESTAMP_S")
-"""Parquet's naive timestamps that whole microseconds hold exactly (not TIMESTAMP_NS)."""
+"""Parquet's naive timestamps that whole microseconds hold exactly."""
+NAIVE_NS_TYPES = ("TIMESTAMP_NS",)
+"""Naive nanoseconds: read to the microsecond (the raw tables' precision)."""
+INSTANT_TYPES = ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ", "TIMESTAMPTZ_NS")
 SHANGHAI_FIXED_SINCE = "1992-01-01"
 """Asia/Shanghai has been UTC+08:00 all year since its last summer time ended in 1991."""
+WITHHELD = "(personal data, not shown)"
 
 
 def quote(name: str) -> str:
@@ -54,6 +84,12 @@ def literal(value: str) -> str:
 
 def sql_list(values: tuple[str, ...] | list[str]) -> str:
     return "(" + ", ".join(literal(v) for v in values) + ")"
+
+
+def normal_name(name: str) -> str:
+    """A delivered column name as the contract spells it: case, surrounding whitespace and
+    byte-order marks do not count (`` Caller_Number ``, ``\\ufeffticket_id``)."""
+    return name.replace("\ufeff", "").strip().lower()
 
 
 def raw_columns(source: Source) -> list[tuple[str, str]]:
@@ -76,12 +112,24 @@ def shanghai_instant(naive: str) -> str:
     )
 
 
+def instant_literal(value: datetime) -> str:
+    """An aware datetime as a TIMESTAMPTZ literal (its offset spelled out)."""
+    return f"timestamptz {literal(value.isoformat())}"
+
+
 @dataclass(frozen=True)
 class FileColumn:
     name: str
-    """As delivered (any case)."""
+    """As delivered (any case, spaces, a BOM): the quarantine record keeps it."""
     type: str
     """DuckDB type of the scanned column (VARCHAR for CSV, anything for Parquet)."""
+    sql: str | None = None
+    """The scan's name for it when that differs from ``name`` (two delivered names DuckDB
+    would take for one)."""
+
+    @property
+    def ref(self) -> str:
+        return quote(self.sql or self.name)
 
 
 @dataclass(frozen=True)
@@ -92,12 +140,15 @@ class _Expr:
     name: str
     text_sql: str
     value_sql: str
-    bad_when: str | None
-    """'unparsed' (present but no value) or 'outside' (present but not in the set)."""
-    bad_message: str | None = None
+    raw: str | None = None
+    """The scanned column (None when the file lacks it): present means not null here."""
+    unparsed: Reason | None = None
+    """The reason when the column is present but yields no value (wrong spelling or type)."""
+    message: str | None = None
     lazy: bool = False
     """A typed (e.g. Parquet) column: its text is only spelled out for a faulty row's
-    record, never projected for every row (casting timestamps to text is costly)."""
+    record or message, never projected for every row (casting timestamps to text is
+    costly)."""
 
     @property
     def text(self) -> str:
@@ -115,103 +166,180 @@ class _Expr:
 
     @property
     def present(self) -> str:
-        return f"({self.value} is not null)" if self.lazy else f"({self.text} is not null)"
+        if self.raw is None:
+            return "false"
+        return f"({self.raw} is not null)" if self.lazy else f"({self.text} is not null)"
 
-    def bad(self, values: tuple[str, ...]) -> str | None:
-        if self.bad_when == "unparsed":
-            return f"({self.present} and {self.value} is null)"
-        if self.bad_when == "outside":
-            return f"({self.present} and {self.text} not in {sql_list(values)})"
-        return None
+
+CITIES = "[" + ", ".join(literal(c) for c in city_codes()) + "]"
+"""The cities as a list that ``not in (select unnest(...))`` probes through a hash join: a
+constant IN list of 339 codes is compared one by one (9.5 s of CPU per 5 M rows against 0.5)."""
 
 
 class RowRules:
-    def __init__(self, source: Source, file_columns: list[FileColumn], pii_key: str) -> None:
+    def __init__(
+        self,
+        source: Source,
+        file_columns: list[FileColumn],
+        pii_key: str,
+        window: Window | None = None,
+    ) -> None:
         self.source = source
         self.file_columns = file_columns
-        self.by_name = {c.name.lower(): c for c in file_columns}
         self.pii_key = pii_key
+        self.window = window
+        names = {c.name for c in source.columns}
+        self.delivered: dict[str, list[FileColumn]] = {}
+        """Contract name -> the file's columns that spell it (more than one: ambiguous)."""
+        for column in file_columns:
+            if (name := normal_name(column.name)) in names:
+                self.delivered.setdefault(name, []).append(column)
+        self.by_name = {name: found[0] for name, found in self.delivered.items()}
 
     @property
     def missing(self) -> list[str]:
         """Required columns the file does not have: then every row is quarantined."""
         return [c for c in self.source.required if c not in self.by_name]
 
+    @property
+    def duplicated(self) -> list[str]:
+        """Contract columns the file delivers twice: then every row is quarantined."""
+        return [name for name, found in self.delivered.items() if len(found) > 1]
+
+    @property
+    def rejects_every_row(self) -> bool:
+        """The header alone condemns the file's rows (``select_rejected``, not ``select``)."""
+        return bool(self.missing or self.duplicated)
+
     # ----------------------------------------------------------------- expressions
 
     def _hash(self, text: str) -> str:
         return f"sha256({literal(self.pii_key)} || '|' || {text})"
 
-    def _column(self, column: Column) -> _Expr:
-        expr = self._spell(column)
-        found = self.by_name.get(column.name)
-        if found is not None and found.type not in TEXT_TYPES:
-            return dataclasses.replace(expr, lazy=True)
-        return expr
+    def _spell(self, column: Column, found: FileColumn | None) -> _Expr:
+        """The column's text (for records and messages) and typed value, from whatever
+        type it was delivered as. What each contract type takes:
 
-    def _spell(self, column: Column) -> _Expr:
+        - text, code, enum: text, or an integer/UUID (its digits are the value); a float,
+          date, binary, list... is ``bad_text`` (its text is not what was meant);
+        - integer: text matching ``INTEGER_PATTERN``, any integer type, a float or decimal
+          with no fraction; within BIGINT or ``bad_integer`` (30.5 is never 30);
+        - boolean: BOOLEAN or the contract's words (an integer 1/0 is the word);
+        - timestamp: text in a contract format, or a Parquet timestamp (naive is Asia/
+          Shanghai local); an epoch number or a date is ``bad_timestamp``.
+        """
         name = column.name
-        found = self.by_name.get(name)
         if found is None:
-            return _Expr(name, "null::varchar", f"null::{RAW_TYPES[column.type]}", None)
-        src = quote(found.name)
-        is_text = found.type in TEXT_TYPES
-        text = f"nullif({src}, '')" if is_text else f"{src}::varchar"
+            return _Expr(name, "null::varchar", f"null::{RAW_TYPES[column.type]}")
+        src, kind = found.ref, found.type
+        is_text = kind in TEXT_TYPES
+        text = f"{src}::varchar"
+        if is_text:  # values as delivered; a caller number's spaces would change its hash
+            text = f"nullif(trim({src}), '')" if column.pii else f"nullif({src}, '')"
         spelled = quote("t__" + name) if is_text else f"({text})"  # see _Expr.lazy
+        typed = "" if is_text else f" (delivered as {kind})"
         shown = f"'{name}: ' || to_json({spelled})"
+        expr = _Expr(name, text, text, src, lazy=not is_text)
+        if column.pii:
+            hashed = self._hash(text)
+            value = hashed if kind in EXACT_TEXT_TYPES else "null::varchar"
+            message = f"'{name}: {WITHHELD} is not text{typed}'"
+            return _replace(expr, hashed, value, Reason.BAD_TEXT, message)
+        if column.type in ("text", "code", "enum"):
+            value = text if kind in EXACT_TEXT_TYPES else "null::varchar"
+            message = f"{shown} || ' is not text{typed}'"
+            return _replace(expr, text, value, Reason.BAD_TEXT, message)
         if column.type == "timestamp":
-            if found.type in NAIVE_TIMESTAMP_TYPES:
-                return _Expr(name, text, shanghai_instant(src), None)
-            if found.type.startswith("TIMESTAMP"):
-                return _Expr(name, text, f"{src}::timestamptz", None)
-            value = (
-                f"case when regexp_full_match({text}, {literal(TIMESTAMP_PATTERN)}) "
-                f"then try_cast({text} as timestamptz) end"
-            )
-            message = f"{shown} || ' is not a timestamp ({TIMESTAMP_FORMATS})'"
-            return _Expr(name, text, value, "unparsed", message)
+            if kind in NAIVE_TIMESTAMP_TYPES:
+                value = shanghai_instant(src)
+            elif kind in NAIVE_NS_TYPES:
+                value = shanghai_instant(f"{src}::timestamp")
+            elif kind in INSTANT_TYPES:
+                value = f"{src}::timestamptz"
+            elif is_text:
+                value = (
+                    f"case when regexp_full_match({text}, {literal(TIMESTAMP_PATTERN)}) "
+                    f"then try_cast({text} as timestamptz) end"
+                )
+            else:
+                value = "null::timestamptz"
+            message = f"{shown} || ' is not a timestamp ({TIMESTAMP_FORMATS}){typed}'"
+            return _replace(expr, text, value, Reason.BAD_TIMESTAMP, message)
         if column.type == "boolean":
-            if found.type == "BOOLEAN":
-                return _Expr(name, text, src, None)
-            value = (
-                f"case when lower({text}) in {sql_list(TRUE_WORDS)} then true "
-                f"when lower({text}) in {sql_list(FALSE_WORDS)} then false end"
-            )
+            if kind == "BOOLEAN":
+                value = src
+            else:
+                # spaces around the word are tried only when the word alone is not one
+                word, spaced = f"lower({text})", f"lower(trim({text}))"
+                value = (
+                    f"case when {word} in {sql_list(TRUE_WORDS)} then true "
+                    f"when {word} in {sql_list(FALSE_WORDS)} then false "
+                    f"when {spaced} in {sql_list(TRUE_WORDS)} then true "
+                    f"when {spaced} in {sql_list(FALSE_WORDS)} then false end"
+                )
             words = "/".join(f"{t}/{f}" for t, f in zip(TRUE_WORDS, FALSE_WORDS, strict=True))
-            return _Expr(name, text, value, "unparsed", f"{shown} || ' is not a boolean ({words})'")
-        if column.type == "integer":
-            if found.type in INTEGER_TYPES:
-                return _Expr(name, text, f"{src}::bigint", None)
+            message = f"{shown} || ' is not a boolean ({words}){typed}'"
+            return _replace(expr, text, value, Reason.BAD_BOOLEAN, message)
+        assert column.type == "integer", column
+        if kind == "BIGINT":
+            value = src
+        elif kind in INTEGER_TYPES:
+            value = f"try_cast({src} as bigint)"
+        elif kind in FLOAT_TYPES:
+            value = (
+                f"case when isfinite({src}) and {src} = trunc({src}) "
+                f"then try_cast({src} as bigint) end"
+            )
+        elif kind.startswith("DECIMAL"):
+            value = f"case when {src} = trunc({src}) then try_cast({src} as bigint) end"
+        elif is_text:
             value = (
                 f"case when regexp_full_match({text}, {literal(INTEGER_PATTERN)}) "
                 f"then try_cast({text} as bigint) end"
             )
-            return _Expr(name, text, value, "unparsed", f"{shown} || ' is not an integer'")
-        if column.pii:
-            hashed = self._hash(text)
-            return _Expr(name, hashed, hashed, None)
-        if column.type == "enum":
-            message = f"{shown} || ' is not one of {'/'.join(column.values)}'"
-            return _Expr(name, text, text, "outside", message)
-        return _Expr(name, text, text, None)
+        else:
+            value = "null::bigint"
+        message = (
+            f"{shown} || ' is not a whole number in {INTEGER_RANGE} "
+            f"(digits with an optional sign){typed}'"
+        )
+        return _replace(expr, text, value, Reason.BAD_INTEGER, message)
 
     def _checks(self, e: dict[str, _Expr]) -> list[tuple[Reason, str, str]]:
-        """(reason, condition, message) for every rule of SOURCES.md that applies."""
+        """(reason, condition, message) for every rule of SOURCES.md that applies, and the
+        plausibility rules beyond it (the instant window, the cities reference)."""
         checks: list[tuple[Reason, str, str]] = []
-        kinds = {
-            "timestamp": Reason.BAD_TIMESTAMP,
-            "boolean": Reason.BAD_BOOLEAN,
-            "integer": Reason.BAD_INTEGER,
-            "enum": Reason.BAD_ENUM,
-        }
         for column in self.source.columns:
             x = e[column.name]
             if column.required and column.name in self.by_name:
                 message = f"'{column.name}: required value is empty'"
                 checks.append((Reason.MISSING_VALUE, f"not {x.present}", message))
-            bad = x.bad(column.values)
-            if bad:
-                checks.append((kinds[column.type], bad, x.bad_message or "''"))
+            if x.unparsed is not None:
+                bad = f"({x.present} and {x.value} is null)"
+                checks.append((x.unparsed, bad, x.message or "''"))
+            if column.type == "enum":
+                message = (
+                    f"'{column.name}: ' || to_json({x.text}) || "
+                    f"' is not one of {'/'.join(column.values)}'"
+                )
+                checks.append(
+                    (Reason.BAD_ENUM, f"({x.value} not in {sql_list(column.values)})", message)
+                )
+            if column.type == "timestamp" and self.window is not None and x.raw is not None:
+                first = instant_literal(self.window.earliest)
+                last = instant_literal(self.window.latest)
+                checks.append(
+                    (
+                        Reason.IMPLAUSIBLE_TIMESTAMP,
+                        f"({x.value} < {first} or {x.value} > {last})",
+                        f"'{column.name}: ' || to_json({x.text}) || "
+                        + literal(
+                            f" is outside the plausible window {self.window.describe()} (before "
+                            "[ingest] earliest, or later than the file's delivery plus "
+                            "future_tolerance_hours)"
+                        ),
+                    )
+                )
         province = e["province_code"].value
         known = quote(KNOWN)
         checks.append(
@@ -224,12 +352,22 @@ class RowRules:
         )
         if "city_code" in e:
             city = e["city_code"].value
+            same = f"left({city}, 2) = left({province}, 2)"
             checks.append(
                 (
                     Reason.CITY_PROVINCE_MISMATCH,
-                    f"({known} and {city} is not null and left({city}, 2) <> left({province}, 2))",
+                    f"({known} and {city} is not null and not {same})",
                     f"'city_code: ' || to_json({city}) || ' does not start with the first two "
                     f"digits of province_code ' || to_json({province})",
+                )
+            )
+            checks.append(
+                (
+                    Reason.UNKNOWN_CITY,
+                    f"({known} and {city} is not null and {same} "
+                    f"and {city} not in (select unnest({CITIES})))",
+                    f"'city_code: ' || to_json({city}) || ' is not a city of province_code ' "
+                    f"|| to_json({province}) || ' (seeds/cities.csv)'",
                 )
             )
         for start, end in self.source.order_pairs:
@@ -268,17 +406,19 @@ class RowRules:
         return checks
 
     def _record(self, e: dict[str, _Expr]) -> str:
-        """The record as delivered, as JSON; personal data replaced by its hash."""
+        """The record as delivered, as JSON, under the delivered column names: the
+        contract's columns only (unknown columns are ignored, here too), personal data
+        replaced by its hash. A column delivered twice keeps both values."""
         parts = []
         for column in self.file_columns:
-            lowered = column.name.lower()
-            known = next((c for c in self.source.columns if c.name == lowered), None)
-            if known is not None:
-                value = e[lowered].text
-            elif column.type in TEXT_TYPES:
-                value = f"nullif({quote(column.name)}, '')"
+            name = normal_name(column.name)
+            if name not in self.delivered:
+                continue
+            if column is self.by_name[name]:
+                value = e[name].text
             else:
-                value = f"{quote(column.name)}::varchar"
+                value = self._spell(self.source.column(name), column).text_sql
+                value = f"({value})"
             parts.append(f"{literal(column.name)}, {value}")
         return "json_object(" + ", ".join(parts) + ")"
 
@@ -286,7 +426,7 @@ class RowRules:
 
     def _typed(self, relation: str) -> tuple[dict[str, _Expr], str]:
         """The contract columns as text and as typed values, each computed once."""
-        e = {c.name: self._column(c) for c in self.source.columns}
+        e = {c.name: self._spell(c, self.by_name.get(c.name)) for c in self.source.columns}
         projected = ", ".join(
             (f"{x.value_sql} as {x.value}" if x.lazy else
              f"{x.text_sql} as {x.text}" if x.same else
@@ -325,15 +465,42 @@ class RowRules:
             f"from (select *, {flags} from {typed})"
         )
 
-    def select_missing(self, relation: str) -> str:
-        """Every row of a file that lacks a required column, for the quarantine."""
-        e, typed = self._typed(relation)
-        reasons = ", ".join(
-            f"{{'code': 'missing_column', 'message': "
-            f"'required column {name} is missing from the file'}}"
+    def select_rejected(self, relation: str) -> str:
+        """Every row of a file whose header condemns it (a required column missing, or a
+        contract column delivered twice), for the quarantine."""
+        faults = [
+            (Reason.MISSING_COLUMN, f"required column {name} is missing from the file")
             for name in self.missing
+        ] + [
+            (
+                Reason.DUPLICATE_COLUMN,
+                f"column {name} is delivered more than once ("
+                + ", ".join(repr(c.name) for c in self.delivered[name])
+                + "): which value is meant is unknown",
+            )
+            for name in self.duplicated
+        ]
+        reasons = ", ".join(
+            f"{{'code': {literal(code.value)}, 'message': {literal(message)}}}"
+            for code, message in faults
         )
+        e, typed = self._typed(relation)
         return (
             f"select _file_id as file_id, _row::bigint as row_number, [{reasons}] as reasons, "
             f"{self._record(e)} as record from {typed}"
         )
+
+
+def _replace(expr: _Expr, text: str, value: str, unparsed: Reason, message: str) -> _Expr:
+    """``expr`` with its text, value, and the reason it gives when it yields no value; a
+    value that can never be missing while present (plain text) gives none."""
+    can_fail = value != text
+    return _Expr(
+        expr.name,
+        text,
+        value,
+        expr.raw,
+        unparsed if can_fail else None,
+        message if can_fail else None,
+        expr.lazy,
+    )

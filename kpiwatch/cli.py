@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -294,6 +295,7 @@ def ingest(
     from ingest.loader import FileOutcome
     from ingest.loader import ingest as run
     from kpiwatch.warehouse import WriterBusy
+    from quality.settings import ConfigError
 
     home: Home = ctx.obj
     sink = _lake(home, lake)
@@ -323,8 +325,8 @@ def ingest(
 
         try:
             report = run(home, landing, progress, on_file, sink)
-        except (LandingError, HomeError, WriterBusy, LakeError) as exc:
-            raise _fail(str(exc)) from exc
+        except (LandingError, HomeError, WriterBusy, LakeError, ConfigError) as exc:
+            raise _fail(escape(str(exc))) from exc
     _ingest_summary(report)
     if report.lake is not None:
         _lake_summary(report.lake)

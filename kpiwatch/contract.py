@@ -3,13 +3,20 @@
 One description of every source serves the generator (which must honour it) and the
 loader (which must enforce it), so the two can never drift apart. The quarantine
 reason codes are part of the contract too: they are stable names that analysts and
-alerts can rely on.
+alerts can rely on (docs/landing-rows.md lists them with an example message each).
+
+The city codes a row may carry are the seed ``seeds/cities.csv`` itself, read once: the
+dimension dbt relates every fact to is the same file, so a row that passes the door can
+never fail the warehouse's relationship tests.
 """
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
+from pathlib import Path
 from typing import Literal
 
 ColumnType = Literal["text", "code", "timestamp", "boolean", "integer", "enum"]
@@ -25,8 +32,16 @@ PROVINCE_CODES: tuple[str, ...] = (
 NATIONAL_CODE = "100000"
 
 TIMESTAMP_FORMATS = "YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SS[.fff][+08:00|+0800|Z]"
+CITIES_SEED = Path(__file__).resolve().parents[1] / "seeds" / "cities.csv"
 TRUE_WORDS = ("true", "1", "t", "y")
 FALSE_WORDS = ("false", "0", "f", "n")
+
+
+@cache
+def city_codes() -> tuple[str, ...]:
+    """The prefecture-level city codes of the seed dbt relates every fact to."""
+    with CITIES_SEED.open(encoding="utf-8", newline="") as handle:
+        return tuple(sorted(row["city_code"] for row in csv.DictReader(handle)))
 
 
 class Reason(StrEnum):
@@ -38,8 +53,19 @@ class Reason(StrEnum):
     BAD_INTEGER = "bad_integer"
     BAD_BOOLEAN = "bad_boolean"
     BAD_ENUM = "bad_enum"
+    BAD_TEXT = "bad_text"
+    """A text, code or enum column delivered as a type that is not text (a float, a
+    date, binary, a list...): its text would not be what the exporter meant."""
+    DUPLICATE_COLUMN = "duplicate_column"
+    """Two delivered columns name the same contract column (case, spaces or a BOM
+    apart): which value is meant is unknown, so every row of the file is quarantined."""
+    IMPLAUSIBLE_TIMESTAMP = "implausible_timestamp"
+    """An instant before the window's start or after the file's delivery plus the
+    tolerance (``[ingest]`` in kpiwatch.toml): a clock or export fault, not an event."""
     UNKNOWN_PROVINCE = "unknown_province"
     CITY_PROVINCE_MISMATCH = "city_province_mismatch"
+    UNKNOWN_CITY = "unknown_city"
+    """city_code has its province's prefix but is not a city of seeds/cities.csv."""
     END_BEFORE_START = "end_before_start"
     BAD_SUSPENDED_MINUTES = "bad_suspended_minutes"
     BAD_COUNTER = "bad_counter"

@@ -46,6 +46,7 @@ from ingest import store as ingest_store
 from ingest.lake import Lake, LakeError
 from ingest.landing_file import LandingError
 from ingest.loader import IngestReport, ingest
+from ingest.window import IngestSettings
 from kpiwatch.build import BuildError, build, publish
 from kpiwatch.contract import SOURCES
 from kpiwatch.home import PROJECT_DIR, Home, HomeError
@@ -81,6 +82,7 @@ class Settings:
     quality: QualitySettings
     alerts: AlertSettings
     publish_deliveries: bool = True
+    ingest: IngestSettings = field(default_factory=IngestSettings)
 
 
 def load_settings(home: Home) -> Settings:
@@ -88,11 +90,12 @@ def load_settings(home: Home) -> Settings:
     config = read_config(home.root / CONFIG_FILE)
     quality = QualitySettings.from_config(config)
     alerts = AlertSettings.from_config(config)
+    ingest_settings = IngestSettings.from_config(config)
     run = config.table("run")
     publish_deliveries = run.boolean("publish_deliveries", True)
     run.reject_unknown()
     config.reject_unknown()
-    return Settings(quality, alerts, publish_deliveries)
+    return Settings(quality, alerts, publish_deliveries, ingest_settings)
 
 
 def project_fingerprint(project: Path = PROJECT_DIR) -> str:
@@ -226,7 +229,8 @@ def run(
 
     with exclusive(home):
         began = time.perf_counter()
-        report.ingest = ingest(home, landing, lake=Lake.from_env(home))  # KPIWATCH_LAKE
+        lake = Lake.from_env(home)  # KPIWATCH_LAKE
+        report.ingest = ingest(home, landing, lake=lake, settings=settings.ingest)
         step("ingest", began)
 
         with connect_unlocked(home, with_marts=True) as con:

@@ -76,10 +76,18 @@ def test_every_row_is_valid_unless_the_manifest_planted_it(month: tuple[Path, di
     assert seen == Counter({(s, k): n for s, kinds in by_kind.items() for k, n in kinds.items()})
 
 
+NOT_GENERATED = {Reason.BAD_TEXT, Reason.DUPLICATE_COLUMN, Reason.IMPLAUSIBLE_TIMESTAMP,
+                 Reason.UNKNOWN_CITY}  # fmt: skip
+"""Rules beyond the faults SOURCES.md lists (a wrongly typed Parquet column, a column sent
+twice, a far-off instant, a city that does not exist): pytests/test_hostile_rows.py plants
+them; a generated month stays as the contract's own example of each listed fault."""
+
+
 def test_every_invalid_kind_of_the_contract_is_planted(month: tuple[Path, dict]) -> None:
     _, manifest = month
     by_kind = manifest["invalid_rows"]["by_kind"]
-    assert set().union(*(kinds.keys() for kinds in by_kind.values())) == {r.value for r in Reason}
+    planted = set().union(*(kinds.keys() for kinds in by_kind.values()))
+    assert planted == {r.value for r in Reason} - NOT_GENERATED
     for source in SOURCES:
         assert by_kind[source].get(Reason.MISSING_VALUE, 0) > 0, source
         assert by_kind[source].get(Reason.BAD_TIMESTAMP, 0) > 0, source
