@@ -43,7 +43,7 @@ READ_ONLY = (
 )
 OUTSIDE = (
     "is outside what readers may read (the published warehouse and the folders an "
-    "operator lists in kpiwatch.toml)"
+    "operator lists in kpiwatch.toml, whose files are read as readonly:///folder/file)"
 )
 READS = (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN)
 """DuckDB's own classification of statements that only read (used to word a refusal)."""
