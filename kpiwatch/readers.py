@@ -139,7 +139,7 @@ class ReadOnlyFolders(AbstractFileSystem):
         if not allowed:
             raise PermissionError(
                 f"{PROTOCOL}://{stripped} is outside what readers may read (the published "
-                "warehouse and the folders listed in kpiwatch.toml)"
+                "warehouse and the folders an operator lists in kpiwatch.toml)"
             )
         return str(real)
 
