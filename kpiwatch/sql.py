@@ -241,10 +241,18 @@ def run_with(
 
 
 def _is_command(line: str, buffer: list[str]) -> bool:
-    """A dot-command starts a line when no statement is left open above it."""
-    return line.lstrip().startswith(".") and (
-        not "\n".join(buffer).strip() or "\n".join(buffer).rstrip().endswith(";")
-    )
+    """A line starting with '.' is a dot-command unless it continues an unfinished
+    statement (an open string literal, say): what is buffered above it must parse."""
+    if not line.lstrip().startswith("."):
+        return False
+    above = "\n".join(buffer)
+    if not above.strip():
+        return True
+    try:
+        duckdb.extract_statements(above)
+    except duckdb.Error:
+        return False
+    return True
 
 
 def script(session: Session, text: str) -> None:

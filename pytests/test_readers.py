@@ -259,11 +259,14 @@ def test_mistakes_are_one_line_and_dot_commands_work_in_scripts(place: Place) ->
     tables = sql(place, "--format", "csv", "-c", ".tables")
     assert tables.exit_code == 0, tables.output
     assert "marts,kpi_compliance,table," in tables.stdout
-    script = ".mode csv\n.describe marts.dim_provinces\nselect 7 as seven;\n.help"
+    script = (
+        ".mode csv\n.describe marts.dim_provinces\nselect 7 as seven\n.help\n"
+        "select '\n.x' as y"  # a line inside a string literal is not a dot-command
+    )
     mixed = sql(place, "-c", script)
     assert mixed.exit_code == 0, mixed.output
     assert "column,type,comment" in mixed.stdout and "seven\n7" in mixed.stdout
-    assert ".describe NAME" in mixed.stdout
+    assert ".describe NAME" in mixed.stdout and mixed.stdout.endswith('y\n"\n.x"\n')
     for wrong, says in [
         (".nonsense", "unknown command '.nonsense'"),
         (".mode xml", ".mode takes one of table, csv, json"),
