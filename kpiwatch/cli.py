@@ -230,9 +230,9 @@ def sql(
 
     home: Home = ctx.obj
     if output not in FORMATS:
-        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
+        raise usage(f"--format must be one of {', '.join(FORMATS)}, not {output!r}")
     if command is not None and file is not None:
-        raise typer.BadParameter("give -c or -f, not both")
+        raise usage("give -c or -f, not both")
     if file is not None and not file.is_file():
         raise usage(f"no such SQL file: {file}")
     try:

@@ -66,7 +66,10 @@ def connect(home: Home | str | Path | None = None) -> duckdb.DuckDBPyConnection:
             f"no published warehouse at {home.warehouse}: run `kpiwatch ingest` and "
             "`kpiwatch build` first (or pass --home)"
         )
-    return reader(home)
+    try:
+        return reader(home)
+    except duckdb.Error as exc:
+        raise SqlError(f"cannot open {home.warehouse}: {str(exc).strip().splitlines()[0]}") from exc
 
 
 def statements(text: str) -> list[str]:

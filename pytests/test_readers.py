@@ -276,7 +276,9 @@ def test_mistakes_are_one_line_and_dot_commands_work_in_scripts(place: Place) ->
         result = sql(place, "-c", wrong)
         assert result.exit_code == 1, result.output
         assert result.stderr.strip().startswith(f"error: {says}"), result.output
-    assert sql(place, "--format", "xml", "-c", "select 1").exit_code == 2
+    for usage in (["--format", "xml", "-c", "select 1"], ["-c", "select 1", "-f", "q.sql"]):
+        result = sql(place, *usage)
+        assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1, result.output
 
 
 def test_the_interactive_shell_survives_every_mistake(place: Place) -> None:
