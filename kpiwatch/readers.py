@@ -146,7 +146,18 @@ class ReadOnlyFolders(AbstractFileSystem):
     def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:
         if any(flag in mode for flag in "wax+"):
             raise self.refuse(path)
-        return self.local._open(self.confine(path), "rb", **kwargs)
+        real = self.confine(path)
+        opened = self.local._open(real, "rb", **kwargs)
+        # A folder swapped for a symlink between the check and the open: the file really
+        # opened is what /proc says it is (Linux), and it must be the one checked.
+        try:
+            actual = os.readlink(f"/proc/self/fd/{opened.f.fileno()}")
+        except OSError:  # no /proc: the check above stands alone
+            actual = real
+        if actual != real:
+            opened.close()
+            raise PermissionError(f"{path} changed while it was opened; not read")
+        return opened
 
     def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
         self.confine(path)

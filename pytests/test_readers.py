@@ -322,3 +322,24 @@ def test_the_allowed_folders_are_an_operator_setting(tmp_path: Path) -> None:
     config.write_text('[sql]\nallowed_path = ["/srv/exports"]\n')
     with pytest.raises(ConfigError, match=r"unknown key\(s\) allowed_path in \[sql\]"):
         ReaderSettings.load(home)
+
+
+def test_a_file_swapped_for_a_symlink_after_the_check_is_not_read(tmp_path: Path) -> None:
+    """The race between resolving a path and opening it: what was opened must be what was
+    checked (simulated by a check that saw the file before it became a symlink)."""
+    from kpiwatch.readers import ReadOnlyFolders
+
+    shared, secret = tmp_path / "shared", tmp_path / "home" / "secrets" / "pii.key"
+    shared.mkdir()
+    secret.parent.mkdir(parents=True)
+    secret.write_text("key")
+    (shared / "a.csv").write_text("a\n1\n")
+    folders = ReadOnlyFolders((shared,), (tmp_path / "home",), tmp_path / "home" / "w.duckdb")
+    with folders._open(f"readonly://{shared}/a.csv") as opened:
+        assert opened.read() == b"a\n1\n"
+    checked = folders.confine(f"readonly://{shared}/a.csv")
+    (shared / "a.csv").unlink()
+    (shared / "a.csv").symlink_to(secret)
+    folders.confine = lambda path: checked  # type: ignore[method-assign]
+    with pytest.raises(PermissionError, match="changed while it was opened"):
+        folders._open(f"readonly://{shared}/a.csv")
