@@ -29,6 +29,7 @@ import pandas as pd
 import streamlit as st
 
 from kpiwatch.home import Home
+from kpiwatch.readers import reader
 
 NATIONAL = "100000"
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
@@ -93,14 +94,11 @@ def publication() -> Publication | None:
 def _connection(path: str, inode: int, mtime_ns: int) -> duckdb.DuckDBPyConnection:
     """A read-only connection to one publication; evicted when a newer one appears.
 
-    The file is ATTACHed to a fresh in-memory database rather than opened with
-    ``duckdb.connect(path)``: DuckDB reuses an open database instance per path within a
-    process, so a plain reconnect would keep reading the replaced file.
+    It is every reader's connection (``kpiwatch.readers.reader``): the file is attached to
+    a fresh in-memory instance, so a new publication is really opened, and nothing can be
+    written. The path, inode and mtime are the cache key.
     """
-    con = duckdb.connect()
-    quoted = path.replace("'", "''")  # the home's own path, never user input
-    con.execute(f"attach '{quoted}' as warehouse (read_only)")
-    return con
+    return reader(home())
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=2000, show_spinner=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -213,29 +214,47 @@ def sql(
         str, typer.Option("--format", help="table, csv or json (JSON Lines).")
     ] = "table",
 ) -> None:
-    """SQL on the published warehouse, read-only: a shell, or -c / -f for scripts."""
-    from kpiwatch.sql import FORMATS, SqlError, connect, print_result, run, shell, statements
+    """SQL on the published warehouse, read-only: a shell, or -c / -f for scripts.
+
+    Dot-commands (.tables, .describe NAME, .mode, .help) work in scripts too, each on a
+    line of its own. Exit 0 when everything ran, 1 when a statement failed or was refused
+    (a script stops there; the shell goes on, and exits 1 at the end only when its input
+    was not a terminal), 2 for usage: bad arguments, no published warehouse, an unusable
+    kpiwatch.toml.
+    """
+    from kpiwatch.sql import FORMATS, Session, SqlError, connect, error, script, shell
+    from quality.settings import ConfigError
+
+    def usage(message: str) -> typer.Exit:
+        error(console, message)
+        return typer.Exit(2)
 
     home: Home = ctx.obj
     if output not in FORMATS:
-        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
-    out = Console()
+        raise usage(f"--format must be one of {', '.join(FORMATS)}, not {output!r}")
+    if command is not None and file is not None:
+        raise usage("give -c or -f, not both")
+    if file is not None and not file.is_file():
+        raise usage(f"no such SQL file: {file}")
+    try:
+        text = file.read_text(encoding="utf-8") if file is not None else command
+    except (OSError, UnicodeDecodeError) as exc:
+        raise usage(f"cannot read {file}: {exc}") from exc
     try:
         con = connect(home)
-    except SqlError as exc:
-        raise _fail(str(exc)) from exc
+    except (SqlError, ConfigError) as exc:
+        raise usage(str(exc)) from exc
     with con:
-        if command is None and file is None:
-            shell(con, out, home.root / ".sql_history")
+        session = Session(con, Console(), output)
+        if text is None:
+            failures = shell(session, console, home.root / ".sql_history")
+            if failures and not sys.stdin.isatty():
+                raise typer.Exit(1)
             return
-        if file is not None and not file.is_file():
-            raise _fail(f"no such SQL file: {file}")
-        text = command if command is not None else file.read_text(encoding="utf-8")
         try:
-            for query in statements(text):
-                print_result(out, *run(con, query), output)
+            script(session, text)
         except SqlError as exc:
-            say(console, exc, "error:", "bold red")
+            error(console, str(exc))
             raise typer.Exit(1) from exc
 
 

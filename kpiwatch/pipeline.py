@@ -51,6 +51,7 @@ from kpiwatch.build import BuildError, build, publish
 from kpiwatch.contract import SOURCES
 from kpiwatch.home import PROJECT_DIR, Home, HomeError
 from kpiwatch.messages import plain, say
+from kpiwatch.readers import ReaderSettings
 from kpiwatch.warehouse import WriterBusy, connect_unlocked, exclusive
 from quality import ChecksReport, run_checks
 from quality import store as quality_store
@@ -94,6 +95,7 @@ def load_settings(home: Home) -> Settings:
     run = config.table("run")
     publish_deliveries = run.boolean("publish_deliveries", True)
     run.reject_unknown()
+    ReaderSettings.from_config(config)  # [sql]: read by every reader, checked here too
     config.reject_unknown()
     return Settings(quality, alerts, publish_deliveries, ingest_settings)
 

@@ -68,7 +68,7 @@ def test_writing_is_refused_with_a_clear_message(home: Home, statement: str) -> 
     count = "select count(*) from marts.dim_provinces where province_code <> '100000'"
     result = _sql(home, "-c", statement)
     assert result.exit_code == 1
-    assert "kpiwatch sql is read-only" in " ".join(result.output.split())
+    assert "readers are read-only" in " ".join(result.output.split())
     assert _sql(home, "--format", "csv", "-c", count).stdout.splitlines()[1] == "31"
 
 
