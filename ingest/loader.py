@@ -650,7 +650,7 @@ class Loader:
         self.con.commit()
         for item, file_id in zip(items, ids, strict=True):
             self.seen.add((item.file.relative, item.digest))
-            self.loaded[item.digest] = file_id
+            self.loaded[(item.file.source, item.digest)] = file_id
         return outcomes
 
     def _tolerant(self, item: _New, path: Path) -> tuple[str, list[FileColumn], list[str]]:

@@ -13,7 +13,9 @@ import gzip
 import json
 import os
 import random
+import struct
 import subprocess
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,14 +84,29 @@ def _failed(words: str | None) -> Expect:
 
 
 def _gzip_bomb(landing: Path, _: Path) -> dict[str, Expect]:
-    """A header, then 2 GiB of NUL bytes, gzip-compressed in 1 MiB pieces (~2 MB on disk)."""
+    """A header, then 2 GiB of NUL bytes as one gzip member of ~2 MB.
+
+    Deflating 2 GiB takes half a minute; after a full flush, deflate turns each further
+    MiB of zeros into the same bytes, so those are repeated instead (the CRC is computed
+    over the zeros all the same: the member is valid gzip to its end)."""
     path = landing / "hall_tickets" / "bomb.csv.gz"
     path.parent.mkdir(parents=True, exist_ok=True)
     zeros = bytes(1024 * 1024)
-    with gzip.open(path, "wb", compresslevel=9) as out:
-        out.write((HEADER + "\n").encode())
+    header = (HEADER + "\n").encode()
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    crc = zlib.crc32(header)
+    with path.open("wb") as out:
+        out.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff")  # gzip header, no name
+        out.write(deflate.compress(header) + deflate.compress(zeros))
+        out.write(deflate.flush(zlib.Z_FULL_FLUSH))
+        block = deflate.compress(zeros) + deflate.flush(zlib.Z_FULL_FLUSH)
+        assert block == deflate.compress(zeros) + deflate.flush(zlib.Z_FULL_FLUSH)
+        out.write(block * 2046)
+        out.write(deflate.compress(zeros) + deflate.flush())
         for _ in range(2048):
-            out.write(zeros)
+            crc = zlib.crc32(zeros, crc)
+        size = len(header) + 2048 * len(zeros)
+        out.write(struct.pack("<II", crc, size & 0xFFFFFFFF))
     assert path.stat().st_size < 4 * 1024 * 1024
     return {"hall_tickets/bomb.csv.gz": _failed("line 2 is longer than")}
 
