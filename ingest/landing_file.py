@@ -167,8 +167,7 @@ def _walk(folder: Path, source: str, landing: Path, root: Path, found: Landing) 
 def _refusal(target: Path, folder: bool) -> str:
     what = "folder" if folder else "file"
     return (
-        f"refused: this {what} is a link to {target}, outside the landing folder; "
-        "nothing under it was read"
+        f"this {what} is a link to {target}, outside the landing folder; nothing under it was read"
     )
 
 

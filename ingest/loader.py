@@ -1,14 +1,31 @@
-"""Load every new landing file into the raw layer, each file completely or not at all.
+"""Load every new landing file into the raw layer; one bad line costs one line, one bad
+file costs one file.
 
 For each file, in path (arrival) order, its content hash decides: the same path and
 content seen before is left alone (a rerun changes nothing); content already loaded
-under another name is recorded once as ``skipped_duplicate``. New files are read by
-DuckDB (GB18030 text transcoded first); ``rules`` types and checks every row; valid rows
-land in ``raw.<source>``, faulty ones move to ``audit.quarantine`` with every reason and
-the record as delivered; ``audit.ingest_files`` records rows read = loaded + quarantined.
-All of it happens in one transaction, so a file killed half-way leaves no trace and the
-next run loads it exactly once. A file DuckDB cannot read is recorded as ``failed`` with
-the reason; the others still load.
+for the same source under another name is recorded once as ``skipped_duplicate`` (the
+same bytes delivered to another source are that source's delivery). Links that lead
+outside the landing folder are recorded as ``refused`` and never opened
+(``landing_file.survey``).
+
+Before DuckDB sees a file, one bounded pass (``landing_file.inspect``) hashes it, decides
+its encoding (every byte: UTF-8, else GB18030, transcoded and verified, a mix of both is
+failed) and finds what makes it unreadable as a whole: empty, a line or header too long
+(a decompression bomb is one endless line, stopped after ``MAX_LINE_BYTES``), gzip that
+is not gzip or ends early, not Parquet, duplicate or nameless header columns. Such a file
+is recorded as ``failed`` with a plain reason and never read; the others still load.
+
+New files are read by DuckDB; ``rules`` types and checks every row; valid rows land in
+``raw.<source>``, faulty ones move to ``audit.quarantine`` with every reason and the
+record as delivered; ``audit.ingest_files`` records rows read = loaded + quarantined.
+When DuckDB cannot read a text file whole (a field too many, a quote never closed, a line
+that is not a JSON object, a NUL byte), it is read again line by line
+(``ingest.malformed``): its malformed lines are quarantined as ``malformed_line`` with
+their line number and no content, and its good rows load with their own row numbers. A
+failed file's error is always our own words (DuckDB's quote the offending line).
+
+All of a file happens in one transaction, so a file killed half-way leaves no trace and
+the next run loads it exactly once.
 
 Small files of the same source and shape are loaded together, in one scan and one
 transaction (a national month is thousands of daily files, and per-file overhead would
@@ -158,7 +175,9 @@ def _header(file: LandingFile, encoding: str | None) -> tuple[str, str | None]:
         return "", f"cannot be read ({type(exc).__name__})"
     try:
         names = next(csv.reader([first.decode(text).rstrip("\r\n")]))
-    except (UnicodeDecodeError, csv.Error, StopIteration):
+    except UnicodeDecodeError:
+        return "", "the header line is neither UTF-8 nor GB18030 text"
+    except (csv.Error, StopIteration):
         return "", "the header line cannot be read as CSV column names"
     return _csv_names(names)
 
@@ -404,7 +423,7 @@ class Loader:
         size = None if outcome.status == "refused" else f.size
         self._insert_files(
             [(item.file_id, f.source, f.relative, item.digest, outcome.status, f.format or None,
-              item.encoding if outcome.status == "failed" else None, size, None, None, None,
+              None, size, None, None, None,
               outcome.error, extra.get("duplicate_of"), seconds)]
         )  # fmt: skip
         self.seen.add((f.relative, item.digest))

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -318,9 +319,11 @@ def ingest(
             task = current.pop(outcome.file.relative, None)
             if task is not None:
                 bar.remove_task(task)
-            if outcome.status == "failed":
+            if outcome.status in ("failed", "refused"):
                 console.print(
-                    f"[red]failed[/] {outcome.file.relative}: {outcome.error}", soft_wrap=True
+                    f"[red]{outcome.status}[/] {escape(outcome.file.relative)}: "
+                    f"{escape(outcome.error or '')}",
+                    soft_wrap=True,
                 )
 
         try:
@@ -376,7 +379,8 @@ def _ingest_summary(report) -> None:
     rate = report.rows_read / report.seconds if report.seconds else 0.0
     console.print(
         f"{report.count('loaded')} files loaded, {report.count('skipped_duplicate')} duplicates "
-        f"skipped, {report.count('failed')} failed, {unchanged} unchanged since the last run; "
+        f"skipped, {report.count('failed')} failed, {report.count('refused')} refused, "
+        f"{unchanged} unchanged since the last run; "
         f"{report.rows_read:,} rows read in {report.seconds:.1f} s ({rate:,.0f} rows/s)"
     )
 
