@@ -237,6 +237,21 @@ def _two_sources(landing: Path, _: Path) -> dict[str, Expect]:
     }
 
 
+def _gb18030_with_a_bad_line(landing: Path, _: Path) -> dict[str, Expect]:
+    """The line-by-line reading works on the transcoded copy too."""
+    lines = hall_csv(4, business="补(换)卡").splitlines()
+    lines[4] += ",多余"
+    plant(landing, "hall_tickets/gb_bad.csv", ("\n".join(lines) + "\n").encode("gb18030"))
+    return {"hall_tickets/gb_bad.csv": Expect("loaded", 4, 3, 1, MALFORMED)}
+
+
+def _jsonl_gz_bad_line(landing: Path, _: Path) -> dict[str, Expect]:
+    lines = [hall_json(1), hall_json(2), "{not json", hall_json(4)]
+    content = gzip.compress(("\n".join(lines) + "\n").encode())
+    plant(landing, "hall_tickets/lines.jsonl.gz", content)
+    return {"hall_tickets/lines.jsonl.gz": Expect("loaded", 4, 3, 1, MALFORMED)}
+
+
 CASES: dict[str, Case] = {
     "oversize_header_field": Case(
         _bytes(
@@ -278,6 +293,16 @@ CASES: dict[str, Case] = {
     "unbalanced_quote_in_one_line": Case(_unbalanced_quote, INGEST_OK),
     "jsonl_lines_not_json_objects": Case(_jsonl_not_objects, INGEST_OK),
     "binary_garbage": Case(_binary_garbage, INGEST_SOME_FAILED),
+    "nameless_header_column": Case(
+        _bytes(
+            "hall_tickets/nameless.csv",
+            hall_csv(2).replace(",caller_number", ",").encode(),
+            _failed("column 8 of the header has no name"),
+        ),
+        INGEST_SOME_FAILED,
+    ),
+    "gb18030_with_a_malformed_line": Case(_gb18030_with_a_bad_line, INGEST_OK),
+    "jsonl_gz_with_a_malformed_line": Case(_jsonl_gz_bad_line, INGEST_OK),
     "utf8_with_one_gb18030_row": Case(_mixed_encoding, INGEST_SOME_FAILED),
     "pure_gb18030": Case(_pure_gb18030, INGEST_OK),
     "utf8_with_bom": Case(_utf8_bom, INGEST_OK),
