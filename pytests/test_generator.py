@@ -79,7 +79,9 @@ def test_every_row_is_valid_unless_the_manifest_planted_it(month: tuple[Path, di
 def test_every_invalid_kind_of_the_contract_is_planted(month: tuple[Path, dict]) -> None:
     _, manifest = month
     by_kind = manifest["invalid_rows"]["by_kind"]
-    assert set().union(*(kinds.keys() for kinds in by_kind.values())) == {r.value for r in Reason}
+    # malformed_line is a fault of the line, not of a row rule: test_hostile_files plants it
+    row_rules = {r.value for r in Reason} - {Reason.MALFORMED_LINE.value}
+    assert set().union(*(kinds.keys() for kinds in by_kind.values())) == row_rules
     for source in SOURCES:
         assert by_kind[source].get(Reason.MISSING_VALUE, 0) > 0, source
         assert by_kind[source].get(Reason.BAD_TIMESTAMP, 0) > 0, source
