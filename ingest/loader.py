@@ -218,10 +218,10 @@ def _batches(new: list[_New]) -> Iterator[list[_New]]:
     groups: dict[tuple, list[_New]] = {}
     for item in new:
         alone = (
-            item.file.size >= ALONE_BYTES
+            item.problem is not None
             or item.shape.startswith("alone:")
-            or item.problem is not None
             or (item.seen is not None and item.seen.has_nul)
+            or item.file.size >= ALONE_BYTES
         )
         groups.setdefault(("alone", item.file_id) if alone else item.key, []).append(item)
     for items in groups.values():
@@ -328,6 +328,13 @@ def _plain(exc: BaseException) -> str:
     return f"DuckDB could not read the file ({type(exc).__name__}){where}"
 
 
+def _inspect(file: LandingFile) -> Inspection:
+    try:
+        return inspect(file)
+    except OSError as exc:  # e.g. no permission: recorded unread, tried again once it reads
+        return Inspection(NOT_READ, problem=_plain(exc))
+
+
 def _new(file: LandingFile, seen: Inspection) -> _New:
     problem = seen.problem
     shape = ""
@@ -420,7 +427,10 @@ class Loader:
 
     def _record(self, item: _New, outcome: FileOutcome, seconds: float, **extra) -> None:
         f = item.file
-        size = None if outcome.status == "refused" else f.size
+        size = None
+        if outcome.status != "refused":
+            with suppress(OSError):  # gone since it was listed
+                size = f.size
         self._insert_files(
             [(item.file_id, f.source, f.relative, item.digest, outcome.status, f.format or None,
               None, size, None, None, None,
@@ -468,11 +478,13 @@ class Loader:
         twins: list[_New] = []
         pending: set[tuple[str, str]] = set()
         for file in files:
-            seen = inspect(file)
+            seen = _inspect(file)
             digest = seen.digest
             if (file.relative, digest) in self.seen:
                 on_file(FileOutcome(file, "unchanged"))
-            elif (file.source, digest) in self.loaded or (file.source, digest) in pending:
+            elif digest != NOT_READ and (
+                (file.source, digest) in self.loaded or (file.source, digest) in pending
+            ):
                 twins.append(_New(file, digest, ""))
             else:
                 pending.add((file.source, digest))
@@ -491,7 +503,7 @@ class Loader:
                 on_file(self._duplicate(twin))
             else:  # its twin failed to load: try this copy on its own
                 (twin.file_id,) = self._next_ids(1)
-                again = _new(twin.file, inspect(twin.file))
+                again = _new(twin.file, _inspect(twin.file))
                 twin.shape, twin.encoding = again.shape, again.encoding
                 twin.seen, twin.problem = again.seen, again.problem
                 outcome = self._load_one(twin)

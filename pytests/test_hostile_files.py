@@ -427,3 +427,47 @@ def test_kpiwatch_run_survives_an_unreadable_file(tmp_path: Path) -> None:
     assert done.returncode == EXIT_OK, (done.returncode, done.stderr[-3000:])
     statuses = dict(query(home, "select path, status from audit.ingest_files"))
     assert statuses == {"hall_tickets/wide_header.csv": "failed", "hall_tickets/good.csv": "loaded"}
+
+
+def test_unread_entries_load_once_they_are_fixed(tmp_path: Path, monkeypatch) -> None:
+    """A refused link, or a file the system will not let us read, is recorded unread (no
+    content hash); once replaced by a readable file in the landing, the next run loads it."""
+    import ingest.loader as loader
+    from ingest.landing_file import inspect
+    from kpiwatch.home import Home
+
+    landing, outside, home = tmp_path / "landing", tmp_path / "outside", tmp_path / "home"
+    outside.mkdir()
+    _symlink_file(landing, outside)
+    plant(landing, "hall_tickets/locked.csv", hall_csv(2, first=70).encode())
+
+    def no_permission(file):
+        if file.relative == "hall_tickets/locked.csv":
+            raise PermissionError(13, "Permission denied")
+        return inspect(file)
+
+    monkeypatch.setattr(loader, "inspect", no_permission)
+    first = loader.ingest(Home.resolve(home), landing)
+    outcomes = {o.file.relative: o for o in first.outcomes}
+    assert {path: o.status for path, o in outcomes.items()} == {
+        "hall_tickets/link.csv": "refused",
+        "hall_tickets/locked.csv": "failed",
+    }
+    assert "outside the landing folder" in (outcomes["hall_tickets/link.csv"].error or "")
+    assert outcomes["hall_tickets/locked.csv"].error == "cannot be read (Permission denied)"
+    assert not first.ok
+    monkeypatch.setattr(loader, "inspect", inspect)
+    (landing / "hall_tickets" / "link.csv").unlink()
+    plant(landing, "hall_tickets/link.csv", hall_csv(3, first=80).encode())
+    done = ingest_cli(home, landing)
+    assert done.code == INGEST_OK, done.stderr
+    rows = query(
+        home,
+        "select path, status, content_hash <> '' from audit.ingest_files order by file_id",
+    )
+    assert rows == [
+        ("hall_tickets/link.csv", "refused", False),
+        ("hall_tickets/locked.csv", "failed", False),
+        ("hall_tickets/link.csv", "loaded", True),
+        ("hall_tickets/locked.csv", "loaded", True),
+    ]
