@@ -302,30 +302,26 @@ def _among(column: str, ids: list[int]) -> str:
 NOT_READ = ""
 """The content hash of a refused entry: it was never read."""
 
-PLAIN_ERRORS = (
-    (r"magic bytes|parquet", "not a readable Parquet file"),
-    (r"gzip|zlib|decompress", "corrupt gzip data"),
-    (r"out of memory", "too big for the memory limit (KPIWATCH_MEMORY_LIMIT)"),
-    (r"malformed json|json", "cannot be read as JSON Lines"),
-    (r"csv", "cannot be read as CSV"),
-)
+PLAIN_ERRORS = {
+    "parquet": "not a readable Parquet file",
+    "jsonl": "cannot be read as JSON Lines",
+    "csv": "cannot be read as CSV",
+}
 """DuckDB's messages quote the line they stopped at ("Original Line: ..."), which may carry
 a caller's number: a failed file's error is one of these, plus the line number."""
 
 
-def _plain(exc: BaseException) -> str:
+def _plain(exc: BaseException, fmt: str = "") -> str:
     """A failed file's error: our own words, never the file's content."""
     if isinstance(exc, Unreadable):
         return str(exc)
     if isinstance(exc, OSError):
         return f"cannot be read ({exc.strerror or type(exc).__name__})"
-    text = str(exc)
-    line = re.search(r"\bline:? (\d+)", text, re.IGNORECASE)
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return "too big for the memory limit (KPIWATCH_MEMORY_LIMIT)"
+    line = re.search(r"\bline:? (\d+)", str(exc), re.IGNORECASE)
     where = f" (line {line.group(1)})" if line else ""
-    for pattern, message in PLAIN_ERRORS:
-        if re.search(pattern, text, re.IGNORECASE):
-            return message + where
-    return f"DuckDB could not read the file ({type(exc).__name__}){where}"
+    return PLAIN_ERRORS.get(fmt, f"cannot be read ({type(exc).__name__})") + where
 
 
 def _inspect(file: LandingFile) -> Inspection:
@@ -587,7 +583,7 @@ class Loader:
                 return self._load([item], [path], encoding, tolerant=True)[0]
         except (duckdb.Error, Unreadable, UnicodeDecodeError, OSError, EOFError) as exc:
             self._rollback()
-            return self._fail(item, _plain(exc), began)
+            return self._fail(item, _plain(exc, item.file.format), began)
 
     def _fail(self, item: _New, message: str, began: float) -> FileOutcome:
         outcome = FileOutcome(item.file, "failed", error=message[:2000])
@@ -604,9 +600,9 @@ class Loader:
         began = time.perf_counter()
         files = [i.file for i in items]
         source = SOURCES[files[0].source]
-        malformed: list[str] = []
+        bad_lines: list[str] = []
         if tolerant:
-            relation, columns, malformed = self._tolerant(items[0], paths[0])
+            relation, columns, bad_lines = self._tolerant(items[0], paths[0])
         else:
             scan, columns = _scan(items, paths, self.con)
         rules = RowRules(source, columns, self.key)
@@ -639,7 +635,7 @@ class Loader:
         paths_of = f"(values {names}) as p(file_id, path)"
         codes = "list_transform({0}, lambda r: r.code), list_transform({0}, lambda r: r.message)"
         with self._progress(files[0]):
-            for select in malformed:
+            for select in bad_lines:
                 self.con.execute(
                     f"{quarantine} select m.file_id, {literal(source.name)}, p.path, "
                     f"m.row_number, [{literal(Reason.MALFORMED_LINE.value)}], [m.message], null "
