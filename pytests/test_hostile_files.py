@@ -471,3 +471,34 @@ def test_unread_entries_load_once_they_are_fixed(tmp_path: Path, monkeypatch) ->
         ("hall_tickets/link.csv", "loaded", True),
         ("hall_tickets/locked.csv", "loaded", True),
     ]
+
+
+def test_line_lengths_are_measured_exactly_whatever_the_pieces() -> None:
+    """The inspection finds the first line over the limit, and its number, however the
+    stream is cut into pieces (it measures windows, not every line)."""
+    import ingest.landing_file as landing_file
+
+    class Small(landing_file._TextScan):
+        WINDOW = 5
+
+        def _limit(self, line: int) -> int:
+            return 10
+
+    rng = random.Random(1)
+    for _ in range(5000):
+        lengths = [rng.choice([0, 1, 5, 9, 10, 11, 12, 25]) for _ in range(rng.randint(1, 8))]
+        data = b"\n".join(b"x" * n for n in lengths) + (b"\n" if rng.random() < 0.5 else b"")
+        first = next((i for i, n in enumerate(lengths, start=1) if n > 10), None)
+        scan, found, at = Small(header=False), None, 0
+        try:
+            while at < len(data):
+                step = rng.randint(1, 30)
+                scan.feed(data[at : at + step])
+                at += step
+            scan.finish()
+        except landing_file.Unreadable as exc:
+            found = exc
+        if first is None:
+            assert found is None, (lengths, found)
+        else:
+            assert str(found).startswith(f"line {first} is longer"), (lengths, found)
