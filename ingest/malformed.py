@@ -157,12 +157,13 @@ def json_records(
         "'is a JSON ' || lower(json_type(line)) || ', not an object' end"
     )
     judged = f"(select *, {verdict} as _verdict from {_numbered(scan, skips)})"
-    extracted = ", ".join(
-        f"case when _verdict is null then json_extract_string(line, {literal(_pointer(n))}) end "
-        f"as {quote(n)}"
-        for n in names
+    pointers = "[" + ", ".join(literal(_pointer(n)) for n in names) + "]"
+    values = f"case when _verdict is null then json_extract_string(line, {pointers}) end"
+    extracted = ", ".join(f"_values[{i}] as {quote(n)}" for i, n in enumerate(names, start=1))
+    good = (
+        f"(select {extracted}, {file_id} as _file_id, _row from "
+        f"(select *, {values} as _values from {judged} where _verdict is null))"
     )
-    good = f"(select {extracted}, {file_id} as _file_id, _row from {judged} where _verdict is null)"
     malformed = [_reject_rows(file_id, 0)] if skips else []
     malformed.append(
         f"select {file_id}, _row, 'line ' || _row || ': ' || _verdict from {judged} "
