@@ -1,14 +1,31 @@
-"""Load every new landing file into the raw layer, each file completely or not at all.
+"""Load every new landing file into the raw layer; one bad line costs one line, one bad
+file costs one file.
 
 For each file, in path (arrival) order, its content hash decides: the same path and
 content seen before is left alone (a rerun changes nothing); content already loaded
-under another name is recorded once as ``skipped_duplicate``. New files are read by
-DuckDB (GB18030 text transcoded first); ``rules`` types and checks every row; valid rows
-land in ``raw.<source>``, faulty ones move to ``audit.quarantine`` with every reason and
-the record as delivered; ``audit.ingest_files`` records rows read = loaded + quarantined.
-All of it happens in one transaction, so a file killed half-way leaves no trace and the
-next run loads it exactly once. A file DuckDB cannot read is recorded as ``failed`` with
-the reason; the others still load.
+for the same source under another name is recorded once as ``skipped_duplicate`` (the
+same bytes delivered to another source are that source's delivery). Links that lead
+outside the landing folder are recorded as ``refused`` and never opened
+(``landing_file.survey``).
+
+Before DuckDB sees a file, one bounded pass (``landing_file.inspect``) hashes it, decides
+its encoding (every byte: UTF-8, else GB18030, transcoded and verified, a mix of both is
+failed) and finds what makes it unreadable as a whole: empty, a line or header too long
+(a decompression bomb is one endless line, stopped after ``MAX_LINE_BYTES``), gzip that
+is not gzip or ends early, not Parquet, duplicate or nameless header columns. Such a file
+is recorded as ``failed`` with a plain reason and never read; the others still load.
+
+New files are read by DuckDB; ``rules`` types and checks every row; valid rows land in
+``raw.<source>``, faulty ones move to ``audit.quarantine`` with every reason and the
+record as delivered; ``audit.ingest_files`` records rows read = loaded + quarantined.
+When DuckDB cannot read a text file whole (a field too many, a quote never closed, a line
+that is not a JSON object, a NUL byte), it is read again line by line
+(``ingest.malformed``): its malformed lines are quarantined as ``malformed_line`` with
+their line number and no content, and its good rows load with their own row numbers. A
+failed file's error is always our own words (DuckDB's quote the offending line).
+
+All of a file happens in one transaction, so a file killed half-way leaves no trace and
+the next run loads it exactly once.
 
 Small files of the same source and shape are loaded together, in one scan and one
 transaction (a national month is thousands of daily files, and per-file overhead would
@@ -22,12 +39,12 @@ the batch has committed, and the audit tables at the end of the run.
 from __future__ import annotations
 
 import csv
-import gzip
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, nullcontext, suppress
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,13 +52,25 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from ingest import store
+from ingest import malformed, store
 from ingest.lake import Lake, LakeReport
-from ingest.landing_file import LandingFile, as_utf8, discover, fingerprint
+from ingest.landing_file import (
+    MAX_HEADER_BYTES,
+    MAX_LINE_BYTES,
+    Inspection,
+    LandingFile,
+    Refusal,
+    Unreadable,
+    as_utf8,
+    file_format,
+    inspect,
+    open_text,
+    survey,
+)
 from ingest.privacy import pii_key
 from ingest.rules import FileColumn, RowRules, literal, normal_name, quote
 from ingest.window import IngestSettings
-from kpiwatch.contract import SOURCES
+from kpiwatch.contract import SOURCES, Reason
 from kpiwatch.home import Home
 from kpiwatch.warehouse import writer
 
@@ -58,7 +87,8 @@ ALONE_BYTES = 16 * 1024 * 1024
 class FileOutcome:
     file: LandingFile
     status: str
-    """loaded, skipped_duplicate, failed, or unchanged (seen before: nothing recorded)."""
+    """loaded, skipped_duplicate, failed, refused (leads outside the landing: not read), or
+    unchanged (seen before: nothing recorded)."""
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -71,6 +101,8 @@ class IngestReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
     unknown_folders: list[str] = field(default_factory=list)
     ignored_files: list[str] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+    """Entries leading outside the landing folder, seen in this run (recorded once)."""
     seconds: float = 0.0
     lake: LakeReport | None = None
     """What the lake sink wrote, when asked for (``ingest(..., lake=...)``)."""
@@ -89,7 +121,8 @@ class IngestReport:
     @property
     def ok(self) -> bool:
         lake_failed = self.lake is not None and self.lake.error is not None
-        return not self.count("failed") and not self.unknown_folders and not lake_failed
+        unreadable = self.count("failed") + self.count("refused")
+        return not unreadable and not self.unknown_folders and not lake_failed
 
 
 @dataclass
@@ -99,7 +132,10 @@ class _New:
     shape: str
     """Files of one source, format and header load together."""
     encoding: str | None = None
-    """utf-8 or gb18030 when known before reading (uncompressed text), else None."""
+    """utf-8 or gb18030 for text (known before reading), None for Parquet."""
+    seen: Inspection | None = None
+    problem: str | None = None
+    """Why the file cannot be loaded at all: it is recorded as failed, never read by DuckDB."""
     file_id: int = 0
     """Reserved in path order before anything loads: ties between versions of a record
     go to the greater id, i.e. the later delivery, however the files are batched."""
@@ -109,28 +145,82 @@ class _New:
         return (self.file.source, self.file.format, self.file.compressed, self.shape, self.encoding)
 
 
-def _shape(file: LandingFile) -> str:
+def _shape(file: LandingFile, encoding: str | None = "utf-8") -> str:
     """The file's columns as delivered, in order (Parquet: with types); files of one shape
     are read together with their columns declared, so DuckDB sniffs nothing. A file whose
-    first line cannot be read is a shape of its own (it will fail on its own)."""
+    columns cannot be read is a shape of its own (it will fail on its own)."""
+    shape, problem = _header(file, encoding)
+    return "alone:" + file.relative if problem else shape
+
+
+JSON_PROBE_LINES = 1000
+"""How many lines of JSON Lines may precede the first object (malformed lines are
+quarantined one by one, but the columns come from an object)."""
+
+
+def _header(file: LandingFile, encoding: str | None) -> tuple[str, str | None]:
+    """(shape, None), or ("", why the columns cannot be read). Reads are bounded: a
+    header longer than ``MAX_HEADER_BYTES`` or a line longer than ``MAX_LINE_BYTES`` is
+    an answer, not a reason to read on."""
+    if file.format == "parquet":
+        try:
+            return "\t".join(f"{f.name}:{f.type}" for f in pq.read_schema(file.path)), None
+        except (OSError, ValueError) as exc:
+            return "", f"not a readable Parquet file ({type(exc).__name__})"
+    text = "utf-8-sig" if encoding in (None, "utf-8") else "gb18030"
     try:
-        if file.format == "parquet":
-            return "\t".join(f"{f.name}:{f.type}" for f in pq.read_schema(file.path))
-        opener = gzip.open if file.compressed else open
-        with opener(file.path, "rb") as handle:
-            first = handle.readline()
-        if file.format == "jsonl":
-            return "\t".join(json.loads(first.decode("utf-8")).keys())
-        return "\t".join(next(csv.reader([first.decode("utf-8-sig")])))
-    except (OSError, EOFError, ValueError, UnicodeDecodeError, StopIteration):
-        return "alone:" + file.relative
+        with open_text(file) as handle:
+            if file.format == "jsonl":
+                return _json_keys(handle, text)
+            first = handle.readline(MAX_HEADER_BYTES + 2)
+    except (OSError, EOFError, ValueError) as exc:
+        return "", f"cannot be read ({type(exc).__name__})"
+    try:
+        names = next(csv.reader([first.decode(text).rstrip("\r\n")]))
+    except UnicodeDecodeError:
+        return "", "the header line is neither UTF-8 nor GB18030 text"
+    except (csv.Error, StopIteration):
+        return "", "the header line cannot be read as CSV column names"
+    return _csv_names(names)
+
+
+def _csv_names(names: list[str]) -> tuple[str, str | None]:
+    """Column names DuckDB can bind: none empty. A name delivered twice is read under a
+    name of its own (``_unique``) and every row is quarantined as ``duplicate_column``."""
+    for position, name in enumerate(names, start=1):
+        if not normal_name(name):
+            return "", f"column {position} of the header has no name"
+    return "\t".join(names), None
+
+
+def _json_keys(handle, text: str) -> tuple[str, str | None]:
+    """The keys of the first JSON object among the first lines."""
+    for _ in range(JSON_PROBE_LINES):
+        line = handle.readline(MAX_LINE_BYTES + 2)
+        if not line:
+            break
+        try:
+            value = json.loads(line.decode(text))
+        except (UnicodeDecodeError, ValueError):
+            continue
+        if isinstance(value, dict):
+            return "\t".join(value.keys()), None
+    return (
+        "",
+        f"no JSON object in its first {JSON_PROBE_LINES} lines (JSON Lines: one object per line)",
+    )
 
 
 def _batches(new: list[_New]) -> Iterator[list[_New]]:
     """Files of one source and shape together, in path order, bounded in size."""
     groups: dict[tuple, list[_New]] = {}
     for item in new:
-        alone = item.file.size >= ALONE_BYTES or item.shape.startswith("alone:")
+        alone = (
+            item.problem is not None
+            or item.shape.startswith("alone:")
+            or (item.seen is not None and item.seen.has_nul)
+            or item.file.size >= ALONE_BYTES
+        )
         groups.setdefault(("alone", item.file_id) if alone else item.key, []).append(item)
     for items in groups.values():
         batch: list[_New] = []
@@ -165,7 +255,7 @@ def _scan(items: list[_New], paths: list[Path], con: duckdb.DuckDBPyConnection):
         scanned = [(n, t) for n, t, *_ in described if n not in ("filename", "file_row_number")]
         delivered = _parquet_names(paths[0], [n for n, _ in scanned])
         return scan, [FileColumn(d, t, n) for d, (n, t) in zip(delivered, scanned, strict=True)]
-    names = first.shape.split("\t")
+    names = first.shape.split("\t") if first.shape else []
     if fmt == "jsonl":
         names = _json_columns(names, first.file.source)
         declared = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
@@ -179,7 +269,8 @@ def _scan(items: list[_New], paths: list[Path], con: duckdb.DuckDBPyConnection):
     declared = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in unique) + "}"
     scan = (
         f"read_csv({where}, columns = {declared}, header = true, auto_detect = false, "
-        "delim = ',', quote = '\"', escape = '\"', strict_mode = true, filename = true)"
+        "delim = ',', quote = '\"', escape = '\"', strict_mode = true, filename = true, "
+        f"max_line_size = {MAX_LINE_BYTES + 2})"
     )
     return scan, [FileColumn(n, "VARCHAR", u) for n, u in zip(names, unique, strict=True)]
 
@@ -233,9 +324,55 @@ def _among(column: str, ids: list[int]) -> str:
     return f"({column} between {min(ids)} and {max(ids)} and {column} in ({listed}))"
 
 
-def _is_encoding_error(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return "utf-8" in text or "unicode" in text
+NOT_READ = ""
+"""The content hash of a refused entry: it was never read."""
+
+PLAIN_ERRORS = {
+    "parquet": "not a readable Parquet file",
+    "jsonl": "cannot be read as JSON Lines",
+    "csv": "cannot be read as CSV",
+}
+"""DuckDB's messages quote the line they stopped at ("Original Line: ..."), which may carry
+a caller's number: a failed file's error is one of these, plus the line number."""
+
+
+def _plain(exc: BaseException, fmt: str = "") -> str:
+    """A failed file's error: our own words, never the file's content."""
+    if isinstance(exc, Unreadable):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"cannot be read ({exc.strerror or type(exc).__name__})"
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return "too big for the memory limit (KPIWATCH_MEMORY_LIMIT)"
+    line = re.search(r"\bline:? (\d+)", str(exc), re.IGNORECASE)
+    where = f" (line {line.group(1)})" if line else ""
+    return PLAIN_ERRORS.get(fmt, f"cannot be read ({type(exc).__name__})") + where
+
+
+def _inspect(file: LandingFile) -> Inspection:
+    try:
+        return inspect(file)
+    except OSError as exc:  # e.g. no permission: recorded unread, tried again once it reads
+        return Inspection(NOT_READ, problem=_plain(exc))
+
+
+def _new(file: LandingFile, seen: Inspection) -> _New:
+    problem = seen.problem
+    shape = ""
+    if problem is None and not seen.blank:
+        shape, problem = _header(file, seen.encoding)
+    return _New(file, seen.digest, shape, seen.encoding, seen, problem)
+
+
+@contextmanager
+def _readable(item: _New, scratch: Path) -> Iterator[Path]:
+    """A path DuckDB reads as UTF-8: the file, or its verified GB18030 transcoding."""
+    if item.encoding == "gb18030":
+        line = item.seen.not_utf8_line if item.seen is not None else None
+        with as_utf8(item.file, scratch, line) as path:
+            yield path
+    else:
+        yield item.file.path
 
 
 class _Poller:
@@ -292,10 +429,14 @@ class Loader:
         store.create(con)
         self.optimistic = True
         rows = con.execute(
-            "select path, content_hash, status, file_id from audit.ingest_files"
+            "select path, content_hash, status, file_id, source from audit.ingest_files"
         ).fetchall()
-        self.seen = {(path, digest) for path, digest, _, _ in rows}
-        self.loaded = {digest: fid for _, digest, status, fid in rows if status == "loaded"}
+        self.seen = {(path, digest) for path, digest, *_ in rows}
+        self.loaded = {
+            (source, digest): fid for _, digest, status, fid, source in rows if status == "loaded"
+        }
+        """Loaded content by (source, hash): the same bytes under another source are that
+        source's delivery, not a duplicate."""
 
     # --------------------------------------------------------------- bookkeeping
 
@@ -309,11 +450,38 @@ class Loader:
 
     def _record(self, item: _New, outcome: FileOutcome, seconds: float, **extra) -> None:
         f = item.file
+        size = None
+        if outcome.status != "refused":
+            with suppress(OSError):  # gone since it was listed
+                size = f.size
         self._insert_files(
-            [(item.file_id, f.source, f.relative, item.digest, outcome.status, f.format, None,
-              f.size, None, None, None, outcome.error, extra.get("duplicate_of"), seconds)]
+            [(item.file_id, f.source, f.relative, item.digest, outcome.status, f.format or None,
+              None, size, None, None, None,
+              outcome.error, extra.get("duplicate_of"), seconds)]
         )  # fmt: skip
         self.seen.add((f.relative, item.digest))
+
+    def _refuse(self, refusal: Refusal, on_file: Callable[[FileOutcome], None]) -> None:
+        """Record an entry leading outside the landing folder, once (it is never read, so
+        its content hash is empty: the same path is "unchanged" on later runs)."""
+        kind = file_format(refusal.relative.rsplit("/", 1)[-1])
+        file = LandingFile(
+            refusal.source,
+            Path(refusal.relative),
+            refusal.relative,
+            kind[0] if kind else "",
+            kind[1] if kind else False,
+        )
+        if (refusal.relative, NOT_READ) in self.seen:
+            on_file(FileOutcome(file, "unchanged"))
+            return
+        item = _New(file, NOT_READ, "")
+        (item.file_id,) = self._next_ids(1)
+        outcome = FileOutcome(file, "refused", error=refusal.reason)
+        self.con.begin()
+        self._record(item, outcome, 0.0)
+        self.con.commit()
+        on_file(outcome)
 
     def _rollback(self) -> None:
         with suppress(duckdb.Error):  # no transaction was open
@@ -321,19 +489,29 @@ class Loader:
 
     # ------------------------------------------------------------------- loading
 
-    def run(self, files: list[LandingFile], on_file: Callable[[FileOutcome], None]) -> None:
+    def run(
+        self,
+        files: list[LandingFile],
+        on_file: Callable[[FileOutcome], None],
+        refused: list[Refusal] | None = None,
+    ) -> None:
+        for refusal in refused or []:
+            self._refuse(refusal, on_file)
         new: list[_New] = []
         twins: list[_New] = []
-        pending: set[str] = set()
+        pending: set[tuple[str, str]] = set()
         for file in files:
-            digest, encoding = fingerprint(file)
+            seen = _inspect(file)
+            digest = seen.digest
             if (file.relative, digest) in self.seen:
                 on_file(FileOutcome(file, "unchanged"))
-            elif digest in self.loaded or digest in pending:
+            elif digest != NOT_READ and (
+                (file.source, digest) in self.loaded or (file.source, digest) in pending
+            ):
                 twins.append(_New(file, digest, ""))
             else:
-                pending.add(digest)
-                new.append(_New(file, digest, _shape(file), encoding))
+                pending.add((file.source, digest))
+                new.append(_new(file, seen))
         for item, file_id in zip(new, self._next_ids(len(new)), strict=True):
             item.file_id = file_id
         if self.lake is not None:
@@ -344,12 +522,13 @@ class Loader:
             for outcome in outcomes:
                 on_file(outcome)
         for twin in twins:
-            if twin.digest in self.loaded:
+            if (twin.file.source, twin.digest) in self.loaded:
                 on_file(self._duplicate(twin))
             else:  # its twin failed to load: try this copy on its own
                 (twin.file_id,) = self._next_ids(1)
-                twin.shape = _shape(twin.file)
-                twin.encoding = fingerprint(twin.file)[1]
+                again = _new(twin.file, _inspect(twin.file))
+                twin.shape, twin.encoding = again.shape, again.encoding
+                twin.seen, twin.problem = again.seen, again.problem
                 outcome = self._load_one(twin)
                 self._loaded_to_lake([twin], [outcome])
                 on_file(outcome)
@@ -391,7 +570,8 @@ class Loader:
         outcome = FileOutcome(item.file, "skipped_duplicate")
         (item.file_id,) = self._next_ids(1)
         self.con.begin()
-        self._record(item, outcome, 0.0, duplicate_of=self.loaded[item.digest])
+        duplicate_of = self.loaded[(item.file.source, item.digest)]
+        self._record(item, outcome, 0.0, duplicate_of=duplicate_of)
         self.con.commit()
         return outcome
 
@@ -402,46 +582,56 @@ class Loader:
         try:
             if batch[0].encoding == "gb18030":
                 with ExitStack() as stack:
-                    paths = [stack.enter_context(as_utf8(i.file, self.home.scratch)) for i in batch]
+                    paths = [stack.enter_context(_readable(i, self.home.scratch)) for i in batch]
                     return self._load(batch, paths, "gb18030")
             return self._load(batch, [i.file.path for i in batch], "utf-8")
-        except (duckdb.Error, UnicodeDecodeError, OSError, EOFError):
+        except (duckdb.Error, Unreadable, UnicodeDecodeError, OSError, EOFError):
             self._rollback()
         half = len(batch) // 2
         return self._load_batch(batch[:half]) + self._load_batch(batch[half:])
 
     def _load_one(self, item: _New) -> FileOutcome:
+        """One file: as a whole when DuckDB reads every line; else line by line, its
+        malformed lines quarantined (``_tolerant``); else failed with a plain reason."""
         began = time.perf_counter()
-        file = item.file
-        if item.encoding != "gb18030":
-            try:
-                return self._load([item], [file.path], "utf-8")[0]
-            except duckdb.Error as exc:
-                self._rollback()
-                if file.format == "parquet" or not _is_encoding_error(exc):
-                    return self._fail(item, exc, began)
+        if item.problem is not None:
+            return self._fail(item, item.problem, began)
+        tolerant = item.seen is not None and item.seen.has_nul
         try:
-            with as_utf8(file, self.home.scratch) as utf8:
-                return self._load([item], [utf8], "gb18030")[0]
-        except (duckdb.Error, UnicodeDecodeError, OSError, EOFError) as exc:
+            with _readable(item, self.home.scratch) as path:
+                encoding = item.encoding or "utf-8"
+                if not tolerant:
+                    try:
+                        return self._load([item], [path], encoding)[0]
+                    except duckdb.Error:
+                        self._rollback()
+                        if item.file.format == "parquet":
+                            raise
+                return self._load([item], [path], encoding, tolerant=True)[0]
+        except (duckdb.Error, Unreadable, UnicodeDecodeError, OSError, EOFError) as exc:
             self._rollback()
-            return self._fail(item, exc, began)
+            return self._fail(item, _plain(exc, item.file.format), began)
 
-    def _fail(self, item: _New, exc: BaseException, began: float) -> FileOutcome:
-        text = str(exc).strip()
-        message = text.splitlines()[0] if text else type(exc).__name__
-        outcome = FileOutcome(item.file, "failed", error=f"{type(exc).__name__}: {message}"[:2000])
+    def _fail(self, item: _New, message: str, began: float) -> FileOutcome:
+        outcome = FileOutcome(item.file, "failed", error=message[:2000])
         self.con.begin()
         self._record(item, outcome, time.perf_counter() - began)
         self.con.commit()
         return outcome
 
-    def _load(self, items: list[_New], paths: list[Path], encoding: str) -> list[FileOutcome]:
-        """Load files in one transaction; raise (having changed nothing) if any fails."""
+    def _load(
+        self, items: list[_New], paths: list[Path], encoding: str, tolerant: bool = False
+    ) -> list[FileOutcome]:
+        """Load files in one transaction; raise (having changed nothing) if any fails.
+        ``tolerant``: one text file, its malformed lines quarantined (``ingest.malformed``)."""
         began = time.perf_counter()
         files = [i.file for i in items]
         source = SOURCES[files[0].source]
-        scan, columns = _scan(items, paths, self.con)
+        bad_lines: list[str] = []
+        if tolerant:
+            relation, columns, bad_lines = self._tolerant(items[0], paths[0])
+        else:
+            scan, columns = _scan(items, paths, self.con)
         delivered = datetime.now(UTC)  # the plausibility window ends a little after this
         rules = RowRules(source, columns, self.key, self.settings.window(delivered))
         table = store.raw_table(source.name)
@@ -459,11 +649,12 @@ class Loader:
         else:
             row = "row_number() over (partition by f.filename order by ordinality)"
         ordinality = "" if parquet else " with ordinality"
-        relation = (
-            f"(select f.*, m.file_id as _file_id, {row} as _row "
-            f"from (select * from {scan}{ordinality}) as f "
-            f"join (values {mapping}) as m(path, file_id) on f.filename = m.path)"
-        )
+        if not tolerant:
+            relation = (
+                f"(select f.*, m.file_id as _file_id, {row} as _row "
+                f"from (select * from {scan}{ordinality}) as f "
+                f"join (values {mapping}) as m(path, file_id) on f.filename = m.path)"
+            )
         quarantine = (
             "insert into audit.quarantine (file_id, source, path, row_number, reasons, messages, "
             "record) "
@@ -472,6 +663,13 @@ class Loader:
         paths_of = f"(values {names}) as p(file_id, path)"
         codes = "list_transform({0}, lambda r: r.code), list_transform({0}, lambda r: r.message)"
         with self._progress(files[0]):
+            for select in bad_lines:
+                self.con.execute(
+                    f"{quarantine} select m.file_id, {literal(source.name)}, p.path, "
+                    f"m.row_number, [{literal(Reason.MALFORMED_LINE.value)}], [m.message], null "
+                    f"from ({select}) as m(file_id, row_number, message) join {paths_of} "
+                    "using (file_id)"
+                )
             if rules.rejects_every_row:
                 self.con.execute(
                     f"{quarantine} select q.file_id, {literal(source.name)}, p.path, q.row_number,"
@@ -507,8 +705,22 @@ class Loader:
         self.con.commit()
         for item, file_id in zip(items, ids, strict=True):
             self.seen.add((item.file.relative, item.digest))
-            self.loaded[item.digest] = file_id
+            self.loaded[(item.file.source, item.digest)] = file_id
         return outcomes
+
+    def _tolerant(self, item: _New, path: Path) -> tuple[str, list[FileColumn], list[str]]:
+        """The good records of a file DuckDB could not read whole, and its malformed ones."""
+        names = item.shape.split("\t") if item.shape else []
+        if item.file.format == "csv":
+            has_nul = item.seen is not None and item.seen.has_nul
+            columns = [FileColumn(n, "VARCHAR", u) for n, u in zip(names, _unique(names), strict=True)]
+            found = malformed.csv_records(self.con, path, columns, item.file_id, has_nul)
+            return found.relation, found.columns, found.malformed
+        names = _json_columns(names, item.file.source)
+        found = malformed.json_records(self.con, path, names, item.file_id)
+        absent = _absent_json_keys(self.con, found.relation, names, item)
+        columns = [c for c in found.columns if c.name not in absent]
+        return found.relation, columns, found.malformed
 
     def _write_optimistically(self, big: bool) -> None:
         """DuckDB writes a big insert to disk as it goes, before the commit; but one row
@@ -573,8 +785,13 @@ def ingest(
     anything is read."""
     settings = settings or IngestSettings.read(home.root)
     landing = (landing or home.landing).resolve()
-    files, unknown, ignored = discover(landing)
-    report = IngestReport(landing, unknown_folders=unknown, ignored_files=ignored)
+    found = survey(landing)
+    report = IngestReport(
+        landing,
+        unknown_folders=found.unknown,
+        ignored_files=found.ignored,
+        refused=found.refused,
+    )
     began = time.perf_counter()
 
     def collect(outcome: FileOutcome) -> None:
@@ -584,7 +801,7 @@ def ingest(
 
     with writer(home) as con:
         loader = Loader(con, home, progress, lake, settings)
-        loader.run(files, collect)
+        loader.run(found.files, collect, found.refused)
     report.lake = loader.lake_report
     report.seconds = time.perf_counter() - began
     return report

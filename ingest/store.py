@@ -46,7 +46,7 @@ create table if not exists audit.quarantine (
 );
 """
 
-STATUS = ("loaded", "skipped_duplicate", "failed")
+STATUS = ("loaded", "skipped_duplicate", "failed", "refused")
 
 COMMENTS = {
     "audit.ingest_files": (
@@ -55,20 +55,38 @@ COMMENTS = {
     ),
     "audit.ingest_files.file_id": "Id of the file; raw rows carry it as ingest_file_id.",
     "audit.ingest_files.path": "Path of the file relative to the landing folder.",
-    "audit.ingest_files.content_hash": "SHA-256 of the file's bytes as delivered.",
-    "audit.ingest_files.status": "loaded, skipped_duplicate (content loaded before) or failed.",
+    "audit.ingest_files.content_hash": (
+        "SHA-256 of the file's bytes as delivered; empty for a refused entry (never read)."
+    ),
+    "audit.ingest_files.status": (
+        "loaded; skipped_duplicate (the same content loaded before for the same source); "
+        "failed (the file cannot be read as a whole: error says why, without its content); "
+        "refused (a link leading outside the landing folder: never read)."
+    ),
     "audit.ingest_files.encoding": "utf-8 or gb18030 for text files (null for Parquet).",
     "audit.ingest_files.rows_read": "Data records in the file.",
     "audit.ingest_files.rows_loaded": "Records that passed every rule and are in raw.",
     "audit.ingest_files.rows_quarantined": "Records moved to audit.quarantine.",
-    "audit.ingest_files.error": "Why a failed file could not be read.",
+    "audit.ingest_files.error": (
+        "Why a failed file could not be read, or why an entry was refused: plain words and a "
+        "line number, never the file's content."
+    ),
     "audit.ingest_files.duplicate_of": "For skipped_duplicate: the file_id of the same content.",
     "audit.ingest_files.loaded_at": "When the file was recorded; stands in for absent updated_at.",
     "audit.quarantine": "Delivered records that broke a rule of SOURCES.md, with every reason.",
     "audit.quarantine.row_number": "1-based position of the record among the file's data records.",
-    "audit.quarantine.reasons": "Stable reason codes, one per broken rule.",
-    "audit.quarantine.messages": "Readable messages naming the column and the value.",
-    "audit.quarantine.record": "The record as delivered (personal data hashed), as JSON.",
+    "audit.quarantine.reasons": (
+        "Stable reason codes, one per broken rule; malformed_line for a line that cannot be "
+        "taken apart into fields (the rest of its file loads)."
+    ),
+    "audit.quarantine.messages": (
+        "Readable messages naming the column and the value; for malformed_line, the line "
+        "number and what is wrong, never the line itself."
+    ),
+    "audit.quarantine.record": (
+        "The record as delivered (personal data hashed), as JSON; null for malformed_line "
+        "(its fields are unknown, so personal data in it could not be hashed)."
+    ),
 }
 RAW_COMMENT = (
     "{title} ({title_zh}) as delivered: every version of every record that passed the "

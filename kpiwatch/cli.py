@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -339,13 +338,13 @@ def ingest(
             task = current.pop(outcome.file.relative, None)
             if task is not None:
                 bar.remove_task(task)
-            if outcome.status == "failed":
-                say(console, f"{outcome.file.relative}: {outcome.error}", "failed", "red")
+            if outcome.status in ("failed", "refused"):
+                say(console, f"{outcome.file.relative}: {outcome.error}", outcome.status, "red")
 
         try:
             report = run(home, landing, progress, on_file, sink)
         except (LandingError, HomeError, WriterBusy, LakeError, ConfigError) as exc:
-            raise _fail(escape(str(exc))) from exc
+            raise _fail(str(exc)) from exc
     _ingest_summary(report)
     if report.lake is not None:
         _lake_summary(report.lake)
@@ -399,7 +398,8 @@ def _ingest_summary(report) -> None:
     rate = report.rows_read / report.seconds if report.seconds else 0.0
     console.print(
         f"{report.count('loaded')} files loaded, {report.count('skipped_duplicate')} duplicates "
-        f"skipped, {report.count('failed')} failed, {unchanged} unchanged since the last run; "
+        f"skipped, {report.count('failed')} failed, {report.count('refused')} refused, "
+        f"{unchanged} unchanged since the last run; "
         f"{report.rows_read:,} rows read in {report.seconds:.1f} s ({rate:,.0f} rows/s)"
     )
 

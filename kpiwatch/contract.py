@@ -69,6 +69,9 @@ class Reason(StrEnum):
     END_BEFORE_START = "end_before_start"
     BAD_SUSPENDED_MINUTES = "bad_suspended_minutes"
     BAD_COUNTER = "bad_counter"
+    MALFORMED_LINE = "malformed_line"
+    """A line the reader cannot take apart (a field too many or too few, a quote never
+    closed, not a JSON object, a NUL byte): the rest of its file still loads."""
 
 
 @dataclass(frozen=True)

@@ -77,10 +77,11 @@ def test_every_row_is_valid_unless_the_manifest_planted_it(month: tuple[Path, di
 
 
 NOT_GENERATED = {Reason.BAD_TEXT, Reason.DUPLICATE_COLUMN, Reason.IMPLAUSIBLE_TIMESTAMP,
-                 Reason.UNKNOWN_CITY}  # fmt: skip
-"""Rules beyond the faults SOURCES.md lists (a wrongly typed Parquet column, a column sent
-twice, a far-off instant, a city that does not exist): pytests/test_hostile_rows.py plants
-them; a generated month stays as the contract's own example of each listed fault."""
+                 Reason.UNKNOWN_CITY, Reason.MALFORMED_LINE}  # fmt: skip
+"""Rules beyond the faults the landing contract lists (a wrongly typed Parquet column, a
+column sent twice, a far-off instant, a city that does not exist: pytests/test_hostile_rows.py
+plants them) and a line that is no record at all (pytests/test_hostile_files.py); a generated
+month stays as the contract's own example of each listed fault."""
 
 
 def test_every_invalid_kind_of_the_contract_is_planted(month: tuple[Path, dict]) -> None:
