@@ -265,14 +265,19 @@ def _scan(items: list[_New], paths: list[Path], con: duckdb.DuckDBPyConnection):
         )
         absent = _absent_json_keys(con, scan, names, first)
         return scan, [FileColumn(n, "VARCHAR") for n in names if n not in absent]
-    unique = _unique(names)
-    declared = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in unique) + "}"
+    columns = _csv_columns(names)
+    declared = "{" + ", ".join(f"{literal(c.sql or c.name)}: 'VARCHAR'" for c in columns) + "}"
     scan = (
         f"read_csv({where}, columns = {declared}, header = true, auto_detect = false, "
         "delim = ',', quote = '\"', escape = '\"', strict_mode = true, filename = true, "
         f"max_line_size = {MAX_LINE_BYTES + 2})"
     )
-    return scan, [FileColumn(n, "VARCHAR", u) for n, u in zip(names, unique, strict=True)]
+    return scan, columns
+
+
+def _csv_columns(names: list[str]) -> list[FileColumn]:
+    """A CSV header's columns, each with a name DuckDB tells apart from the others."""
+    return [FileColumn(n, "VARCHAR", u) for n, u in zip(names, _unique(names), strict=True)]
 
 
 def _parquet_names(path: Path, scanned: list[str]) -> list[str]:
@@ -713,8 +718,9 @@ class Loader:
         names = item.shape.split("\t") if item.shape else []
         if item.file.format == "csv":
             has_nul = item.seen is not None and item.seen.has_nul
-            columns = [FileColumn(n, "VARCHAR", u) for n, u in zip(names, _unique(names), strict=True)]
-            found = malformed.csv_records(self.con, path, columns, item.file_id, has_nul)
+            found = malformed.csv_records(
+                self.con, path, _csv_columns(names), item.file_id, has_nul
+            )
             return found.relation, found.columns, found.malformed
         names = _json_columns(names, item.file.source)
         found = malformed.json_records(self.con, path, names, item.file_id)
