@@ -169,3 +169,17 @@ def verify(home: Home, name: str, password: str) -> Viewer | None:
     except AccessError:
         return None  # a hand-edited entry with a role that no longer checks: no access
     return user.viewer()
+
+
+def current(home: Home, name: str) -> Viewer | None:
+    """The viewer a signed-in local user is now (None once removed or made unusable), so a
+    removed user's open session ends at its next rerun and a changed role applies at once."""
+    entry = _read(path(home)).get(name)
+    if not isinstance(entry, dict):
+        return None
+    user = _user(name, entry)
+    try:
+        check_role(user.role, user.provinces)
+    except AccessError:
+        return None
+    return user.viewer()
