@@ -14,6 +14,7 @@ import tomllib
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 import streamlit as st
@@ -325,21 +326,43 @@ def test_the_query_layer_keeps_each_viewer_to_their_provinces(as_viewer) -> None
     seen = set().union(*(set(f["province_code"]) for f in everything.values() if len(f)))
     assert {"100000", "110000", "440000", "650000"} <= seen
     national_headline = marts.headline(period).iloc[0]
+    # The provincial viewer's province: the one with the most cases beyond a limit.
+    with duckdb.connect(str(marts.home().warehouse), read_only=True) as con:
+        own, kpi_id, segment = con.execute(
+            """select province_code, kpi_id, segment from marts.kpi_breach_cases
+            where period_month = ? group by all order by count(*) desc limit 1""",
+            [period],
+        ).fetchone()
+        (own_cases,) = con.execute(
+            """select count(*) from marts.kpi_breach_cases
+            where period_month = ? and province_code = ? and kpi_id = ? and segment = ?""",
+            [period, own, kpi_id, segment],
+        ).fetchone()
+    others = {"110000", "440000", "650000"} - {own}
+    all_cases = marts.breach_cases(period, marts.NATIONAL, kpi_id, segment)[1]
+    assert set(all_cases["province_code"]) > {own}  # other provinces have cases too
 
-    marts = as_viewer(Viewer("li.na", "provincial", ("440000",)))
+    marts = as_viewer(Viewer("li.na", "provincial", (own,)))
     mine = province_frames(marts, period)
     for name, frame in mine.items():
-        assert set(frame["province_code"]) <= {"100000", "440000"}, name
-        if name.endswith(("_110000", "_650000")):
+        assert frame.empty or set(frame["province_code"]) <= {"100000", own}, name
+        if name.endswith(tuple(f"_{code}" for code in others)):
             assert frame.empty, name  # asking for another province by code: nothing
-    for name in ("matrix", "current_breaches", "standing_440000", "provinces"):
-        assert len(mine[name]) and len(mine[name]) <= len(everything[name]), name
+    for name in ("matrix", "provinces", "kpi_across_provinces", "freshness"):
+        assert 0 < len(mine[name]) < len(everything[name]), name
+    assert len(mine[f"standing_{own}"]) and mine[f"standing_{own}"].equals(
+        everything[f"standing_{own}"]
+    )  # their own province: all of it
+    missed = everything["current_breaches"]
+    assert mine["current_breaches"].equals(
+        missed[missed["province_code"] == own].reset_index(drop=True)
+    )
+    total, cases = marts.breach_cases(period, marts.NATIONAL, kpi_id, segment)
+    assert total == own_cases == len(cases) and set(cases["province_code"]) == {own}
     headline = marts.headline(period).iloc[0]
     assert headline.national_judged == national_headline.national_judged  # the nation: same
     assert headline.provinces == 1 < national_headline.provinces
-    (_, guangdong_cases) = marts.breach_cases(period, "440000", "hall_wait_15m", "all")
     assert headline.cases <= national_headline.cases
-    assert len(guangdong_cases) == len(everything["cases_440000"])
 
     for records in (marts.quarantine_sample, marts.alerts, marts.failed_files, marts.recent_files):
         with pytest.raises(marts.NotAllowed):
