@@ -65,18 +65,18 @@ with toggle:
 lang = filters.language()
 with title:
     st.title(t(lang, "app_title"))
-if viewer is None:  # the sign-in page: no navigation, no header, not one query
-    door.sign_in_page(lang)
-    filters.write_url()
-    st.stop()
-with who:
-    door.sign_out_control(lang, viewer)
 
 pages = {
     slug: st.Page(path, title=t(lang, label), icon=icon, url_path=slug, default=slug == "overview")
     for slug, (path, label, icon) in PAGES.items()
 }
-page = st.navigation(list(pages.values()), position="top")
+page = st.navigation(list(pages.values()), position="top" if viewer else "hidden")
+if viewer is None:  # the sign-in page: no menu, no header, not one query, no page run
+    door.sign_in_page(lang)
+    filters.write_url()
+    st.stop()
+with who:
+    door.sign_out_control(lang, viewer)
 
 # A link names its page with ?page=...: honour it once, when the session opens on it.
 if not st.session_state.get("page_from_url_done"):
