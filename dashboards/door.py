@@ -106,6 +106,7 @@ def sign_in_page(lang: str) -> None:
         if st.button(t(lang, "sign_out"), key="sign_out_unknown"):
             log_event(home, identity, "oidc", "signed-out", _client())
             st.logout()
+            st.stop()  # st.logout only asks the browser to leave; this run ends here
         return
     left, _ = st.columns([2, 3])
     with left:
@@ -118,6 +119,7 @@ def sign_in_page(lang: str) -> None:
                 )  # fmt: skip
             elif st.button(t(lang, "sign_in_sso"), key="sign_in_sso", type="primary"):
                 st.login(oidc.PROVIDER)
+                st.stop()
         if local:
             _local_form(lang)
 
@@ -155,5 +157,5 @@ def sign_out_control(lang: str, signed_in: Viewer) -> None:
         st.session_state.pop(marts.VIEWER, None)
         if signed_in.method == "oidc":
             st.logout()
-        else:
-            st.rerun()
+            st.stop()  # st.logout only asks the browser to leave: read nothing more
+        st.rerun()

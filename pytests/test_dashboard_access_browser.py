@@ -187,6 +187,12 @@ def _log(home: Home) -> str:
     return access.log_path(home).read_text(encoding="utf-8")
 
 
+def _no_exception(home: Home) -> None:
+    """No script run failed on the server (an exception is also what a viewer would see)."""
+    server_log = (home.root / "dashboard-server.log").read_text(encoding="utf-8")
+    assert "Traceback" not in server_log and "Error" not in server_log, server_log[-3000:]
+
+
 def _province_names(home: Home) -> dict[str, str]:
     return dict(query(home, "select province_code, name_zh from marts.dim_provinces"))
 
@@ -215,6 +221,7 @@ def test_an_unsigned_request_gets_the_sign_in_page_and_no_data(
     text = page.inner_text("body")
     assert not [n for n in names.values() if n in text]
     assert national_value not in text
+    _no_exception(local_home)
 
 
 def test_a_wrong_password_is_refused_and_logged(local_home: Home, local_server: str, page) -> None:
@@ -229,6 +236,7 @@ def test_a_wrong_password_is_refused_and_logged(local_home: Home, local_server: 
     assert re.search(r'user="boss" method=local outcome=refused-wrong-credentials client=', log)
     assert 'user="nobody" method=local outcome=refused-wrong-credentials' in log
     assert "not-the-password" not in log and PASSWORDS["boss"] not in log
+    _no_exception(local_home)
 
 
 def test_sign_in_stays_across_reruns_and_sign_out_closes(
@@ -261,6 +269,7 @@ def test_sign_in_stays_across_reruns_and_sign_out_closes(
     log = _log(local_home)
     assert 'user="boss" method=local outcome=signed-in role=national' in log
     assert 'user="boss" method=local outcome=signed-out' in log
+    _no_exception(local_home)
 
 
 def _download(page, key: str) -> list[dict[str, str]]:
@@ -308,6 +317,7 @@ def test_a_provincial_user_sees_nothing_of_another_province(
     page.keyboard.press("Escape")
     assert page.get_by_text(zh("operations_only")).count() == 1  # no alert log
     assert 'user="gd" method=local outcome=signed-in role=provincial' in _log(local_home)
+    _no_exception(local_home)
 
 
 def test_operations_see_quarantined_records_and_national_users_do_not(
@@ -330,6 +340,7 @@ def test_operations_see_quarantined_records_and_national_users_do_not(
     sample = _download(page, "quarantined")
     assert sample and sample[0]["reasons"].split(", ")[0] == first_reason
     assert page.get_by_text(zh("operations_only")).count() == 0
+    _no_exception(local_home)
 
 
 # --- single sign-on ------------------------------------------------------------------------
@@ -348,8 +359,11 @@ def identity_provider() -> Iterator[str]:
     provider = app(
         require_nonce=True,
         user_claims=[
-            User("li", {"email": "li.na@example.cn", "email_verified": True, "name": "Li Na"}),
-            User("eve", {"email": "eve@example.cn", "groups": ["staff"]}),
+            User(
+                sub="li",
+                claims={"email": "li.na@example.cn", "email_verified": True, "name": "Li Na"},
+            ),
+            User(sub="eve", claims={"email": "eve@example.cn", "groups": ["staff"]}),
         ],
     )
     server = werkzeug.serving.make_server("127.0.0.1", 0, provider, threaded=True)
@@ -425,6 +439,7 @@ def test_single_sign_on_maps_the_identity_to_its_role(
     assert page.get_by_role("button", name=zh("sign_in_sso")).count() == 1
     assert page.locator('[data-testid="stMetric"]').count() == 0
     assert 'user="li.na@example.cn" method=oidc outcome=signed-out' in _log(sso_home)
+    _no_exception(sso_home)
 
 
 def test_single_sign_on_refuses_an_unknown_identity(
@@ -435,3 +450,4 @@ def test_single_sign_on_refuses_an_unknown_identity(
     for data in ('[data-testid="stMetric"]', '[data-testid="stDataFrame"]', ".vega-embed"):
         assert page.locator(data).count() == 0, data
     assert 'user="eve@example.cn" method=oidc outcome=refused-unknown-identity' in _log(sso_home)
+    _no_exception(sso_home)
