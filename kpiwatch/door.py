@@ -26,7 +26,7 @@ def methods(home: Home) -> list[str]:
     found = []
     if oidc.settings(home) is not None:
         found.append("oidc")
-    if users.exists(home):
+    if users.anyone(home):
         found.append("local")
     return found
 

@@ -54,7 +54,14 @@ def path(home: Home) -> Path:
 
 
 def exists(home: Home) -> bool:
-    """True when the file exists and holds at least one user: the local sign-in is on."""
+    """True when the file exists: the local sign-in is on (even with every user removed,
+    so that removing the last user never opens the dashboard to everyone on loopback)."""
+    _read(path(home))  # a broken file is an error, not "no users"
+    return path(home).exists()
+
+
+def anyone(home: Home) -> bool:
+    """True when at least one user can sign in."""
     return bool(_read(path(home)))
 
 

@@ -18,12 +18,15 @@ import duckdb
 import pandas as pd
 import pytest
 import streamlit as st
+from streamlit import config
+from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
+from dashboards.labels import TEXT
 from kpiwatch import access, oidc, users
 from kpiwatch.access import Viewer
 from kpiwatch.cli import app
-from kpiwatch.home import Home
+from kpiwatch.home import PROJECT_DIR, Home
 
 runner = CliRunner()
 
@@ -154,6 +157,11 @@ def test_dashboard_listens_on_loopback_and_refuses_others_without_sign_in(
     os.chmod(users.path(home), 0o644)
     line = one_error_line(kpiwatch(home, "dashboard", "--address", "0.0.0.0"))
     assert "chmod 600" in line
+    assert len(started) == 2
+    # With its last user removed, the file no longer lets the dashboard out.
+    os.chmod(users.path(home), 0o600)
+    kpiwatch(home, "users", "remove", "boss")
+    one_error_line(kpiwatch(home, "dashboard", "--address", "0.0.0.0"))
     assert len(started) == 2
 
 
@@ -373,3 +381,70 @@ def test_the_query_layer_keeps_each_viewer_to_their_provinces(as_viewer) -> None
     marts = as_viewer(Viewer("noc", "operations"))
     assert len(marts.quarantine_sample()) > 0
     assert marts.recent_files()["file_id"].is_unique
+
+
+# --- the app's own door (AppTest: the same script a browser session runs) ------------------
+
+
+@pytest.fixture
+def app_home(built_home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
+    home = Home.resolve(tmp_path / "home")
+    home.root.mkdir(parents=True)
+    home.warehouse.write_bytes(built_home.warehouse.read_bytes())
+    monkeypatch.setenv("KPIWATCH_HOME", str(home.root))
+    return home
+
+
+def _app(address: str | None) -> AppTest:
+    config.set_option("server.address", address)
+    at = AppTest.from_file(str(PROJECT_DIR / "dashboards" / "app.py"), default_timeout=90)
+    at.query_params["page"] = "overview"
+    return at.run()
+
+
+@pytest.fixture
+def restore_address():
+    yield
+    config.set_option("server.address", None)
+
+
+def test_served_to_others_without_sign_in_the_app_shows_nothing(
+    app_home: Home, restore_address
+) -> None:
+    """``streamlit run`` by hand on every interface (its default) with nothing configured."""
+    for address in (None, "0.0.0.0"):
+        at = _app(address)
+        assert not at.exception
+        assert [e.value for e in at.error] == [TEXT["door_closed"][0]]
+        assert not at.metric and not at.dataframe and not at.get("download_button")
+    at = _app("127.0.0.1")  # the same, on loopback: a national viewer
+    assert not at.exception and at.metric and not at.error
+
+
+def test_a_removed_user_is_signed_out_at_the_next_rerun(app_home: Home, restore_address) -> None:
+    users.add(app_home, "gd", "provincial", ["440000"], "provincial-pass-1")
+    at = _app("127.0.0.1")
+    assert at.text_input(key="sign_in_password") and not at.metric  # sign-in even on loopback
+    at.text_input(key="sign_in_name").input("gd")
+    at.text_input(key="sign_in_password").input("provincial-pass-1")
+    at.button[0].click().run()
+    assert not at.exception and at.metric
+    assert at.session_state[marts_viewer_key()].provinces == ("440000",)
+    users.add(app_home, "gd", "provincial", ["650000"], "provincial-pass-1")  # role changed
+    at.run()
+    assert at.session_state[marts_viewer_key()].provinces == ("650000",)
+    users.remove(app_home, "gd")  # the last user: the door stays shut, even on loopback
+    at.run()
+    assert not at.exception and not at.metric
+    assert at.text_input(key="sign_in_password")
+    log = access.log_path(app_home).read_text()
+    assert 'user="gd" method=local outcome=session-ended-user-removed' in log
+    assert not _app("127.0.0.1").metric
+    users.path(app_home).unlink()  # no users file at all: open loopback use again
+    assert _app("127.0.0.1").metric
+
+
+def marts_viewer_key() -> str:
+    from dashboards import marts
+
+    return marts.VIEWER
