@@ -56,33 +56,28 @@ def _admit(found: Viewer) -> Viewer:
 
 
 def viewer(lang: str) -> Viewer | None:
-    """Who this session is, or None while nobody is signed in."""
+    """Who this session is, or None while nobody is signed in.
+
+    Settled again at every rerun from the users file or the identity cookie, so a removed
+    user, a changed role or a changed mapping applies at the next click.
+    """
     home = marts.home()
     sso, local = _settings(lang)
+    found = st.session_state.pop(marts.VIEWER, None)
     if sso is None and not local:
-        if is_loopback(st.get_option("server.address")):
-            return _admit(LOOPBACK_VIEWER)
-        st.session_state.pop(marts.VIEWER, None)
-        return None
-    found = st.session_state.get(marts.VIEWER)
+        return _admit(LOOPBACK_VIEWER) if is_loopback(st.get_option("server.address")) else None
     if isinstance(found, Viewer) and found.method == "local" and local:
         now = users.current(home, found.name)
         if now is None:
             log_event(home, found.name, "local", "session-ended-user-removed", _client())
-            st.session_state.pop(marts.VIEWER, None)
             return None
         return _admit(now)
-    if isinstance(found, Viewer) and found.method == "oidc" and sso is not None:
-        if st.user.is_logged_in:
-            return found
-        st.session_state.pop(marts.VIEWER, None)
-    elif isinstance(found, Viewer):  # a loopback or stale viewer: no longer valid here
-        st.session_state.pop(marts.VIEWER, None)
     if sso is not None and _sso_ready() and st.user.is_logged_in:
         claims = st.user.to_dict()
         mapped = sso.viewer(claims)
         if mapped is not None:
-            log_event(home, mapped.name, "oidc", f"signed-in role={mapped.role}", _client())
+            if found != mapped:  # a new session, or a new role: one line each
+                log_event(home, mapped.name, "oidc", f"signed-in role={mapped.role}", _client())
             return _admit(mapped)
         identity = str(claims.get("email") or claims.get("sub") or "?")
         if st.session_state.get(_REFUSED) != identity:
