@@ -29,10 +29,8 @@ _REFUSED = "kpiwatch_refused_identity"
 
 
 def _client() -> str | None:
-    try:
-        return st.context.ip_address
-    except Exception:  # an older Streamlit or no browser context (tests): no address
-        return None
+    """The browser's address as Streamlit sees it (None on the same machine)."""
+    return st.context.ip_address
 
 
 def _sso_ready() -> bool:
