@@ -198,6 +198,7 @@ class AlertSettings:
             channels=channels,
             routes=routes,
         )
+        board.used.add("oidc")  # [dashboard.oidc]: the dashboard's sign-in (kpiwatch.oidc)
         for section in (sev, d, a, board):
             section.reject_unknown()
         return settings

@@ -2,7 +2,8 @@
 
 The home comes from ``KPIWATCH_HOME`` (else ``./data``); the app reads only its published
 ``warehouse.duckdb``, read-only. Chinese by default, English one click away; every filter
-lives in the URL (see ``filters.py``).
+lives in the URL (see ``filters.py``). Nothing is read before the door (``door.py``) knows
+who is looking; what they may see is then enforced by ``marts.py``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboards/ on the path, n
 
 import streamlit as st  # noqa: E402
 
-from dashboards import filters, layout, marts  # noqa: E402
+from dashboards import door, filters, layout, marts  # noqa: E402
 from dashboards.labels import LANGUAGE_NAMES, LANGUAGES, t  # noqa: E402
 
 PAGES = {
@@ -49,7 +50,9 @@ st.markdown(
 state = filters.current()
 lang = filters.language()
 
-title, toggle = st.columns([5, 1], vertical_alignment="bottom")
+viewer = door.viewer(lang)
+
+title, who, toggle = st.columns([5, 1.3, 1], vertical_alignment="bottom")
 with toggle:
     filters.choose(
         "lang",
@@ -67,7 +70,13 @@ pages = {
     slug: st.Page(path, title=t(lang, label), icon=icon, url_path=slug, default=slug == "overview")
     for slug, (path, label, icon) in PAGES.items()
 }
-page = st.navigation(list(pages.values()), position="top")
+page = st.navigation(list(pages.values()), position="top" if viewer else "hidden")
+if viewer is None:  # the sign-in page: no menu, no header, not one query, no page run
+    door.sign_in_page(lang)
+    filters.write_url()
+    st.stop()
+with who:
+    door.sign_out_control(lang, viewer)
 
 # A link names its page with ?page=...: honour it once, when the session opens on it.
 if not st.session_state.get("page_from_url_done"):

@@ -41,6 +41,37 @@ TEXT: dict[str, tuple[str, str]] = {
         "{what} not available yet (the warehouse has no {table}).",
     ),
     "download_csv": ("下载 CSV", "Download CSV"),
+    # the door: sign-in, sign-out, roles
+    "sign_in_title": ("请登录", "Please sign in"),
+    "sign_in_caption": (
+        "本看板仅限授权人员访问。",
+        "This dashboard is for authorised staff only.",
+    ),
+    "user_name": ("用户名", "User name"),
+    "password": ("密码", "Password"),
+    "sign_in": ("登录", "Sign in"),
+    "sign_in_sso": ("通过单点登录（SSO）登录", "Sign in with single sign-on"),
+    "sign_in_refused": ("用户名或密码错误。", "Wrong user name or password."),
+    "sign_out": ("退出登录", "Sign out"),
+    "signed_in_as": ("{name}（{role}）", "{name} ({role})"),
+    "role_national": ("全国", "national"),
+    "role_provincial": ("分省", "provincial"),
+    "role_operations": ("运维", "operations"),
+    "no_access": (
+        "您的身份 {name} 未被授权访问本看板，请联系管理员。",
+        "Your identity {name} has no access to this dashboard; ask an administrator.",
+    ),
+    "door_closed": (
+        "本看板对外提供服务，但未配置任何登录方式，因此不显示任何数据"
+        "（见 docs/dashboard-access.md）。",
+        "This dashboard is served to others without any sign-in method configured, so it "
+        "shows nothing (see docs/dashboard-access.md).",
+    ),
+    "door_config_error": ("登录配置有误：{error}", "The sign-in configuration is wrong: {error}"),
+    "operations_only": (
+        "明细记录仅对运维角色开放；此处仅显示数量。",
+        "Records are shown to the operations role only; here you see counts.",
+    ),
     "rows_shown": ("显示 {shown:,} / {total:,} 行", "{shown:,} of {total:,} rows shown"),
     # filters
     "period": ("统计月份", "Period"),

@@ -14,6 +14,12 @@
 - Every user choice reaches SQL as a parameter (``?``); the only identifiers built into
   SQL text are column names read from ``information_schema`` for tables other engineers
   are still shaping (``audit.alerts``, ``audit.dq_results``).
+- **Who may see what is decided here**, from the viewer the door (``dashboards/door.py``)
+  put in the session: every query that reads province rows keeps only the viewer's allowed
+  provinces (a parameter, ``list_contains(?, province_code)``), so neither a hand-edited
+  URL nor a CSV download reaches another province; the operational records (quarantined
+  rows, the alert log, the ingest file list) are read only for the operations role. With
+  no viewer in the session nothing is read at all.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from kpiwatch.access import Viewer
 from kpiwatch.home import Home
 from kpiwatch.readers import reader
 
@@ -115,6 +122,36 @@ class NotPublished(RuntimeError):
     """No published warehouse yet: the app says so instead of failing."""
 
 
+VIEWER = "kpiwatch_viewer"
+"""Where the door keeps the signed-in viewer in ``st.session_state``."""
+
+
+class NotAllowed(PermissionError):
+    """Nobody is signed in, or the viewer's role may not read this."""
+
+
+def viewer() -> Viewer:
+    """The signed-in viewer of this session (raises NotAllowed when there is none)."""
+    found = st.session_state.get(VIEWER)
+    if not isinstance(found, Viewer):
+        raise NotAllowed("nobody is signed in")
+    return found
+
+
+def scope() -> list[str]:
+    """The province codes (the nation included) whose rows this session may read."""
+    return list(viewer().allowed_provinces)
+
+
+def sees_operations() -> bool:
+    return viewer().sees_operations
+
+
+def _operations_only(what: str) -> None:
+    if not sees_operations():
+        raise NotAllowed(f"{what} are for the operations role")
+
+
 def query(sql: str, *params: object) -> pd.DataFrame:
     """Run a parameterised query on the current publication (cached per publication)."""
     pub = publication()
@@ -179,8 +216,10 @@ def provinces() -> pd.DataFrame:
         """
         select province_code, name_zh, name_en, short_name_zh, is_national
         from marts.dim_provinces
+        where list_contains(?, province_code)
         order by is_national desc, province_code
-        """
+        """,
+        scope(),
     )
 
 
@@ -252,10 +291,11 @@ def cities(province: str) -> pd.DataFrame:
         """
         select city_code, name_zh, name_en, is_capital
         from marts.dim_cities
-        where province_code = ?
+        where province_code = ? and list_contains(?, province_code)
         order by city_code
         """,
         province,
+        scope(),
     )
 
 
@@ -267,19 +307,22 @@ def standing(period: date, province: str = NATIONAL) -> pd.DataFrame:
     published value beside it and the month's published daily values for a sparkline."""
     return query(
         """
-        with current_month as (
+        with allowed as (select unnest(?::varchar[]) as province_code),
+        current_month as (
             select * from marts.kpi_compliance
             where period_month = ? and province_code = ?
+                and province_code in (select province_code from allowed)
         ),
         previous_month as (
             select kpi_id, segment, value as previous_value, is_compliant as previous_compliant
             from marts.kpi_compliance
             where period_month = ? - interval 1 month and province_code = ?
+                and province_code in (select province_code from allowed)
         ),
         days as (
             select kpi_id, segment, list(value order by period_date) as daily_values
             from marts.kpi_compliance_daily
-            where province_code = ?
+            where province_code = ? and province_code in (select province_code from allowed)
                 and period_date >= ? and period_date < ? + interval 1 month
             group by kpi_id, segment
         )
@@ -294,7 +337,7 @@ def standing(period: date, province: str = NATIONAL) -> pd.DataFrame:
         left join previous_month as p on c.kpi_id = p.kpi_id and c.segment = p.segment
         left join days as d on c.kpi_id = d.kpi_id and c.segment = d.segment
         """,
-        period, province, period, province, province, period, period,
+        scope(), period, province, period, province, province, period, period,
     )  # fmt: skip
 
 
@@ -310,16 +353,21 @@ def headline(period: date) -> pd.DataFrame:
                 select count(*) from (
                     select province_code from marts.kpi_compliance
                     where period_month = ? and province_code <> ?
+                        and list_contains(?, province_code)
                     group by province_code
                     having bool_and(is_compliant)
                 )
             ) as provinces_all_met,
             count(distinct province_code) filter (where province_code <> ?) as provinces,
-            (select count(*) from marts.kpi_breach_cases where period_month = ?) as cases
+            (
+                select count(*) from marts.kpi_breach_cases
+                where period_month = ? and list_contains(?, province_code)
+            ) as cases
         from marts.kpi_compliance
-        where period_month = ?
+        where period_month = ? and list_contains(?, province_code)
         """,
-        NATIONAL, NATIONAL, NATIONAL, period, NATIONAL, NATIONAL, period, period,
+        NATIONAL, NATIONAL, NATIONAL, period, NATIONAL, scope(), NATIONAL, period, scope(),
+        period, scope(),
     )  # fmt: skip
 
 
@@ -333,11 +381,12 @@ def province_scores(period: date) -> pd.DataFrame:
             count(*) filter (where is_compliant) as kpis_met,
             count(*) filter (where is_compliant) / count(*) as share_met
         from marts.kpi_compliance
-        where period_month = ? and province_code <> ?
+        where period_month = ? and province_code <> ? and list_contains(?, province_code)
         group by province_code
         """,
         period,
         NATIONAL,
+        scope(),
     )
 
 
@@ -349,12 +398,13 @@ def kpi_across_provinces(period: date, kpi_id: str, segment: str) -> pd.DataFram
             province_code, value, threshold, comparator, unit, sample_size, breach_count,
             is_compliant, margin, {RELATIVE_MARGIN} as relative_margin, catalog_version
         from marts.kpi_compliance
-        where period_month = ? and kpi_id = ? and segment = ?
+        where period_month = ? and kpi_id = ? and segment = ? and list_contains(?, province_code)
         order by province_code
         """,
         period,
         kpi_id,
         segment,
+        scope(),
     )
 
 
@@ -368,10 +418,11 @@ def matrix(period: date) -> pd.DataFrame:
             value, threshold, comparator, unit, is_compliant, margin,
             {RELATIVE_MARGIN} as relative_margin
         from marts.kpi_compliance
-        where period_month = ? and province_code <> ?
+        where period_month = ? and province_code <> ? and list_contains(?, province_code)
         """,
         period,
         NATIONAL,
+        scope(),
     )
 
 
@@ -381,12 +432,13 @@ def daily_series(province: str, kpi_id: str, segment: str) -> pd.DataFrame:
         """
         select period_date, value, threshold, is_compliant
         from marts.kpi_compliance_daily
-        where province_code = ? and kpi_id = ? and segment = ?
+        where province_code = ? and kpi_id = ? and segment = ? and list_contains(?, province_code)
         order by period_date
         """,
         province,
         kpi_id,
         segment,
+        scope(),
     )
 
 
@@ -395,12 +447,13 @@ def monthly_series(province: str, kpi_id: str, segment: str) -> pd.DataFrame:
         """
         select period_month, value, threshold, is_compliant, sample_size, breach_count
         from marts.kpi_compliance
-        where province_code = ? and kpi_id = ? and segment = ?
+        where province_code = ? and kpi_id = ? and segment = ? and list_contains(?, province_code)
         order by period_month
         """,
         province,
         kpi_id,
         segment,
+        scope(),
     )
 
 
@@ -413,12 +466,14 @@ def city_values(period: date, province: str, kpi_id: str, segment: str) -> pd.Da
         from marts.kpi_compliance_city as c
         left join marts.dim_cities as d on c.city_code = d.city_code
         where c.period_month = ? and c.province_code = ? and c.kpi_id = ? and c.segment = ?
+            and list_contains(?, c.province_code)
         order by c.city_code
         """,
         period,
         province,
         kpi_id,
         segment,
+        scope(),
     )
 
 
@@ -430,10 +485,12 @@ def segments(period: date, province: str) -> pd.DataFrame:
             breach_count, is_compliant, margin
         from marts.kpi_compliance
         where period_month = ? and province_code = ? and segment in ('urban', 'rural')
+            and list_contains(?, province_code)
         order by kpi_id, segment
         """,
         period,
         province,
+        scope(),
     )
 
 
@@ -444,10 +501,10 @@ def cases_by_tier(period: date, province: str) -> pd.DataFrame:
         select kpi_id, customer_tier, count(*) as cases
         from marts.kpi_breach_cases
         where period_month = ? and (? = ? or province_code = ?)
-            and source in ('hall_tickets', 'hotline_calls')
+            and source in ('hall_tickets', 'hotline_calls') and list_contains(?, province_code)
         group by kpi_id, customer_tier
         """,
-        period, province, NATIONAL, province,
+        period, province, NATIONAL, province, scope(),
     )  # fmt: skip
 
 
@@ -457,9 +514,9 @@ def breach_cases(
     """Cases of one KPI that broke its per-case limit: how many, and the worst ``limit``."""
     where = """
         where b.period_month = ? and (? = ? or b.province_code = ?)
-            and b.kpi_id = ? and b.segment = ?
+            and b.kpi_id = ? and b.segment = ? and list_contains(?, b.province_code)
     """
-    params = (period, province, NATIONAL, province, kpi_id, segment)
+    params = (period, province, NATIONAL, province, kpi_id, segment, scope())
     total = query(f"select count(*) as n from marts.kpi_breach_cases as b {where}", *params)
     rows = query(
         f"""
@@ -488,7 +545,7 @@ _EPISODES = f"""
             sample_size, breach_count, is_compliant, margin,
             {RELATIVE_MARGIN} as relative_margin
         from marts.kpi_compliance
-        where period_month <= ?
+        where period_month <= ? and list_contains(?, province_code)
     ),
     runs as (
         select
@@ -532,6 +589,7 @@ def current_breaches(period: date) -> pd.DataFrame:
                 count(*) filter (where not is_compliant) as days_missed
             from marts.kpi_compliance_daily
             where period_date >= ? and period_date < ? + interval 1 month
+                and list_contains(?, province_code)
             group by province_code, kpi_id, segment
         )
         select
@@ -551,7 +609,7 @@ def current_breaches(period: date) -> pd.DataFrame:
         where r.period_month = ? and not r.is_compliant
         order by r.relative_margin, r.province_code, kpi_key
         """,
-        period, period, period, CRITICAL_SHORTFALL, MAJOR_SHORTFALL, period,
+        period, scope(), period, period, scope(), CRITICAL_SHORTFALL, MAJOR_SHORTFALL, period,
     )  # fmt: skip
 
 
@@ -570,7 +628,7 @@ def past_breaches(period: date) -> pd.DataFrame:
         where until_month < ?
         order by until_month desc, worst_relative_margin, province_code
         """,
-        period, CRITICAL_SHORTFALL, MAJOR_SHORTFALL, period,
+        period, scope(), CRITICAL_SHORTFALL, MAJOR_SHORTFALL, period,
     )  # fmt: skip
 
 
@@ -581,18 +639,20 @@ def breach_history() -> pd.DataFrame:
         f"""
         select period_month, {severity} as severity, count(*) as breaches
         from marts.kpi_compliance
-        where not is_compliant and province_code <> ?
+        where not is_compliant and province_code <> ? and list_contains(?, province_code)
         group by period_month, severity
         order by period_month
         """,
         CRITICAL_SHORTFALL,
         MAJOR_SHORTFALL,
         NATIONAL,
+        scope(),
     )
 
 
 def alerts(limit: int = 500) -> pd.DataFrame | None:
-    """The alert outbox / log, newest first, when ``audit.alerts`` exists."""
+    """The alert outbox / log, newest first, when ``audit.alerts`` exists (operations only)."""
+    _operations_only("the alert log's entries")
     return _newest_first("audit.alerts", limit) if has_table("audit.alerts") else None
 
 
@@ -617,6 +677,9 @@ def ingest_summary() -> pd.DataFrame:
 
 
 def failed_files() -> pd.DataFrame:
+    """Files that could not be loaded, with their errors (operations only: an error may
+    quote a delivered row)."""
+    _operations_only("the failed files")
     return query(
         """
         select file_id, source, path, error, loaded_at
@@ -628,6 +691,8 @@ def failed_files() -> pd.DataFrame:
 
 
 def recent_files(limit: int = 200) -> pd.DataFrame:
+    """The ingest log file by file (operations only)."""
+    _operations_only("the ingest file list")
     return query(
         """
         select file_id, source, path, status, format, encoding, bytes, rows_read,
@@ -652,6 +717,8 @@ def quarantine_by_reason() -> pd.DataFrame:
 
 
 def quarantine_sample(limit: int = 200) -> pd.DataFrame:
+    """Quarantined rows as delivered (operations only)."""
+    _operations_only("quarantined records")
     return query(
         """
         select
@@ -674,6 +741,7 @@ def freshness() -> pd.DataFrame:
         with latest as (
             select source, province_code, latest_event_at as latest_at
             from marts.source_freshness
+            where list_contains(?, province_code)
         ),
         loads as (
             select source, max(loaded_at) as last_loaded_at
@@ -692,6 +760,7 @@ def freshness() -> pd.DataFrame:
         left join loads on latest.source = loads.source
         order by coalesce(list_position(?, latest.source), 99), latest.province_code
         """,
+        scope(),
         SOURCE_ORDER,
     )
 

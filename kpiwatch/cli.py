@@ -11,8 +11,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from kpiwatch.contract import PROVINCE_CODES, SOURCES
 from kpiwatch.home import Home, HomeError
@@ -488,15 +490,27 @@ def schedule(
 def dashboard(
     ctx: typer.Context,
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")] = 8501,
+    address: Annotated[
+        str,
+        typer.Option(
+            help="Address to listen on. Any non-loopback address (e.g. 0.0.0.0) needs a "
+            "sign-in method: `kpiwatch users add` or [dashboard.oidc] (docs/dashboard-access.md).",
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """Serve the executive dashboard over the published warehouse (read-only) until Ctrl-C."""
     import os
     import subprocess
     import sys
 
+    from kpiwatch.door import DoorError, streamlit_args
     from kpiwatch.home import PROJECT_DIR
 
     home: Home = ctx.obj
+    try:
+        door = streamlit_args(home, address)
+    except DoorError as exc:
+        raise _fail(escape(str(exc))) from exc
     if not home.warehouse.exists():
         say(
             console,
@@ -511,11 +525,97 @@ def dashboard(
         "--server.port", str(port),
         "--browser.gatherUsageStats", "false",
         "--theme.primaryColor", "#1f4e79",
+        *door,
     ]  # fmt: skip
-    print(f"kpiwatch dashboard: http://localhost:{port}  (home {home.root}; Ctrl-C to stop)")
+    host = f"[{address}]" if ":" in address else address
+    print(f"kpiwatch dashboard: http://{host}:{port}  (home {home.root}; Ctrl-C to stop)")
     sys.stdout.flush()
     try:
         code = subprocess.call(command, env={**os.environ, "KPIWATCH_HOME": str(home.root)})
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code)
+
+
+users_app = typer.Typer(
+    help="The dashboard's local users (<home>/secrets/dashboard-users.json), for sign-in "
+    "without single sign-on.",
+    no_args_is_help=True,
+)
+app.add_typer(users_app, name="users")
+
+
+def _password(from_stdin: bool) -> str:
+    import getpass
+    import sys
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise _fail("the two passwords differ; nothing was changed")
+    return first
+
+
+@users_app.command("add")
+def users_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Sign-in name.")],
+    role: Annotated[str, typer.Option(help="national, provincial or operations.")],
+    province: Annotated[
+        list[str] | None,
+        typer.Option(help="A province this provincial user sees (GB/T 2260; repeatable)."),
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin's first line.")
+    ] = False,
+) -> None:
+    """Add a user (or replace one of the same name); asks for the password twice."""
+    from kpiwatch import users
+
+    home: Home = ctx.obj
+    try:
+        home.ensure()
+        users.check_name(name)
+        new = users.add(home, name, role, province or [], _password(password_stdin))
+    except (users.AccessError, HomeError, OSError) as exc:
+        raise _fail(escape(str(exc))) from exc
+    console.print(
+        f"{'added' if new else 'replaced'} {name} ({role}) in {users.path(home)}",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+@users_app.command("remove")
+def users_remove(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="Sign-in name.")]
+) -> None:
+    """Remove a user: their next sign-in is refused (a session already open ends on reload)."""
+    from kpiwatch import users
+
+    home: Home = ctx.obj
+    try:
+        users.remove(home, name)
+    except (users.UsersError, OSError) as exc:
+        raise _fail(escape(str(exc))) from exc
+    console.print(f"removed {name} from {users.path(home)}", markup=False, soft_wrap=True)
+
+
+@users_app.command("list")
+def users_list(ctx: typer.Context) -> None:
+    """Every user with their role and provinces (never their password hashes)."""
+    from kpiwatch import users
+
+    home: Home = ctx.obj
+    try:
+        found = users.listed(home)
+    except users.UsersError as exc:
+        raise _fail(escape(str(exc))) from exc
+    table = Table(title=str(users.path(home)))
+    for column in ("name", "role", "provinces", "added"):
+        table.add_column(column)
+    for user in found:
+        cells = (user.name, user.role, ", ".join(user.provinces) or "all", user.added_at)
+        table.add_row(*(Text(c) for c in cells))
+    Console().print(table)

@@ -157,10 +157,13 @@ with right:
 
 # --- alert log -----------------------------------------------------------------------------
 st.subheader(t(lang, "alert_log"))
-alerts = marts.alerts()
-if alerts is None:
-    layout.missing(lang, t(lang, "alerts_what"), "audit.alerts")
-elif alerts.empty:
-    st.info(t(lang, "no_data"))
+if not marts.sees_operations():
+    st.caption(t(lang, "operations_only"))
 else:
-    layout.table(alerts, None, "kpiwatch_alerts", lang, key="alerts", height=320)
+    alerts = marts.alerts()
+    if alerts is None:
+        layout.missing(lang, t(lang, "alerts_what"), "audit.alerts")
+    elif alerts.empty:
+        st.info(t(lang, "no_data"))
+    else:
+        layout.table(alerts, None, "kpiwatch_alerts", lang, key="alerts", height=320)

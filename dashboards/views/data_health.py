@@ -1,5 +1,8 @@
 """Data health: the ingest log, quarantine by reason and source, freshness by province and
-source, data-quality results, and the Great Expectations Data Docs."""
+source, data-quality results, and the Great Expectations Data Docs.
+
+The records behind the counts (failed files with their errors, the file list, quarantined
+rows as delivered) are for the operations role; everyone else sees the counts."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from dashboards.labels import STATUSES, pick, source, t
 lang = filters.language()
 names = layout.Names(lang)
 has_audit = marts.has_table("audit.ingest_files")
+operations = marts.sees_operations()
 
 # --- ingest log ------------------------------------------------------------------------
 st.subheader(t(lang, "ingest_log"))
@@ -56,8 +60,10 @@ else:
         )
     with right:
         st.markdown(f"**{t(lang, 'failed_files')}**")
-        failed = marts.failed_files()
-        if failed.empty:
+        failed = marts.failed_files() if operations else None
+        if failed is None:
+            st.caption(t(lang, "operations_only"))
+        elif failed.empty:
             st.success("✓")
         else:
             layout.table(
@@ -74,9 +80,10 @@ else:
                 key="failed",
                 height=250,
             )
-    with st.expander(t(lang, "recent_files")):
-        recent = marts.recent_files()
-        layout.table(recent, None, "kpiwatch_recent_files", lang, key="recent", height=300)
+    if operations:
+        with st.expander(t(lang, "recent_files")):
+            recent = marts.recent_files()
+            layout.table(recent, None, "kpiwatch_recent_files", lang, key="recent", height=300)
 
     # --- quarantine ------------------------------------------------------------------------
     st.subheader(t(lang, "quarantine"))
@@ -102,11 +109,14 @@ else:
                 .reset_index()
             )
             layout.table(pivot, reasons, "kpiwatch_quarantine_by_reason", lang, key="reasons")
-        with st.expander(t(lang, "quarantine_sample")):
-            layout.table(
-                marts.quarantine_sample(), None, "kpiwatch_quarantine", lang, key="quarantined",
-                height=300,
-            )  # fmt: skip
+        if operations:
+            with st.expander(t(lang, "quarantine_sample")):
+                layout.table(
+                    marts.quarantine_sample(), None, "kpiwatch_quarantine", lang,
+                    key="quarantined", height=300,
+                )  # fmt: skip
+        else:
+            st.caption(t(lang, "operations_only"))
 
 # --- freshness -----------------------------------------------------------------------------
 st.subheader(t(lang, "freshness"))
