@@ -40,6 +40,16 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+EXIT_BUSY = 75
+"""Another process writes the working warehouse (EX_TEMPFAIL: nothing was done, try later);
+the same code for every command that writes (ingest, build, run, docs, lake export)."""
+
+
+def _busy(exc: Exception) -> typer.Exit:
+    console.print(f"busy: {exc}", soft_wrap=True, markup=False, highlight=False)
+    return typer.Exit(EXIT_BUSY)
+
+
 def _provinces(value: str) -> list[str]:
     if value.strip().lower() == "all":
         return list(PROVINCE_CODES)
@@ -169,7 +179,9 @@ def build(
             )
             return
         result = run(home, unit_tests=unit_tests)
-    except (BuildError, HomeError, WriterBusy) as exc:
+    except WriterBusy as exc:
+        raise _busy(exc) from exc
+    except (BuildError, HomeError) as exc:
         raise _fail(str(exc)) from exc
     console.print(
         f"published {result.published} ({result.nodes} dbt nodes, {result.seconds:.1f} s, "
@@ -246,20 +258,23 @@ def docs(
 ) -> None:
     """Generate dbt's docs (every model, column and the lineage) and serve them locally."""
     from kpiwatch.build import BuildError
+    from kpiwatch.children import Stopped, stopping_raises
     from kpiwatch.docs import generate, server
     from kpiwatch.warehouse import WriterBusy
 
     home: Home = ctx.obj
     try:
         site = generate(home)
-    except (BuildError, WriterBusy, HomeError) as exc:
+    except WriterBusy as exc:
+        raise _busy(exc) from exc
+    except (BuildError, HomeError) as exc:
         raise _fail(str(exc)) from exc
     console.print(f"dbt docs written to {site}")
     if serve:
         httpd = server(site, port)
         console.print(f"serving on http://127.0.0.1:{httpd.server_address[1]}/ (Ctrl-C to stop)")
-        with contextlib.suppress(KeyboardInterrupt):
-            httpd.serve_forever()
+        with httpd, contextlib.suppress(Stopped), stopping_raises():
+            httpd.serve_forever()  # SIGTERM or Ctrl-C: the socket closes, exit 0
 
 
 LakeOption = Annotated[
@@ -325,7 +340,9 @@ def ingest(
 
         try:
             report = run(home, landing, progress, on_file, sink)
-        except (LandingError, HomeError, WriterBusy, LakeError) as exc:
+        except WriterBusy as exc:
+            raise _busy(exc) from exc
+        except (LandingError, HomeError, LakeError) as exc:
             raise _fail(str(exc)) from exc
     _ingest_summary(report)
     if report.lake is not None:
@@ -404,7 +421,9 @@ def lake_export(
     home: Home = ctx.obj
     try:
         report = export(home, Lake.resolve(home, directory))
-    except (LakeError, HomeError, WriterBusy) as exc:
+    except WriterBusy as exc:
+        raise _busy(exc) from exc
+    except (LakeError, HomeError) as exc:
         raise _fail(str(exc)) from exc
     removed = f", {report.removed} stale files removed" if report.removed else ""
     console.print(
@@ -468,9 +487,9 @@ def dashboard(
 ) -> None:
     """Serve the executive dashboard over the published warehouse (read-only) until Ctrl-C."""
     import os
-    import subprocess
     import sys
 
+    from kpiwatch.children import serve
     from kpiwatch.home import PROJECT_DIR
 
     home: Home = ctx.obj
@@ -489,8 +508,5 @@ def dashboard(
     ]  # fmt: skip
     print(f"kpiwatch dashboard: http://localhost:{port}  (home {home.root}; Ctrl-C to stop)")
     sys.stdout.flush()
-    try:
-        code = subprocess.call(command, env={**os.environ, "KPIWATCH_HOME": str(home.root)})
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+    # Streamlit ends with this command, by Ctrl-C, SIGTERM or even SIGKILL of kpiwatch.
+    raise typer.Exit(serve(command, env={**os.environ, "KPIWATCH_HOME": str(home.root)}))
