@@ -51,11 +51,9 @@ def next_run(cron: str, after: datetime) -> datetime:
 
 
 def run_command(home: Home, landing: Path | None, fail_on: Sequence[str]) -> list[str]:
-    """``kpiwatch --home HOME run [LANDING] [--fail-on …]`` with this interpreter."""
-    command = [
-        sys.executable, "-c", "from kpiwatch.cli import app; app()",
-        "--home", str(home.root), "run",
-    ]  # fmt: skip
+    """``kpiwatch --home HOME run [LANDING] [--fail-on …]`` with this interpreter (``-m``:
+    see ``kpiwatch.__main__`` for why not ``-c``)."""
+    command = [sys.executable, "-m", "kpiwatch", "--home", str(home.root), "run"]
     if landing is not None:
         command.append(str(landing))
     for reason in fail_on:
