@@ -397,3 +397,34 @@ def test_a_writer_meeting_duckdbs_own_lock_exits_75_in_one_line(home_copy: Home)
         holder.kill()
         holder.wait()
     assert _kpiwatch(home, "ingest", str(empty)).returncode == 0
+
+
+def _scheduler_with_a_run(tmp_path: Path):
+    """`kpiwatch schedule` (every second, one run) and the `kpiwatch run` it started."""
+    home = Home.resolve(tmp_path / "home")
+    (tmp_path / "landing").mkdir()
+    process = _start(
+        "schedule", "--cron", "* * * * * *", "--max-runs", "1", str(tmp_path / "landing"),
+        home=home,
+    )  # fmt: skip
+
+    def run() -> list[int]:
+        return [p for p in _children(process.pid) if " run " in _cmdline(p)]
+
+    return process, _wait_for("the scheduled run to start", run, 60)
+
+
+def test_sigterm_of_the_scheduler_stops_the_run_going_on_and_exits_0(tmp_path: Path) -> None:
+    process, runs = _scheduler_with_a_run(tmp_path)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    assert "schedule stopped" in stderr
+    assert not any(_alive(p) for p in runs)
+
+
+def test_sigkill_of_the_scheduler_kills_the_run_going_on(tmp_path: Path) -> None:
+    process, runs = _scheduler_with_a_run(tmp_path)
+    process.kill()
+    process.communicate()
+    _wait_for("the run to die with its scheduler", lambda: not any(_alive(p) for p in runs), 5)
