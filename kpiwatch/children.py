@@ -12,6 +12,8 @@ three things:
   between fork and exec, to send it SIGKILL when its parent dies
   (``prctl(PR_SET_PDEATHSIG)``; exec keeps it). Nothing in the parent needs to run for
   that, so it holds when the parent is killed by ``kill -9``, the OOM killer or a crash.
+  (The kernel's "parent" is the thread that started the child: start children from a
+  thread that outlives them, as ``run`` does by waiting for its child.)
 - **A child never writes without the writer lock.** The writer lock is an ``flock`` on
   ``<home>/work/writer.lock``; such a lock belongs to the open file, not to a process, and
   is released only when the last descriptor of that file is closed. A child that writes
