@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -30,8 +29,16 @@ from pathlib import Path
 import duckdb
 
 from ingest import store
+from kpiwatch import build_state, children
 from kpiwatch.home import PROJECT_DIR, Home
-from kpiwatch.warehouse import PUBLICATION, exclusive, sql_literal
+from kpiwatch.warehouse import (
+    PUBLICATION,
+    busy_file,
+    exclusive,
+    lock_descriptors,
+    refused_as_busy,
+    sql_literal,
+)
 from kpiwatch.warehouse import connect_unlocked as writer_connection
 
 
@@ -64,9 +71,11 @@ def run_dbt(
     The marts go to ``publication`` (default: the home's next publication), attached
     read-only with ``publication_read_only`` (to document the published file).
     dbt runs in a child process: its DuckDB connection is closed (and checkpointed) when
-    the process ends, before anything moves the file, and its logging stays its own.
-    ``dbt_dir`` keeps another target's artifacts (target/, logs/) apart from the home's,
-    and is also where the child process runs.
+    the process ends, before anything moves the file, and its logging stays its own. The
+    child inherits the writer lock when this process holds it, and dies with this process
+    (``kpiwatch.children``): it never writes without the lock. ``dbt_dir`` keeps another
+    target's artifacts (target/, logs/) apart from the home's, and is also where the child
+    process runs. Raises ``WriterBusy`` when dbt met another process's lock on a file.
     """
     environment = {
         **os.environ,
@@ -88,8 +97,8 @@ def run_dbt(
     ]  # fmt: skip
     results = target / "run_results.json"
     results.unlink(missing_ok=True)
-    done = subprocess.run(
-        command, env=environment, cwd=dbt_dir, capture_output=quiet, text=True, check=False
+    done = children.run(
+        command, env=environment, cwd=dbt_dir, capture=quiet, locks=lock_descriptors(home)
     )
     failures: list[str] = []
     nodes = 0
@@ -99,8 +108,21 @@ def run_dbt(
             if node["status"] in ("error", "fail", "runtime error"):
                 failures.append(f"{node['unique_id']}: {node.get('message') or node['status']}")
     if done.returncode != 0 and not failures:
-        failures.append((done.stderr or done.stdout or "").strip()[-2000:] or "dbt failed")
+        failures.append(done.output.strip()[-2000:] or "dbt failed")
+    for failure in failures:
+        busy = busy_file(failure, database)
+        if busy is not None:  # someone opened a file between our check and dbt's start
+            raise busy
     return done.returncode == 0, failures, nodes
+
+
+def invocation_id(home: Home) -> str:
+    """dbt's id for its last run in the home (in run_results.json and dbt.log)."""
+    try:
+        results = json.loads((home.dbt_target / "run_results.json").read_text())
+        return str(results["metadata"]["invocation_id"])
+    except (OSError, ValueError, KeyError):
+        return "unknown"
 
 
 # The schemas dbt builds in the working warehouse (staging views), and those that older
@@ -165,24 +187,36 @@ def publish(home: Home) -> float:
 
     After a build, the next publication holds the new marts. Without one (publishing
     again after alerts were delivered, or a run with nothing new to build), the current
-    publication is copied first, so only its audit trail changes. The caller holds
-    ``exclusive(home)``.
+    publication is copied first, so only its audit trail changes. A staged file that the
+    last build did not record as passed (a build killed during its tests) is never
+    published: it is removed, and the current publication is copied instead. The caller
+    holds ``exclusive(home)``.
     """
     began = time.perf_counter()
     staged = home.publication
+    from_build = build_state.tested(home)
+    if not from_build:
+        _remove(staged)
     if not staged.exists():
         if not home.warehouse.exists():
             raise BuildError("nothing to publish yet: run `kpiwatch build`")
-        _remove(staged)
         shutil.copyfile(home.warehouse, staged)
     with writer_connection(home) as con:
-        con.execute(f"attach {sql_literal(str(staged))} as {PUBLICATION}")
+        with refused_as_busy(staged):
+            con.execute(f"attach {sql_literal(str(staged))} as {PUBLICATION}")
         copy_audit(con)
         con.execute(f"detach {PUBLICATION}")  # checkpoints it
     with staged.open("rb+") as handle:
         os.fsync(handle.fileno())
     os.replace(staged, home.warehouse)
+    if from_build:
+        build_state.record(home, build_state.PUBLISHED, **_passed_details(home))
     return time.perf_counter() - began
+
+
+def _passed_details(home: Home) -> dict[str, str]:
+    last = build_state.read(home) or {}
+    return {"invocation_id": last.get("invocation_id", "unknown")}
 
 
 def build(
@@ -199,17 +233,23 @@ def build(
     dbt's unit tests run only with ``unit_tests=True`` (development and CI): their inputs
     are fixed rows in the project, so a build over new data learns nothing new from them,
     which is why dbt itself advises leaving them out of production builds.
+    A build records its progress (``kpiwatch.build_state``) so that a build killed before
+    its tests passed is never published and the next run builds again.
     """
     began = time.perf_counter()
     with exclusive(home):
         with writer_connection(home) as con:
+            build_state.record(home, build_state.BUILDING)
             store.create(con)  # a build before any ingest still has its sources
             drop_built_schemas(con)
         _remove(home.publication)  # every build writes a fresh one
         command = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
         ok, failures, nodes = run_dbt(home, home.work, command, quiet, project)
-        if not ok:
+        if ok:
+            build_state.record(home, build_state.PASSED, invocation_id=invocation_id(home))
+        else:
             _remove(home.publication)  # never published, not even by a later run
+            build_state.record(home, build_state.FAILED, invocation_id=invocation_id(home))
             raise BuildError(
                 "dbt build failed; the published warehouse was left untouched:\n  "
                 + "\n  ".join(failures or ["see " + str(home.dbt_logs / "dbt.log")])

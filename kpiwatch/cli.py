@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -42,6 +41,16 @@ def main(ctx: typer.Context, home: HomeOption = None) -> None:
 def _fail(message: str) -> typer.Exit:
     say(console, message, "error:", "bold red")
     return typer.Exit(2)
+
+
+EXIT_BUSY = 75
+"""Another process writes the working warehouse (EX_TEMPFAIL: nothing was done, try later);
+the same code for every command that writes (ingest, build, run, docs, lake export)."""
+
+
+def _busy(exc: Exception) -> typer.Exit:
+    console.print(f"busy: {exc}", soft_wrap=True, markup=False, highlight=False)
+    return typer.Exit(EXIT_BUSY)
 
 
 def _provinces(value: str) -> list[str]:
@@ -174,7 +183,9 @@ def build(
             )
             return
         result = run(home, unit_tests=unit_tests)
-    except (BuildError, HomeError, WriterBusy) as exc:
+    except WriterBusy as exc:
+        raise _busy(exc) from exc
+    except (BuildError, HomeError) as exc:
         raise _fail(str(exc)) from exc
     say(
         console,
@@ -267,20 +278,23 @@ def docs(
 ) -> None:
     """Generate dbt's docs (every model, column and the lineage) and serve them locally."""
     from kpiwatch.build import BuildError
+    from kpiwatch.children import Stopped, stopping_raises
     from kpiwatch.docs import generate, server
     from kpiwatch.warehouse import WriterBusy
 
     home: Home = ctx.obj
     try:
         site = generate(home)
-    except (BuildError, WriterBusy, HomeError) as exc:
+    except WriterBusy as exc:
+        raise _busy(exc) from exc
+    except (BuildError, HomeError) as exc:
         raise _fail(str(exc)) from exc
     say(console, f"dbt docs written to {site}")
     if serve:
         httpd = server(site, port)
         console.print(f"serving on http://127.0.0.1:{httpd.server_address[1]}/ (Ctrl-C to stop)")
-        with contextlib.suppress(KeyboardInterrupt):
-            httpd.serve_forever()
+        with httpd, contextlib.suppress(Stopped), stopping_raises():
+            httpd.serve_forever()  # SIGTERM or Ctrl-C: the socket closes, exit 0
 
 
 LakeOption = Annotated[
@@ -345,7 +359,9 @@ def ingest(
 
         try:
             report = run(home, landing, progress, on_file, sink)
-        except (LandingError, HomeError, WriterBusy, LakeError, ConfigError) as exc:
+        except WriterBusy as exc:
+            raise _busy(exc) from exc
+        except (LandingError, HomeError, LakeError, ConfigError) as exc:
             raise _fail(str(exc)) from exc
     _ingest_summary(report)
     if report.lake is not None:
@@ -429,7 +445,9 @@ def lake_export(
     home: Home = ctx.obj
     try:
         report = export(home, Lake.resolve(home, directory))
-    except (LakeError, HomeError, WriterBusy) as exc:
+    except WriterBusy as exc:
+        raise _busy(exc) from exc
+    except (LakeError, HomeError) as exc:
         raise _fail(str(exc)) from exc
     removed = f", {report.removed} stale files removed" if report.removed else ""
     say(
@@ -500,9 +518,9 @@ def dashboard(
 ) -> None:
     """Serve the executive dashboard over the published warehouse (read-only) until Ctrl-C."""
     import os
-    import subprocess
     import sys
 
+    from kpiwatch.children import serve
     from kpiwatch.door import DoorError, streamlit_args
     from kpiwatch.home import PROJECT_DIR
 
@@ -510,7 +528,7 @@ def dashboard(
     try:
         door = streamlit_args(home, address)
     except DoorError as exc:
-        raise _fail(escape(str(exc))) from exc
+        raise _fail(str(exc)) from exc
     if not home.warehouse.exists():
         say(
             console,
@@ -530,11 +548,8 @@ def dashboard(
     host = f"[{address}]" if ":" in address else address
     print(f"kpiwatch dashboard: http://{host}:{port}  (home {home.root}; Ctrl-C to stop)")
     sys.stdout.flush()
-    try:
-        code = subprocess.call(command, env={**os.environ, "KPIWATCH_HOME": str(home.root)})
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+    # Streamlit ends with this command, by Ctrl-C, SIGTERM or even SIGKILL of kpiwatch.
+    raise typer.Exit(serve(command, env={**os.environ, "KPIWATCH_HOME": str(home.root)}))
 
 
 users_app = typer.Typer(
@@ -579,7 +594,7 @@ def users_add(
         users.check_name(name)
         new = users.add(home, name, role, province or [], _password(password_stdin))
     except (users.AccessError, HomeError, OSError) as exc:
-        raise _fail(escape(str(exc))) from exc
+        raise _fail(str(exc)) from exc
     console.print(
         f"{'added' if new else 'replaced'} {name} ({role}) in {users.path(home)}",
         markup=False,
@@ -598,7 +613,7 @@ def users_remove(
     try:
         users.remove(home, name)
     except (users.UsersError, OSError) as exc:
-        raise _fail(escape(str(exc))) from exc
+        raise _fail(str(exc)) from exc
     console.print(f"removed {name} from {users.path(home)}", markup=False, soft_wrap=True)
 
 
@@ -611,7 +626,7 @@ def users_list(ctx: typer.Context) -> None:
     try:
         found = users.listed(home)
     except users.UsersError as exc:
-        raise _fail(escape(str(exc))) from exc
+        raise _fail(str(exc)) from exc
     table = Table(title=str(users.path(home)))
     for column in ("name", "role", "provinces", "added"):
         table.add_column(column)

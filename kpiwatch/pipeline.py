@@ -47,6 +47,7 @@ from ingest.lake import Lake, LakeError
 from ingest.landing_file import LandingError
 from ingest.loader import IngestReport, ingest
 from ingest.window import IngestSettings
+from kpiwatch import build_state
 from kpiwatch.build import BuildError, build, publish
 from kpiwatch.contract import SOURCES
 from kpiwatch.home import PROJECT_DIR, Home, HomeError
@@ -119,11 +120,15 @@ def build_reason(
     last: tuple[bool, int, str] | None,
     loaded_through: int,
     fingerprint: str,
+    unfinished: str | None = None,
 ) -> str | None:
     """Why this run must run dbt, or None: a build is the slow part of a run, and a run
-    with nothing new (the usual hourly case) should not pay for it."""
+    with nothing new (the usual hourly case) should not pay for it. ``unfinished`` is why
+    the last build by any command (``build_state.unfinished``) calls for another."""
     if rebuild:
         return "--rebuild"
+    if unfinished:
+        return unfinished
     if not has_marts or last is None:
         return "no build yet"
     succeeded, built_through, built_from = last
@@ -219,8 +224,12 @@ def run(
     sleep: Callable[[float], None] = time.sleep,
     project: Path = PROJECT_DIR,
 ) -> RunReport:
-    """One scheduled run. Raises ConfigError / LandingError / HomeError / LakeError (exit 2) and
-    WriterBusy (exit 75) before changing anything; everything else ends in the report."""
+    """One scheduled run. Raises ConfigError / LandingError / HomeError / LakeError (exit 2)
+    before changing anything, and WriterBusy (exit 75) when another process holds the writer
+    lock or has the working warehouse open (before changing anything, unless that process
+    opened the file in the middle of this run: then the next run picks up where this one
+    stopped). ``children.Stopped`` (SIGTERM, SIGINT) ends the run with dbt stopped and
+    nothing published. Everything else ends in the report."""
     settings = settings or load_settings(home)
     started = clock()
     report = RunReport(f"{started:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}", started)
@@ -251,7 +260,9 @@ def run(
                 "where table_schema = 'marts' and table_name = 'kpi_compliance'"
             ).fetchone()[0]
         fingerprint = project_fingerprint(project)
-        report.build_reason = build_reason(rebuild, bool(has_marts), last, loaded, fingerprint)
+        report.build_reason = build_reason(
+            rebuild, bool(has_marts), last, loaded, fingerprint, build_state.unfinished(home)
+        )
         if report.build_reason:
             began = time.perf_counter()
             report.built = True

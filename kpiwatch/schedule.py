@@ -4,7 +4,8 @@ Cron fields are read in Asia/Shanghai whatever the machine's zone (``0 8 * * *``
 Beijing time on a UTC server); cronsim computes the next time (five fields, or six with
 seconds first). Each run is a child process (``kpiwatch run``): its memory (pandas batches,
 Great Expectations) goes back to the system when it ends, and a crash ends that run, not the
-scheduler.
+scheduler. The run ends with the scheduler (``kpiwatch.children``): SIGTERM or Ctrl-C stops
+the run going on (and its dbt) and the scheduler exits 0; SIGKILL kills the run too.
 
 Runs never overlap. This loop starts the next run only after the previous one ended, and
 reports ticks missed meanwhile instead of catching up; and every run takes the home's
@@ -14,7 +15,6 @@ one is going skips with exit 75 and says so.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from cronsim import CronSim, CronSimError
 from rich.console import Console
 
+from kpiwatch import children
 from kpiwatch.home import Home
 from kpiwatch.pipeline import EXIT_BUSY, EXIT_USAGE, MEANING
 
@@ -50,11 +51,9 @@ def next_run(cron: str, after: datetime) -> datetime:
 
 
 def run_command(home: Home, landing: Path | None, fail_on: Sequence[str]) -> list[str]:
-    """``kpiwatch --home HOME run [LANDING] [--fail-on …]`` with this interpreter."""
-    command = [
-        sys.executable, "-c", "from kpiwatch.cli import app; app()",
-        "--home", str(home.root), "run",
-    ]  # fmt: skip
+    """``kpiwatch --home HOME run [LANDING] [--fail-on …]`` with this interpreter (``-m``:
+    see ``kpiwatch.__main__`` for why not ``-c``)."""
+    command = [sys.executable, "-m", "kpiwatch", "--home", str(home.root), "run"]
     if landing is not None:
         command.append(str(landing))
     for reason in fail_on:
@@ -70,9 +69,7 @@ class Scheduler:
     console: Console
     clock: Callable[[], datetime] = lambda: datetime.now(SHANGHAI)
     sleep: Callable[[float], None] = time.sleep
-    runner: Callable[[list[str]], int] = lambda command: (
-        subprocess.run(command, check=False).returncode
-    )
+    runner: Callable[[list[str]], int] = lambda command: children.run(command).returncode
 
     def say(self, text: str) -> None:
         self.console.print(text, soft_wrap=True, highlight=False, markup=False)
@@ -129,7 +126,8 @@ def main(
         return EXIT_USAGE
     scheduler = Scheduler(home, cron, run_command(home, landing, fail_on), console)
     try:
-        return scheduler.loop(max_runs)
-    except KeyboardInterrupt:
+        with children.stopping_raises():  # SIGTERM, SIGINT: the run going on is stopped too
+            return scheduler.loop(max_runs)
+    except children.Stopped:
         console.print("schedule stopped")
         return 0

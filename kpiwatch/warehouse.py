@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import duckdb
 
+from kpiwatch import build_state
 from kpiwatch.home import Home
 
 SESSION = {
@@ -40,12 +43,58 @@ def configure(con: duckdb.DuckDBPyConnection, writer: bool = True) -> duckdb.Duc
 
 
 class WriterBusy(RuntimeError):
-    """Another kpiwatch process (ingest, build, run) holds the working warehouse."""
+    """Another process writes the working warehouse: a kpiwatch holding the writer lock,
+    or anything else holding DuckDB's own lock on the file (an analyst's ``duckdb`` on
+    ``work/warehouse.duckdb``, a stray process). Busy, not broken: try again later."""
 
 
 _HELD: dict[str, int] = {}
 """Writer locks this process holds, and how deeply: ``kpiwatch run`` holds it for ingest,
 build, checks and publishing, and each step may take it again."""
+
+_DESCRIPTORS: dict[str, int] = {}
+"""The open lock file of each writer lock held: a child that writes inherits it."""
+
+
+def lock_descriptors(home: Home) -> tuple[int, ...]:
+    """The writer lock's descriptor if this process holds it, for a child to inherit
+    (``kpiwatch.children``): an ``flock`` lasts until every copy of it is closed, so the
+    lock is then held as long as this process or the child lives."""
+    fd = _DESCRIPTORS.get(str(home.lock))
+    return (fd,) if fd is not None else ()
+
+
+LOCK_CONFLICT = "Could not set lock on file"
+"""DuckDB's IO error when another process has the database file open."""
+_LOCKED_FILE = re.compile(LOCK_CONFLICT + r' "([^"]+)"')
+_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
+
+
+def busy_file(error: object, path: Path) -> WriterBusy | None:
+    """The ``WriterBusy`` that DuckDB's ``error`` (opening ``path``) means, or None if it is
+    another error: one line naming the file and, when DuckDB says, the process holding it."""
+    text = str(error)
+    if LOCK_CONFLICT not in text:
+        return None
+    named = _LOCKED_FILE.search(text)
+    holder = _HOLDER.search(text)
+    who = f"{holder[1]} (PID {holder[2]})" if holder else "another process"
+    return WriterBusy(
+        f"{named[1] if named else path} is open in {who}, so it cannot be written now; "
+        "wait for that process to end (or close it) and try again"
+    )
+
+
+@contextmanager
+def refused_as_busy(path: Path) -> Iterator[None]:
+    """Turn DuckDB's "Could not set lock on file" on ``path`` into ``WriterBusy``."""
+    try:
+        yield
+    except duckdb.IOException as exc:
+        busy = busy_file(exc, path)
+        if busy is None:
+            raise
+        raise busy from None
 
 
 @contextmanager
@@ -70,10 +119,11 @@ def exclusive(home: Home) -> Iterator[None]:
                 "wait for it to finish"
             ) from exc
         _HELD[key] = 1
+        _DESCRIPTORS[key] = lock.fileno()
         try:
             yield
         finally:
-            del _HELD[key]
+            del _HELD[key], _DESCRIPTORS[key]
 
 
 PUBLICATION = "publication"
@@ -89,18 +139,20 @@ def sql_literal(text: str) -> str:
 def attach_publication(con: duckdb.DuckDBPyConnection, home: Home) -> bool:
     """Let ``marts.<name>`` resolve in the working warehouse's session; False if none.
 
-    The marts live in the next publication while a build awaits publishing (``kpiwatch
-    run`` checks and raises alerts in between), else in the published warehouse, which is
-    then attached read-only. Either is attached as ``publication`` and put on the search
-    path after the working warehouse's own schemas.
+    The marts live in the next publication while a tested build awaits publishing
+    (``kpiwatch run`` checks and raises alerts in between), else in the published
+    warehouse, which is then attached read-only: a staged file that no build recorded as
+    passed (``build_state``) is never read. Either is attached as ``publication`` and put
+    on the search path after the working warehouse's own schemas.
     """
-    if home.publication.exists():
+    if build_state.tested(home):
         path, options = home.publication, ""
     elif home.warehouse.exists():
         path, options = home.warehouse, " (read_only)"
     else:
         return False
-    con.execute(f"attach if not exists {sql_literal(str(path))} as {PUBLICATION}{options}")
+    with refused_as_busy(path):
+        con.execute(f"attach if not exists {sql_literal(str(path))} as {PUBLICATION}{options}")
     work = con.execute("select current_database()").fetchone()[0]
     con.execute(f"set search_path = '{work}.main,{PUBLICATION}.marts'")
     return True
@@ -110,12 +162,14 @@ def attach_publication(con: duckdb.DuckDBPyConnection, home: Home) -> bool:
 def connect_unlocked(home: Home, with_marts: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """The working warehouse, for a caller that already holds ``exclusive(home)``.
 
-    ``with_marts`` attaches the marts too (``attach_publication``).
+    ``with_marts`` attaches the marts too (``attach_publication``). Raises ``WriterBusy``
+    when another process has the file open (DuckDB's own lock).
     """
-    con = configure(duckdb.connect(str(home.work)))
-    if with_marts:
-        attach_publication(con, home)
+    with refused_as_busy(home.work):
+        con = configure(duckdb.connect(str(home.work)))
     try:
+        if with_marts:
+            attach_publication(con, home)
         yield con
     finally:
         con.close()
