@@ -199,7 +199,7 @@ TEXT: dict[str, tuple[str, str]] = {
     # data health
     "ingest_log": ("入库记录", "Ingest log"),
     "ingest_summary": ("按数据源与状态汇总", "By source and status"),
-    "failed_files": ("无法读取的文件", "Files that could not be read"),
+    "failed_files": ("无法读取或被拒绝的文件", "Files that could not be read or were refused"),
     "recent_files": ("最近入库的文件", "Most recent files"),
     "quarantine": ("隔离行（按原因与数据源）", "Quarantine by reason and source"),
     "quarantined_rows": ("隔离行数", "Quarantined rows"),
@@ -265,6 +265,7 @@ STATUSES: dict[str, tuple[str, str]] = {
     "loaded": ("已入库", "loaded"),
     "skipped_duplicate": ("重复跳过", "duplicate skipped"),
     "failed": ("失败", "failed"),
+    "refused": ("已拒绝 (指向落地目录之外)", "refused (leads outside the landing folder)"),
 }
 
 REMOTE_GROUPS: dict[str, str] = {

@@ -677,14 +677,15 @@ def ingest_summary() -> pd.DataFrame:
 
 
 def failed_files() -> pd.DataFrame:
-    """Files that could not be loaded, with their errors (operations only: an error may
+    """Files that could not be loaded (failed, or refused: leading outside the landing
+    folder), with their errors (operations only: an error may
     quote a delivered row)."""
     _operations_only("the failed files")
     return query(
         """
-        select file_id, source, path, error, loaded_at
+        select file_id, source, path, status, error, loaded_at
         from audit.ingest_files
-        where status = 'failed'
+        where status in ('failed', 'refused')
         order by loaded_at desc, file_id desc
         """
     )

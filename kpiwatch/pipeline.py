@@ -319,7 +319,8 @@ def run(
                 "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     report.run_id, started, str(report.ingest.landing),
-                    report.ingest.count("loaded"), report.ingest.count("failed"),
+                    report.ingest.count("loaded"),
+                    report.ingest.count("failed") + report.ingest.count("refused"),
                     report.ingest.rows_loaded, report.built,
                     report.built and report.build_error is None, fingerprint,
                     loaded if report.built and report.build_error is None else None,
@@ -394,7 +395,8 @@ def print_summary(report: RunReport, console: Console) -> None:
             f"{report.seconds.get('ingest', 0):.1f}",
             f"{ingest_report.count('loaded')} files loaded, "
             f"{ingest_report.count('failed')} failed, "
-            f"{ingest_report.count('skipped_duplicate')} duplicates; "
+            + (f"{refused} refused, " if (refused := ingest_report.count("refused")) else "")
+            + f"{ingest_report.count('skipped_duplicate')} duplicates; "
             f"{ingest_report.rows_loaded:,} rows",
         )
         lake = ingest_report.lake

@@ -31,7 +31,8 @@ else:
         f"{int(totals.get('skipped_duplicate', 0)):,}",
         border=True,
     )
-    m[2].metric(pick(lang, STATUSES["failed"]), f"{int(totals.get('failed', 0)):,}", border=True)
+    unreadable = int(totals.get("failed", 0)) + int(totals.get("refused", 0))
+    m[2].metric(pick(lang, STATUSES["failed"]), f"{unreadable:,}", border=True)
     m[3].metric(
         t(lang, "quarantined_rows"),
         f"{int(summary['rows_quarantined'].sum()):,}",
@@ -71,6 +72,7 @@ else:
                     {
                         t(lang, "col_source"): [source(lang, s) for s in failed["source"]],
                         t(lang, "file"): failed["path"],
+                        t(lang, "status"): [pick(lang, STATUSES[v]) for v in failed["status"]],
                         t(lang, "error"): failed["error"],
                     }
                 ),
