@@ -1,6 +1,6 @@
 """Realistic landing data for kpiwatch: what a national operator's systems export.
 
-``generate()`` writes a landing folder per ``shared/SOURCES.md`` and a manifest of
+``generate()`` writes a landing folder per the landing contract (docs/landing-contract.md) and a manifest of
 everything it planted: incidents that break the standard, invalid rows, duplicate,
 late and unreadable files. See ``landing.py`` for the layout.
 """

@@ -1,4 +1,4 @@
-"""The landing-file contract of ``shared/SOURCES.md`` as data.
+"""The landing-file contract (docs/landing-contract.md) as data.
 
 One description of every source serves the generator (which must honour it) and the
 loader (which must enforce it), so the two can never drift apart. The quarantine
