@@ -7,10 +7,12 @@ changes the home gets its own copy (``home_copy``), which is cheap at this size.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from receivers import HttpReceiver
 
 from generator import generate
 from ingest.loader import ingest
@@ -39,3 +41,11 @@ def home_copy(built_home: Home, tmp_path: Path) -> Home:
     target = tmp_path / "home"
     shutil.copytree(built_home.root, target, ignore=shutil.ignore_patterns("*.lock", "tmp"))
     return Home.resolve(target)
+
+
+@pytest.fixture
+def http() -> Iterator[HttpReceiver]:
+    """A real HTTP receiver on 127.0.0.1 that records what it is sent."""
+    receiver = HttpReceiver().start()
+    yield receiver
+    receiver.stop()

@@ -10,19 +10,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from dashboard_warehouse import marts_query, published_home
+from served_dashboard import serve
 
 from dashboards.labels import TEXT
-from kpiwatch.home import PROJECT_DIR, Home
+from kpiwatch.home import Home
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -43,47 +39,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Home:
     return published_home(tmp_path_factory)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(home: Home) -> Iterator[str]:
-    port = _free_port()
-    log = (home.root / "dashboard-server.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", str(PROJECT_DIR / "dashboards" / "app.py"),
-            "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            "--server.port", str(port), "--server.address", "127.0.0.1",
-            "--theme.primaryColor", "#1f4e79",
-        ],
-        env={**os.environ, "KPIWATCH_HOME": str(home.root)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((home.root / "dashboard-server.log").read_text()) from None
-                time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    yield from serve(home)
 
 
 @pytest.fixture(scope="module")
