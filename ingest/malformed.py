@@ -19,13 +19,15 @@ clear (a caller's number), and it cannot be split into fields to hash the right 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from ingest import json_keys
 from ingest.landing_file import MAX_LINE_BYTES
-from ingest.rules import FileColumn, literal, quote
+from ingest.rules import FileColumn, literal
 
 REJECTS = "kpiwatch_rejects"
 REJECT_SCANS = "kpiwatch_reject_scans"
@@ -140,10 +142,15 @@ def csv_records(
 
 
 def json_records(
-    con: duckdb.DuckDBPyConnection, path: Path, names: list[str], file_id: int
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    file_id: int,
+    columns_for: Callable[[set[str]], list[FileColumn]],
 ) -> Tolerant:
     """JSON Lines read as lines (a raw control character such as \\x01 never occurs
-    in a valid JSON line, so it is a safe delimiter: a line holding one is malformed)."""
+    in a valid JSON line, so it is a safe delimiter: a line holding one is malformed).
+    The columns are chosen by ``columns_for`` among the keys of the good lines (every
+    spelling anywhere in the file, ``ingest.json_keys``)."""
     options = CSV_OPTIONS.format(
         header="false", delim="'\x01'", quote="''", max_line=MAX_LINE_BYTES + 2
     )
@@ -157,21 +164,15 @@ def json_records(
         "'is a JSON ' || lower(json_type(line)) || ', not an object' end"
     )
     judged = f"(select *, {verdict} as _verdict from {_numbered(scan, skips)})"
-    pointers = "[" + ", ".join(literal(_pointer(n)) for n in names) + "]"
-    values = f"case when _verdict is null then json_extract_string(line, {pointers}) end"
-    extracted = ", ".join(f"_values[{i}] as {quote(n)}" for i, n in enumerate(names, start=1))
+    objects = f"(select line from {judged} where _verdict is null)"
+    columns = columns_for(json_keys.distinct_keys(con, objects, "line"))
     good = (
-        f"(select {extracted}, {file_id} as _file_id, _row from "
-        f"(select *, {values} as _values from {judged} where _verdict is null))"
+        f"(select {file_id} as _file_id, * exclude (line, _verdict, ordinality) from "
+        f"{json_keys.spelled(f'(select * from {judged} where _verdict is null)', columns, 'line')})"
     )
     malformed = [_reject_rows(file_id, 0)] if skips else []
     malformed.append(
         f"select {file_id}, _row, 'line ' || _row || ': ' || _verdict from {judged} "
         "where _verdict is not null and _verdict <> 'blank'"
     )
-    return Tolerant(good, [FileColumn(n, "VARCHAR") for n in names], malformed)
-
-
-def _pointer(key: str) -> str:
-    """A JSON pointer to a top-level key (RFC 6901)."""
-    return "/" + key.replace("~", "~0").replace("/", "~1")
+    return Tolerant(good, columns, malformed)

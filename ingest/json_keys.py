@@ -1,0 +1,82 @@
+"""Every key a JSON Lines delivery spells, wherever it spells it.
+
+Each JSON object names its own keys, and an exporter may spell one field differently
+from line to line: ``caller_number`` here, ``Caller_Number`` there, a key with spaces or a
+byte-order mark around it. DuckDB's JSON reader matches a declared key exactly, so
+columns declared from the first line alone would read every other spelling as NULL: a
+caller number lost, a repair that looks open because its ``Restored_At`` was not seen.
+
+So the loader first asks DuckDB for the distinct keys of the whole delivery (one pass
+that only parses: about 0.2 s per 50 MB against 0.9 s for the load itself) and reads
+every spelling of every contract field. A field spelled one way, the normal case, is
+read by ``read_json`` as before. When one field is spelled several ways, DuckDB cannot
+declare them side by side (its column names are case-insensitive), so each line is read
+as an object and every spelling extracted by a JSON pointer (``spelled``), about as fast;
+``RowRules(spellings_per_row=True)`` then takes each line's value from the spelling that
+line carries, and quarantines a line carrying two as ``duplicate_column``.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from ingest.rules import FileColumn, file_columns, literal, normal_name
+from kpiwatch.contract import Source
+
+VALUES = "_values"
+"""The extracted values of a line, in column order (``spelled``)."""
+
+
+def distinct_keys(con: duckdb.DuckDBPyConnection, relation: str, column: str = "json") -> set[str]:
+    """The top-level keys of every object in ``relation``'s ``column`` (a JSON value)."""
+    rows = con.execute(f"select distinct unnest(json_keys({column})) from {relation}").fetchall()
+    return {key for (key,) in rows}
+
+
+def contract_columns(keys: set[str], source: Source, first: list[str]) -> list[FileColumn]:
+    """The keys that spell one of ``source``'s fields (other keys are never read), in
+    the order of the first object's keys (``first``), then the others sorted; each with a
+    scan name DuckDB tells apart from the others."""
+    names = {c.name for c in source.columns}
+    wanted = {k for k in keys if normal_name(k) in names}
+    ordered = [k for k in dict.fromkeys(first) if k in wanted]
+    ordered += sorted(wanted.difference(ordered), key=lambda k: (normal_name(k), k))
+    return file_columns(ordered)
+
+
+def spelled_alike(columns: list[FileColumn]) -> bool:
+    """Whether a field is spelled more than one way (then ``read_json`` cannot read it)."""
+    names = [normal_name(c.name) for c in columns]
+    return len(set(names)) < len(names)
+
+
+def declared(columns: list[FileColumn]) -> str:
+    """``read_json``'s ``columns`` argument: every key as text (a number is its digits,
+    an object its JSON: the rules judge them)."""
+    return "{" + ", ".join(f"{literal(c.name)}: 'VARCHAR'" for c in columns) + "}"
+
+
+def spelled(
+    relation: str, columns: list[FileColumn], json: str = "json", objects_only: bool = False
+) -> str:
+    """``relation`` plus each column's value, extracted from the object in ``json`` by
+    key, exactly as spelled (one parse per line for all keys). ``objects_only``: a line
+    that is not an object stops the query (as ``read_json`` would: the loader then sets
+    it aside as a malformed line)."""
+    pointers = "[" + ", ".join(literal(pointer(c.name)) for c in columns) + "]"
+    extract = f"json_extract_string({json}, {pointers}::varchar[])"
+    if objects_only:
+        extract = (
+            f"case when json_type({json}) = 'OBJECT' then {extract} "
+            "else error('a line is not a JSON object') end"
+        )
+    values = "".join(f", {VALUES}[{i}] as {c.ref}" for i, c in enumerate(columns, start=1))
+    return (
+        f"(select * exclude ({VALUES}){values} from "
+        f"(select *, {extract} as {VALUES} from {relation}))"
+    )
+
+
+def pointer(key: str) -> str:
+    """A JSON pointer to a top-level key (RFC 6901)."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
