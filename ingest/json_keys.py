@@ -65,9 +65,10 @@ def spelled(
     it aside as a malformed line)."""
     pointers = "[" + ", ".join(literal(pointer(c.name)) for c in columns) + "]"
     extract = f"json_extract_string({json}, {pointers}::varchar[])"
-    if objects_only:
+    if objects_only:  # valid JSON that starts with { is an object (no second parse)
+        blank = "' ' || chr(9) || chr(10) || chr(13)"
         extract = (
-            f"case when json_type({json}) = 'OBJECT' then {extract} "
+            f"case when starts_with(ltrim({json}::varchar, {blank}), '{{') then {extract} "
             "else error('a line is not a JSON object') end"
         )
     values = "".join(f", {VALUES}[{i}] as {c.ref}" for i, c in enumerate(columns, start=1))
