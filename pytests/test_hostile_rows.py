@@ -9,6 +9,7 @@ word of the messages (they name the column and the value).
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -640,17 +641,27 @@ def _json_key_spellings() -> Case:
         ]
     )  # fmt: skip
     good = jsonl([call(10)])
+    # Compressed, with a malformed line: read line by line, the spellings all the same.
+    broken = gzip.compress(
+        jsonl([call(11, "Caller_Number")])
+        + b'{"call_id": "C12", "caller_number": "13900000012"\n'
+        + jsonl([call(13), {**call(14), "CALLER_NUMBER": "13900008888"}])
+    )
     return Case(
         {
             "hotline_calls/day1.jsonl": day1,
             "hotline_calls/day2.jsonl": day2,
             "hotline_calls/good.jsonl": good,
+            "hotline_calls/broken.jsonl.gz": broken,
             "mobile_repairs/restored.jsonl": repairs_,
         },
         {
             "hotline_calls/day1.jsonl": Expect("loaded", 2, 2),
             "hotline_calls/day2.jsonl": Expect("loaded", 7, 6, 1, DUPLICATE),
             "hotline_calls/good.jsonl": Expect("loaded", 1, 1),
+            "hotline_calls/broken.jsonl.gz": Expect(
+                "loaded", 4, 2, 2, frozenset({"duplicate_column", "malformed_line"})
+            ),
             "mobile_repairs/restored.jsonl": Expect("loaded", 3, 3),
         },
         [
@@ -662,7 +673,7 @@ def _json_key_spellings() -> Case:
                         caller_hash(number(i)),
                         instant("2026-10-12 09:01:00") if i == 9 else None,
                     )
-                    for i in (1, 10, 2, 3, 4, 5, 6, 8, 9)
+                    for i in (1, 10, 11, 13, 2, 3, 4, 5, 6, 8, 9)
                 ],
             ),
             (
@@ -675,16 +686,29 @@ def _json_key_spellings() -> Case:
             ),
             (  # the record keeps both numbers, hashed, under their spellings
                 "select path, row_number, record->>'call_id', record->>'caller_number', "
-                "record->>'Caller_Number' from audit.quarantine",
+                "coalesce(record->>'Caller_Number', record->>'CALLER_NUMBER') "
+                "from audit.quarantine where record is not null order by path",
                 [
+                    (
+                        "hotline_calls/broken.jsonl.gz",
+                        4,
+                        "C14",
+                        caller_hash(number(14)),
+                        caller_hash("13900008888"),
+                    ),
                     (
                         "hotline_calls/day2.jsonl",
                         5,
                         "C7",
                         caller_hash(number(7)),
                         caller_hash("13900009999"),
-                    )
+                    ),
                 ],
+            ),
+            (  # no number in clear anywhere in the quarantine
+                "select count(*) from audit.quarantine "
+                "where record::varchar like '%1390000%' or messages::varchar like '%1390000%'",
+                [(0,)],
             ),
         ],
         ["column caller_number is delivered more than once ('Caller_Number', 'caller_number')"],
