@@ -15,14 +15,16 @@ failed) and finds what makes it unreadable as a whole: empty, a line or header t
 is not gzip or ends early, not Parquet, duplicate or nameless header columns. Such a file
 is recorded as ``failed`` with a plain reason and never read; the others still load.
 
-New files are read by DuckDB; ``rules`` types and checks every row; valid rows land in
-``raw.<source>``, faulty ones move to ``audit.quarantine`` with every reason and the
-record as delivered; ``audit.ingest_files`` records rows read = loaded + quarantined.
-When DuckDB cannot read a text file whole (a field too many, a quote never closed, a line
-that is not a JSON object, a NUL byte), it is read again line by line
-(``ingest.malformed``): its malformed lines are quarantined as ``malformed_line`` with
-their line number and no content, and its good rows load with their own row numbers. A
-failed file's error is always our own words (DuckDB's quote the offending line).
+New files are read by DuckDB (JSON Lines with every key spelling found anywhere in the
+file, ``json_keys``: a key spelt differently on a later line is never lost); ``rules``
+types and checks every row; valid rows land in ``raw.<source>``, faulty ones move to
+``audit.quarantine`` with every reason and the record as delivered;
+``audit.ingest_files`` records rows read = loaded + quarantined. When DuckDB cannot read
+a text file whole (a field too many, a quote never closed, a line that is not a JSON
+object, a NUL byte), it is read again line by line (``ingest.malformed``): its malformed
+lines are quarantined as ``malformed_line`` with their line number and no content, and
+its good rows load with their own row numbers. A failed file's error is always our own
+words (DuckDB's quote the offending line).
 
 All of a file happens in one transaction, so a file killed half-way leaves no trace and
 the next run loads it exactly once.

@@ -9,7 +9,8 @@ reads it again through here:
   the file: row = position among the good records + malformed records before it (an ASOF
   join on the few malformed ones, no window over the file).
 - JSON Lines as lines of text (a CSV of one column, no quoting): a line that is not a JSON
-  object is malformed; the others' keys are extracted as the JSON reader would.
+  object is malformed; from the others, every spelling of a field found in the file is
+  extracted by its key (``ingest.json_keys``), as the loader reads a whole file.
 - A NUL byte in a field makes its record malformed (it has no place in text).
 
 Malformed records go to the quarantine with reason ``malformed_line``, the line number and
@@ -164,11 +165,15 @@ def json_records(
         "'is a JSON ' || lower(json_type(line)) || ', not an object' end"
     )
     judged = f"(select *, {verdict} as _verdict from {_numbered(scan, skips)})"
-    objects = f"(select line from {judged} where _verdict is null)"
+    # only an object is parsed, whatever order the optimizer picks
+    objects = (
+        f"(select * replace (case when _verdict is null then line end as line) "
+        f"from {judged} where _verdict is null)"
+    )
     columns = columns_for(json_keys.distinct_keys(con, objects, "line"))
     good = (
         f"(select {file_id} as _file_id, * exclude (line, _verdict, ordinality) from "
-        f"{json_keys.spelled(f'(select * from {judged} where _verdict is null)', columns, 'line')})"
+        f"{json_keys.spelled(objects, columns, 'line')})"
     )
     malformed = [_reject_rows(file_id, 0)] if skips else []
     malformed.append(
