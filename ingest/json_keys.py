@@ -18,6 +18,8 @@ line carries, and quarantines a line carrying two as ``duplicate_column``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 
 from ingest.rules import FileColumn, file_columns, literal, normal_name
@@ -25,20 +27,39 @@ from kpiwatch.contract import Source
 
 VALUES = "_values"
 """The extracted values of a line, in column order (``spelled``)."""
+KEYS = "_keys"
+TWICE = "_keys_twice"
+"""The keys a line's object carries more than once, exactly so spelled (``spelled``):
+JSON lets an object say ``"ticket_id"`` twice, and a pointer would take the first."""
 
 
-def distinct_keys(con: duckdb.DuckDBPyConnection, relation: str, column: str = "json") -> set[str]:
-    """The top-level keys of every object in ``relation``'s ``column`` (a JSON value)."""
-    rows = con.execute(f"select distinct unnest(json_keys({column})) from {relation}").fetchall()
-    return {key for (key,) in rows}
+@dataclass(frozen=True)
+class Keys:
+    names: set[str]
+    """Every top-level key of every object, as spelled."""
+    repeated: bool
+    """Whether some object names one key twice, exactly so (``TWICE``)."""
 
 
-def contract_columns(keys: set[str], source: Source, first: list[str]) -> list[FileColumn]:
+def distinct_keys(con: duckdb.DuckDBPyConnection, relation: str, column: str = "json") -> Keys:
+    """The top-level keys of the objects in ``relation``'s ``column`` (a JSON value). The
+    distinct key lists are few (a file's lines share their keys), so whether one repeats
+    a key costs nothing per line."""
+    names, repeated = con.execute(
+        f"with lists as materialized (select distinct json_keys({column}) as k from {relation}) "
+        "select (select coalesce(list(distinct key), []) from (select unnest(k) as key "
+        "from lists)), coalesce((select bool_or(len(k) <> len(list_distinct(k))) from lists), "
+        "false)"
+    ).fetchone()
+    return Keys(set(names), bool(repeated))
+
+
+def contract_columns(keys: Keys, source: Source, first: list[str]) -> list[FileColumn]:
     """The keys that spell one of ``source``'s fields (other keys are never read), in
     the order of the first object's keys (``first``), then the others sorted; each with a
     scan name DuckDB tells apart from the others."""
     names = {c.name for c in source.columns}
-    wanted = {k for k in keys if normal_name(k) in names}
+    wanted = {k for k in keys.names if normal_name(k) in names}
     ordered = [k for k in dict.fromkeys(first) if k in wanted]
     ordered += sorted(wanted.difference(ordered), key=lambda k: (normal_name(k), k))
     return file_columns(ordered)
@@ -57,12 +78,18 @@ def declared(columns: list[FileColumn]) -> str:
 
 
 def spelled(
-    relation: str, columns: list[FileColumn], json: str = "json", objects_only: bool = False
+    relation: str,
+    columns: list[FileColumn],
+    json: str = "json",
+    objects_only: bool = False,
+    repeated: bool = False,
 ) -> str:
     """``relation`` plus each column's value, extracted from the object in ``json`` by
-    key, exactly as spelled (one parse per line for all keys). ``objects_only``: a line
-    that is not an object stops the query (as ``read_json`` would: the loader then sets
-    it aside as a malformed line)."""
+    key, exactly as spelled (one parse per line for all keys). ``repeated`` (some object
+    names a key twice, ``Keys.repeated``): also the contract keys each line carries
+    twice (``TWICE``: the rules quarantine such a line). ``objects_only``: a line that is
+    not an object stops the query (as ``read_json`` would: the loader then sets it aside
+    as a malformed line)."""
     pointers = "[" + ", ".join(literal(pointer(c.name)) for c in columns) + "]"
     extract = f"json_extract_string({json}, {pointers}::varchar[])"
     if objects_only:  # valid JSON that starts with { is an object (no second parse)
@@ -72,9 +99,17 @@ def spelled(
             "else error('a line is not a JSON object') end"
         )
     values = "".join(f", {VALUES}[{i}] as {c.ref}" for i, c in enumerate(columns, start=1))
+    if not repeated:
+        return (
+            f"(select * exclude ({VALUES}){values} from "
+            f"(select *, {extract} as {VALUES} from {relation}))"
+        )
+    names = "[" + ", ".join(literal(c.name) for c in columns) + "]::varchar[]"
+    ours = f"list_distinct(list_filter({KEYS}, lambda k: list_contains({names}, k)))"
+    twice = f"list_filter({ours}, lambda k: len(list_filter({KEYS}, lambda j: j = k)) > 1)"
     return (
-        f"(select * exclude ({VALUES}){values} from "
-        f"(select *, {extract} as {VALUES} from {relation}))"
+        f"(select * exclude ({VALUES}, {KEYS}){values}, {twice} as {TWICE} from "
+        f"(select *, {extract} as {VALUES}, json_keys({json}) as {KEYS} from {relation}))"
     )
 
 

@@ -246,12 +246,16 @@ class _Scan:
     json_spellings: bool = False
     """JSON Lines read as objects (``function`` yields ``json``), every spelling of a
     field extracted by key (``json_keys.spelled``)."""
+    keys_twice: bool = False
+    """Some object names a key twice: the relation says which (``json_keys.TWICE``)."""
 
     def relation(self, numbered: str) -> str:
         """The columns, from ``numbered`` (the scan with row numbers and file ids)."""
         if not self.json_spellings:
             return numbered
-        return json_keys.spelled(numbered, self.columns, objects_only=True)
+        return json_keys.spelled(
+            numbered, self.columns, objects_only=True, repeated=self.keys_twice
+        )
 
 
 def _scan(items: list[_New], paths: list[Path], con: duckdb.DuckDBPyConnection) -> _Scan:
@@ -285,16 +289,18 @@ def _json_scan(
 ) -> _Scan:
     """JSON Lines: every key of the files that spells a contract field, wherever it
     occurs (``json_keys``). One spelling per field is read by ``read_json``, declared;
-    a field spelled several ways (or no field at all) is read from each line's object."""
+    a field spelled several ways, a key named twice in one object (``read_json`` would
+    refuse the file) or no field at all: read from each line's object."""
     objects = f"read_ndjson_objects({where}, filename = true)"
-    columns = json_keys.contract_columns(json_keys.distinct_keys(con, objects), source, first)
-    if columns and not json_keys.spelled_alike(columns):
+    keys = json_keys.distinct_keys(con, objects)
+    columns = json_keys.contract_columns(keys, source, first)
+    if columns and not json_keys.spelled_alike(columns) and not keys.repeated:
         scan = (
             f"read_json({where}, format = 'newline_delimited', "
             f"columns = {json_keys.declared(columns)}, filename = true)"
         )
         return _Scan(scan, columns)
-    return _Scan(objects, columns, json_spellings=True)
+    return _Scan(objects, columns, json_spellings=True, keys_twice=keys.repeated)
 
 
 def _parquet_names(path: Path, scanned: list[str]) -> list[str]:
@@ -619,10 +625,10 @@ class Loader:
         source = SOURCES[files[0].source]
         bad_lines: list[str] = []
         if tolerant:
-            relation, columns, bad_lines = self._tolerant(items[0], paths[0])
+            relation, columns, bad_lines, keys_twice = self._tolerant(items[0], paths[0])
         else:
             scan = _scan(items, paths, self.con)
-            columns = scan.columns
+            columns, keys_twice = scan.columns, scan.keys_twice
         delivered = datetime.now(UTC)  # the plausibility window ends a little after this
         rules = RowRules(
             source,
@@ -630,6 +636,7 @@ class Loader:
             self.key,
             self.settings.window(delivered),
             spellings_per_row=files[0].format == "jsonl",
+            keys_twice=json_keys.TWICE if keys_twice else None,
         )
         table = store.raw_table(source.name)
         self._write_optimistically(
@@ -705,15 +712,16 @@ class Loader:
             self.loaded[(item.file.source, item.digest)] = file_id
         return outcomes
 
-    def _tolerant(self, item: _New, path: Path) -> tuple[str, list[FileColumn], list[str]]:
-        """The good records of a file DuckDB could not read whole, and its malformed ones."""
+    def _tolerant(self, item: _New, path: Path) -> tuple[str, list[FileColumn], list[str], bool]:
+        """The good records of a file DuckDB could not read whole, its malformed ones, and
+        whether the relation says which keys an object names twice (``json_keys.TWICE``)."""
         names = item.shape.split("\t") if item.shape else []
         if item.file.format == "csv":
             has_nul = item.seen is not None and item.seen.has_nul
             found = malformed.csv_records(
                 self.con, path, file_columns(names), item.file_id, has_nul
             )
-            return found.relation, found.columns, found.malformed
+            return found.relation, found.columns, found.malformed, False
         source = SOURCES[item.file.source]
         found = malformed.json_records(
             self.con,
@@ -721,7 +729,7 @@ class Loader:
             item.file_id,
             lambda keys: json_keys.contract_columns(keys, source, names),
         )
-        return found.relation, found.columns, found.malformed
+        return found.relation, found.columns, found.malformed, found.keys_twice
 
     def _write_optimistically(self, big: bool) -> None:
         """DuckDB writes a big insert to disk as it goes, before the commit; but one row

@@ -58,6 +58,8 @@ class Tolerant:
     columns: list[FileColumn]
     malformed: list[str]
     """SELECTs of (file_id, row_number, message) for the quarantine."""
+    keys_twice: bool = False
+    """JSON Lines: the relation has ``json_keys.TWICE`` (some object repeats a key)."""
 
 
 def _reset(con: duckdb.DuckDBPyConnection) -> None:
@@ -146,7 +148,7 @@ def json_records(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     file_id: int,
-    columns_for: Callable[[set[str]], list[FileColumn]],
+    columns_for: Callable[[json_keys.Keys], list[FileColumn]],
 ) -> Tolerant:
     """JSON Lines read as lines (a raw control character such as \\x01 never occurs
     in a valid JSON line, so it is a safe delimiter: a line holding one is malformed).
@@ -170,14 +172,15 @@ def json_records(
         f"(select * replace (case when _verdict is null then line end as line) "
         f"from {judged} where _verdict is null)"
     )
-    columns = columns_for(json_keys.distinct_keys(con, objects, "line"))
+    keys = json_keys.distinct_keys(con, objects, "line")
+    columns = columns_for(keys)
     good = (
         f"(select {file_id} as _file_id, * exclude (line, _verdict, ordinality) from "
-        f"{json_keys.spelled(objects, columns, 'line')})"
+        f"{json_keys.spelled(objects, columns, 'line', repeated=keys.repeated)})"
     )
     malformed = [_reject_rows(file_id, 0)] if skips else []
     malformed.append(
         f"select {file_id}, _row, 'line ' || _row || ': ' || _verdict from {judged} "
         "where _verdict is not null and _verdict <> 'blank'"
     )
-    return Tolerant(good, columns, malformed)
+    return Tolerant(good, columns, malformed, keys.repeated)

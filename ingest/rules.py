@@ -209,6 +209,7 @@ class RowRules:
         pii_key: str,
         window: Window | None = None,
         spellings_per_row: bool = False,
+        keys_twice: str | None = None,
     ) -> None:
         self.source = source
         self.file_columns = file_columns
@@ -219,6 +220,9 @@ class RowRules:
         file are alternatives (``Caller_Number`` on one line, ``caller_number`` on the
         next); only a line that carries both with a value is ambiguous. A header (CSV,
         Parquet) gives every row every column: two spellings there condemn every row."""
+        self.keys_twice = keys_twice
+        """A column of the relation listing the keys a JSON object carries twice, exactly
+        so spelled (``json_keys.TWICE``); such a row is ``duplicate_column`` too."""
         names = {c.name for c in source.columns}
         self.delivered: dict[str, list[FileColumn]] = {}
         """Contract name -> the file's columns that spell it (more than one: ambiguous)."""
@@ -381,6 +385,17 @@ class RowRules:
                     f"(({holding}) > 1)",
                     f"'column {name} is delivered more than once (' || concat_ws(', ', "
                     f"{spelled}) || '): which value is meant is unknown'",
+                )
+            )
+        if self.keys_twice is not None:
+            twice = quote(self.keys_twice)
+            checks.append(
+                (
+                    Reason.DUPLICATE_COLUMN,
+                    f"(len({twice}) > 0)",
+                    f"'key ' || array_to_string(list_transform({twice}, lambda k: to_json(k)), "
+                    "', ') || ' is delivered twice in one object: which value is meant is "
+                    "unknown'",
                 )
             )
         for column in self.source.columns:

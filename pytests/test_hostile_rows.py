@@ -724,21 +724,30 @@ def _json_keys_differing_in_case() -> Case:
                 **fields}  # fmt: skip
 
     twice = jsonl([ticket("K1"), ticket("A", TICKET_ID="B"), ticket("K3")])
+    # JSON lets one object name a key twice, exactly so: a pointer would take the first
+    # value silently. Read whole (DuckDB refuses the object) and read by key alike.
+    same_key = b'{"ticket_id": "S1", "ticket_id": "S2"' + jsonl([ticket("")])[16:]
+    extra_twice = b'{"remark": 1, "remark": 2, ' + jsonl([ticket("S3")])[1:]
+    exactly_twice = jsonl([ticket("S0")]) + same_key + extra_twice
+    twice += same_key
     broken = (
         jsonl([ticket("M1", CALLER="x")])
         + b"{not json\n"
         + jsonl([{**ticket("M3"), "Ticket_ID": "M3b"}, {**ticket("M4"), "HALL_ID": ""}])
+        + same_key.replace(b"S1", b"M5")
     )
     return Case(
         {
             "hall_tickets/twice.jsonl": twice,
+            "hall_tickets/exactly_twice.jsonl": exactly_twice,
             "hall_tickets/broken.jsonl": broken,
             "hall_tickets/good.csv": hall_csv([("G1", TAKEN)]),
         },
         {
-            "hall_tickets/twice.jsonl": Expect("loaded", 3, 2, 1, DUPLICATE),
+            "hall_tickets/twice.jsonl": Expect("loaded", 4, 2, 2, DUPLICATE),
+            "hall_tickets/exactly_twice.jsonl": Expect("loaded", 3, 2, 1, DUPLICATE),
             "hall_tickets/broken.jsonl": Expect(
-                "loaded", 4, 2, 2, frozenset({"duplicate_column", "malformed_line"})
+                "loaded", 5, 2, 3, frozenset({"duplicate_column", "malformed_line"})
             ),
             "hall_tickets/good.csv": Expect("loaded", 1, 1),
         },
@@ -751,6 +760,8 @@ def _json_keys_differing_in_case() -> Case:
                     ("K3", "HALL1"),
                     ("M1", "HALL1"),
                     ("M4", "HALL1"),
+                    ("S0", "HALL1"),
+                    ("S3", "HALL1"),
                 ],
             ),
             (
@@ -759,11 +770,17 @@ def _json_keys_differing_in_case() -> Case:
                 [
                     ("hall_tickets/broken.jsonl", 2, ["malformed_line"], None, None, None),
                     ("hall_tickets/broken.jsonl", 3, ["duplicate_column"], "M3", None, "M3b"),
+                    ("hall_tickets/broken.jsonl", 5, ["duplicate_column"], "M5", None, None),
+                    ("hall_tickets/exactly_twice.jsonl", 2, ["duplicate_column"], "S1", None, None),
                     ("hall_tickets/twice.jsonl", 2, ["duplicate_column"], "A", "B", None),
+                    ("hall_tickets/twice.jsonl", 4, ["duplicate_column"], "S1", None, None),
                 ],
             ),
         ],
-        ["column ticket_id is delivered more than once ('ticket_id', 'TICKET_ID')"],
+        [
+            "column ticket_id is delivered more than once ('ticket_id', 'TICKET_ID')",
+            'key "ticket_id" is delivered twice in one object',
+        ],
     )
 
 
