@@ -6,6 +6,10 @@ timestamps with or without offsets, booleans spelled 1/0 or Y/N, headers in capi
 columns in another order, an extra column nobody asked for. On top of that a few rows of
 every invalid kind of SOURCES.md, files delivered twice or days late, a file missing a
 required column and its corrected redelivery, and files that cannot be read at all.
+
+A province's month of one source is planted, formatted and serialised as one batch
+(``plant_days``, ``serialise_days``) and only then cut into daily files: polars and
+Arrow pay their fixed cost per call, and a month has 31 files per source and province.
 """
 
 from __future__ import annotations
@@ -13,11 +17,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 
 from kpiwatch.contract import SOURCES, Reason, Source
 
@@ -332,3 +339,196 @@ def drop_column(frame: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, str]
 
 def source_of(name: str) -> Source:
     return SOURCES[name]
+
+
+# ------------------------------------------------------------------ a month at a time
+
+HELPERS = ["_day", "_pos", "_kind"]
+
+
+@dataclass
+class DayFile:
+    """One daily file of a batch: its place in the batch and what was planted in it."""
+
+    day: int
+    offset: int
+    rows: int
+    junk: list[tuple[int, str]]
+    rng: np.random.Generator
+    """The file's own random stream, to go on drawing its delivery (late, duplicate)."""
+
+
+def plant_days(
+    rows: pl.DataFrame,
+    source: Source,
+    exporter: Exporter,
+    province: str,
+    forced: list[Reason],
+    rng_of_day: Callable[[int], np.random.Generator],
+) -> tuple[pl.DataFrame, list[DayFile]]:
+    """``with_junk`` for every day of a batch at once: ``rows`` carries ``_day`` and is
+    sorted by it. Returns the formatted rows of all files, in file order, and the files.
+
+    Each file draws its invalid rows from its own stream (``rng_of_day``), so a file's
+    content does not depend on which other days share its batch. ``forced`` kinds go to
+    the batch's first file.
+    """
+    allowed = [k for k in kinds_for(source) if exporter.text or k not in PARSE_KINDS]
+    day = rows["_day"].to_numpy()
+    days, starts, counts = np.unique(day, return_index=True, return_counts=True)
+    left = [r for r in forced if r in allowed]
+    files: list[DayFile] = []
+    picks: list[np.ndarray] = []
+    kinds_all: list[str] = []
+    jseq: list[np.ndarray] = []
+    jday: list[np.ndarray] = []
+    row_pos = np.arange(rows.height, dtype=np.int64) - np.repeat(starts, counts)
+    junk_pos: list[np.ndarray] = []
+    offset = 0
+    for d, first, n in zip(days.tolist(), starts.tolist(), counts.tolist(), strict=True):
+        rng = rng_of_day(d)
+        k = int(rng.binomial(n, JUNK_RATE))
+        kinds = left + [allowed[i] for i in rng.integers(0, len(allowed), k)]
+        left = []
+        if kinds:
+            chosen = rng.integers(0, n, len(kinds))
+            position = rng.permutation(n + len(kinds))
+            row_pos[first : first + n] = position[:n]
+            picks.append(first + chosen)
+            kinds_all += [str(x) for x in kinds]
+            jseq.append(np.arange(len(kinds)))
+            jday.append(np.full(len(kinds), d))
+            junk_pos.append(position[n:])
+        files.append(DayFile(d, offset, n + len(kinds), [], rng))
+        offset += n + len(kinds)
+    body = rows.with_columns(pl.Series("_pos", row_pos), pl.lit(None, pl.String).alias("_kind"))
+    if picks:
+        junk = rows[np.concatenate(picks)].with_columns(
+            pl.Series("_pos", np.concatenate(junk_pos)),
+            pl.Series("_kind", kinds_all, dtype=pl.String),
+            pl.Series("_jseq", np.concatenate(jseq)),
+        )
+        key = source.key[0]
+        if key.endswith("_id"):
+            junk = junk.with_columns(
+                pl.concat_str(pl.col(key), pl.lit("-X"), pl.col("_jseq").cast(pl.String))
+            )
+        junk = junk.drop("_jseq")
+        parts = []
+        for kind in dict.fromkeys(kinds_all):
+            part = junk.filter(pl.col("_kind") == kind)
+            parts.append(
+                part.with_columns(_typed_corruption(source, Reason(kind), province, rows.schema))
+            )
+        body = pl.concat([body, *parts], how="vertical_relaxed").sort("_day", "_pos")
+    text = format_rows(body, source, exporter, keep=HELPERS)
+    if exporter.text and picks:
+        for kind in sorted(PARSE_KINDS):
+            change = _text_corruption(source, kind)
+            if change and change[0] in text.columns and str(kind) in kinds_all:
+                col, value = change
+                hit = pl.col("_kind") == str(kind)
+                text = text.with_columns(
+                    pl.when(hit).then(pl.lit(value)).otherwise(pl.col(col)).alias(col)
+                )
+    if picks:
+        marks = text.select(pl.int_range(pl.len()).alias("i"), "_pos", "_kind").filter(
+            pl.col("_kind").is_not_null()
+        )
+        by_offset = {f.offset: f for f in files}
+        offsets = np.array([f.offset for f in files])
+        for i, pos, kind in marks.iter_rows():
+            f = by_offset[int(offsets[np.searchsorted(offsets, i, side="right") - 1])]
+            f.junk.append((int(pos) + 1, kind))
+        for f in files:
+            f.junk.sort()
+    return text, files
+
+
+def _untyped_json_columns(source: Source, junk: list[tuple[int, str]]) -> frozenset[str]:
+    """Columns a JSON exporter must write as strings in a file: those holding a planted
+    unparseable integer or boolean (the rule of ``_json_types``, known without a scan)."""
+    out = set()
+    for _, kind in junk:
+        if kind in PARSE_KINDS:
+            change = _text_corruption(source, Reason(kind))
+            if change:
+                out.add(change[0])
+    return frozenset(out)
+
+
+def _json_typed(frame: pl.DataFrame, source: Source, untyped: frozenset[str]) -> pl.DataFrame:
+    types = {c.name: c.type for c in source.columns}
+    exprs = []
+    for name in frame.columns:
+        ctype = types.get(name.lower(), "text")
+        col = pl.col(name)
+        if name.lower() not in untyped:
+            if ctype == "integer":
+                col = col.cast(pl.Int64, strict=False)
+            elif ctype == "boolean":
+                col = col == "true"
+        exprs.append(col)
+    return frame.select(exprs)
+
+
+def _split_lines(data: bytes, counts: list[int]) -> list[bytes]:
+    """Cut a block of one-record-per-line text after each file's number of lines."""
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
+    if len(ends) != sum(counts):
+        raise AssertionError(f"{len(ends)} lines for {sum(counts)} rows")
+    bounds = [0, *ends[np.cumsum(counts) - 1].tolist()]
+    return [data[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def _finish_text(header: bytes, body: bytes, exporter: Exporter) -> bytes:
+    data = header + body
+    if exporter.encoding == "utf-8-sig":
+        data = b"\xef\xbb\xbf" + data
+    if exporter.compression:
+        data = gzip.compress(data, compresslevel=1, mtime=0)  # fast: exports favour speed
+    return data
+
+
+def serialise_days(
+    text: pl.DataFrame, files: list[DayFile], source: Source, exporter: Exporter
+) -> list[bytes]:
+    """The bytes of every file of a batch, each as ``serialise`` would write it alone."""
+    frame = _shape_columns(text.drop([c for c in HELPERS if c in text.columns]), exporter)
+    counts = [f.rows for f in files]
+    if exporter.format == "parquet":
+        table = frame.to_arrow()
+        out = []
+        for f in files:
+            buffer = io.BytesIO()
+            pq.write_table(table.slice(f.offset, f.rows), buffer, compression="snappy",
+                           write_statistics=False)  # fmt: skip
+            out.append(buffer.getvalue())
+        return out
+    if exporter.format == "csv":
+        buffer = io.BytesIO()
+        frame.write_csv(buffer, include_header=False)
+        data = buffer.getvalue()
+        header = (",".join(frame.columns) + "\n").encode()
+        if exporter.encoding == "gb18030":
+            data = data.decode("utf-8").encode("gb18030")
+        return [_finish_text(header, b, exporter) for b in _split_lines(data, counts)]
+    # JSON Lines: files that must keep a column as strings are written in their own batch.
+    groups: dict[frozenset[str], list[int]] = {}
+    for i, f in enumerate(files):
+        groups.setdefault(_untyped_json_columns(source, f.junk), []).append(i)
+    out_json: list[bytes] = [b""] * len(files)
+    for untyped, members in groups.items():
+        if len(members) == len(files):
+            part = frame
+        else:
+            rows = np.concatenate(
+                [np.arange(files[i].offset, files[i].offset + files[i].rows) for i in members]
+            )
+            part = frame[rows]
+        buffer = io.BytesIO()
+        _json_typed(part, source, untyped).write_ndjson(buffer)
+        pieces = _split_lines(buffer.getvalue(), [files[i].rows for i in members])
+        for i, piece in zip(members, pieces, strict=True):
+            out_json[i] = _finish_text(b"", piece, exporter)
+    return out_json

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 
 import polars as pl
 
@@ -34,6 +35,7 @@ TICKETS = {
 """key, start, end, milliseconds per unit, suspended minutes per unit."""
 
 
+@cache
 def catalog() -> pl.DataFrame:
     return pl.read_csv(
         SEEDS / "kpi_catalog.csv",
@@ -74,6 +76,16 @@ class Truth:
 
     def add(self, source: str, versions: pl.DataFrame) -> None:
         getattr(self, f"_add_{source}")(versions)
+
+    def merge(self, other: Truth) -> None:
+        """Take in another part's reductions (an export job's, from another process)."""
+        self.counts += other.counts
+        self.sums += other.sums
+        self.hours += other.hours
+        for source, frames in other.tickets.items():
+            self.tickets.setdefault(source, []).extend(frames)
+        for source, ms in other.as_of.items():
+            self.as_of[source] = max(self.as_of.get(source, 0), ms)
 
     def _share(self, frame: pl.DataFrame, kpi: str, when: pl.Expr, ok: pl.Expr) -> None:
         self.counts.append(
@@ -136,8 +148,14 @@ class Truth:
         )
 
     def _add_tickets(self, source: str, v: pl.DataFrame) -> None:
-        key = TICKETS[source][0]
-        latest = v.sort("updated_at", maintain_order=True).unique(key, keep="last")
+        key, start, end = TICKETS[source][:3]
+        wanted = [key, start, end, "suspended_minutes", "updated_at", "province_code",
+                  "area_type", "cause", "service"]  # fmt: skip
+        latest = (
+            v.select(c for c in wanted if c in v.columns)
+            .sort("updated_at", maintain_order=True)
+            .unique(key, keep="last", maintain_order=True)
+        )
         self.tickets.setdefault(source, []).append(latest)
         newest = int(v["updated_at"].max().timestamp() * 1000) if v.height else 0
         self.as_of[source] = max(self.as_of.get(source, 0), newest)
