@@ -231,7 +231,15 @@ class Truth:
 
     def _durations(self, source: str, months: list[date]) -> pl.DataFrame:
         key, start, end, unit_ms, susp_per_unit = TICKETS[source]
-        t = pl.concat(self.tickets[source]).sort("updated_at").unique(key, keep="last")
+        # Latest version of each ticket, in one fixed row order: a mean's last bits depend
+        # on the order it adds in, and the truth must be the same bytes for a seed.
+        t = (
+            pl.concat(self.tickets[source])
+            .sort("updated_at", key, maintain_order=True)
+            .unique(key, keep="last", maintain_order=True)
+            .sort("province_code", key)
+            .rechunk()
+        )
         if source == "mobile_repairs":
             t = t.filter(pl.col("cause").fill_null("other") != "terminal")
             segments, kpi = pl.lit("all"), "mobile_repair_hours"
@@ -278,12 +286,12 @@ class Truth:
             )
             over = (pl.col("duration") > pl.col("ceiling")).sum()
             completed = both.filter(~pl.col("open"))
-            avg = completed.group_by("province_code", "segment").agg(
+            avg = completed.group_by("province_code", "segment", maintain_order=True).agg(
                 pl.col("duration").mean().alias("value"),
                 pl.len().alias("sample_size"),
                 over.alias("breach_count"),
             )
-            mx = both.group_by("province_code", "segment").agg(
+            mx = both.group_by("province_code", "segment", maintain_order=True).agg(
                 pl.col("duration").max().alias("value"),
                 pl.len().alias("sample_size"),
                 over.alias("breach_count"),
