@@ -14,7 +14,6 @@ Arrow pay their fixed cost per call, and a month has 31 files per source and pro
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import itertools
@@ -25,6 +24,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
+from isal import igzip
 
 from kpiwatch.contract import SOURCES, Reason, Source
 
@@ -242,6 +242,17 @@ def with_junk(
 # ----------------------------------------------------------------------- formatting
 
 
+def _shanghai_naive(col: pl.Expr) -> pl.Expr:
+    """Local wall time of a UTC instant. Asia/Shanghai is UTC+8 all year (no daylight
+    saving since 1991), so it is an addition: far cheaper than a zone lookup per value."""
+    return col.dt.replace_time_zone(None) + pl.duration(hours=8)
+
+
+def _fixed_offset(pattern: str) -> str:
+    """The pattern with its offset spelled out, for a naive local time."""
+    return pattern.replace("%:z", "+08:00").replace("%z", "+0800")
+
+
 def format_rows(
     rows: pl.DataFrame, source: Source, exporter: Exporter, keep: list[str] | None = None
 ) -> pl.DataFrame:
@@ -267,11 +278,11 @@ def format_rows(
             if exporter.timestamps == "instant":
                 pass
             elif exporter.timestamps == "naive":
-                col = col.dt.convert_time_zone("Asia/Shanghai").dt.replace_time_zone(None)
+                col = _shanghai_naive(col)
             elif exporter.timestamps == "utc":
                 col = col.dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
             else:
-                col = col.dt.convert_time_zone("Asia/Shanghai").dt.strftime(exporter.timestamps)
+                col = _shanghai_naive(col).dt.strftime(_fixed_offset(exporter.timestamps))
         elif column.type == "boolean" and exporter.text:
             yes, no = exporter.words
             col = pl.when(col).then(pl.lit(yes)).when(~col).then(pl.lit(no))
@@ -327,8 +338,14 @@ def serialise(frame: pl.DataFrame, source: Source, exporter: Exporter) -> bytes:
     elif exporter.encoding == "utf-8-sig":
         data = b"\xef\xbb\xbf" + data
     if exporter.compression:
-        data = gzip.compress(data, compresslevel=1, mtime=0)  # fast: exports favour speed
+        data = gzip_fast(data)
     return data
+
+
+def gzip_fast(data: bytes) -> bytes:
+    """Gzip as a fast exporter would: ISA-L at level 1 is about four times zlib's level 1
+    for the same size (within 2 %), and any gzip reader reads it."""
+    return igzip.compress(data, compresslevel=1, mtime=0)
 
 
 def drop_column(frame: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, str]:
@@ -343,7 +360,7 @@ def source_of(name: str) -> Source:
 
 # ------------------------------------------------------------------ a month at a time
 
-HELPERS = ["_day", "_pos", "_kind"]
+HELPERS = ["_kind"]
 
 
 @dataclass
@@ -366,12 +383,15 @@ def plant_days(
     forced: list[Reason],
     rng_of_day: Callable[[int], np.random.Generator],
 ) -> tuple[pl.DataFrame, list[DayFile]]:
-    """``with_junk`` for every day of a batch at once: ``rows`` carries ``_day`` and is
-    sorted by it. Returns the formatted rows of all files, in file order, and the files.
+    """Invalid rows for every day of a batch: ``rows`` carries ``_day`` and is sorted by
+    it. Returns the formatted rows of all files, in file order, and the files.
 
     Each file draws its invalid rows from its own stream (``rng_of_day``), so a file's
-    content does not depend on which other days share its batch. ``forced`` kinds go to
-    the batch's first file.
+    content does not depend on which other days share its batch. An invalid row is a
+    copy of a real row of its file (with a fresh id, so no real ticket is lost) put in a
+    random slot; the real rows keep their export order around it. The batch is put
+    together from slices of ``rows``, so nothing is copied but the few invalid rows.
+    ``forced`` kinds go to the batch's first file.
     """
     allowed = [k for k in kinds_for(source) if exporter.text or k not in PARSE_KINDS]
     day = rows["_day"].to_numpy()
@@ -381,47 +401,80 @@ def plant_days(
     picks: list[np.ndarray] = []
     kinds_all: list[str] = []
     jseq: list[np.ndarray] = []
-    jday: list[np.ndarray] = []
-    row_pos = np.arange(rows.height, dtype=np.int64) - np.repeat(starts, counts)
-    junk_pos: list[np.ndarray] = []
+    layout: list[tuple[int, int, np.ndarray]] = []
+    """(first row, rows, slots of its invalid rows) of each file that gets some."""
     offset = 0
     for d, first, n in zip(days.tolist(), starts.tolist(), counts.tolist(), strict=True):
         rng = rng_of_day(d)
         k = int(rng.binomial(n, JUNK_RATE))
         kinds = left + [allowed[i] for i in rng.integers(0, len(allowed), k)]
         left = []
+        junk: list[tuple[int, str]] = []
         if kinds:
             chosen = rng.integers(0, n, len(kinds))
-            position = rng.permutation(n + len(kinds))
-            row_pos[first : first + n] = position[:n]
+            slots = rng.choice(n + len(kinds), len(kinds), replace=False)
             picks.append(first + chosen)
             kinds_all += [str(x) for x in kinds]
             jseq.append(np.arange(len(kinds)))
-            jday.append(np.full(len(kinds), d))
-            junk_pos.append(position[n:])
-        files.append(DayFile(d, offset, n + len(kinds), [], rng))
+            layout.append((first, n, slots))
+            junk = sorted(
+                (int(slot) + 1, str(kind)) for slot, kind in zip(slots, kinds, strict=True)
+            )
+        files.append(DayFile(d, offset, n + len(kinds), junk, rng))
         offset += n + len(kinds)
-    body = rows.with_columns(pl.Series("_pos", row_pos), pl.lit(None, pl.String).alias("_kind"))
+    body = rows.drop("_day").with_columns(pl.lit(None, pl.String).alias("_kind"))
     if picks:
-        junk = rows[np.concatenate(picks)].with_columns(
-            pl.Series("_pos", np.concatenate(junk_pos)),
-            pl.Series("_kind", kinds_all, dtype=pl.String),
-            pl.Series("_jseq", np.concatenate(jseq)),
+        junk_rows = (
+            rows[np.concatenate(picks)]
+            .drop("_day")
+            .with_columns(
+                pl.Series("_kind", kinds_all, dtype=pl.String),
+                pl.Series("_jseq", np.concatenate(jseq)),
+                pl.int_range(len(kinds_all)).alias("_jid"),
+            )
         )
         key = source.key[0]
         if key.endswith("_id"):
-            junk = junk.with_columns(
+            junk_rows = junk_rows.with_columns(
                 pl.concat_str(pl.col(key), pl.lit("-X"), pl.col("_jseq").cast(pl.String))
             )
-        junk = junk.drop("_jseq")
         parts = []
         for kind in dict.fromkeys(kinds_all):
-            part = junk.filter(pl.col("_kind") == kind)
+            part = junk_rows.filter(pl.col("_kind") == kind)
             parts.append(
                 part.with_columns(_typed_corruption(source, Reason(kind), province, rows.schema))
             )
-        body = pl.concat([body, *parts], how="vertical_relaxed").sort("_day", "_pos")
-    text = format_rows(body, source, exporter, keep=HELPERS)
+        junk_rows = (
+            pl.concat(parts, how="vertical_relaxed")
+            .sort("_jid")
+            .drop("_jseq", "_jid")
+            .select(body.columns)
+            .cast(dict(body.schema))
+        )
+        # Slices of real rows between the invalid ones, file after file.
+        pieces: list[pl.DataFrame] = []
+        done = 0  # rows of ``body`` already placed
+        j = 0  # invalid rows already placed
+        for first, n, slots in layout:
+            if first > done:
+                pieces.append(body.slice(done, first - done))
+            order = np.argsort(slots)
+            written = 0
+            for slot, which in zip(slots[order].tolist(), order.tolist(), strict=True):
+                if slot > written:
+                    take = slot - written
+                    pieces.append(body.slice(first + written - _placed(slots, slot), take))
+                pieces.append(junk_rows.slice(j + which, 1))
+                written = slot + 1
+            rest = n - (written - len(slots))
+            if rest:
+                pieces.append(body.slice(first + n - rest, rest))
+            done = first + n
+            j += len(slots)
+        if done < body.height:
+            pieces.append(body.slice(done, body.height - done))
+        body = pl.concat(pieces, rechunk=False)
+    text = format_rows(body, source, exporter, keep=["_kind"])
     if exporter.text and picks:
         for kind in sorted(PARSE_KINDS):
             change = _text_corruption(source, kind)
@@ -431,18 +484,12 @@ def plant_days(
                 text = text.with_columns(
                     pl.when(hit).then(pl.lit(value)).otherwise(pl.col(col)).alias(col)
                 )
-    if picks:
-        marks = text.select(pl.int_range(pl.len()).alias("i"), "_pos", "_kind").filter(
-            pl.col("_kind").is_not_null()
-        )
-        by_offset = {f.offset: f for f in files}
-        offsets = np.array([f.offset for f in files])
-        for i, pos, kind in marks.iter_rows():
-            f = by_offset[int(offsets[np.searchsorted(offsets, i, side="right") - 1])]
-            f.junk.append((int(pos) + 1, kind))
-        for f in files:
-            f.junk.sort()
     return text, files
+
+
+def _placed(slots: np.ndarray, slot: int) -> int:
+    """How many invalid rows sit before ``slot`` in their file."""
+    return int((slots < slot).sum())
 
 
 def _untyped_json_columns(source: Source, junk: list[tuple[int, str]]) -> frozenset[str]:
@@ -486,7 +533,7 @@ def _finish_text(header: bytes, body: bytes, exporter: Exporter) -> bytes:
     if exporter.encoding == "utf-8-sig":
         data = b"\xef\xbb\xbf" + data
     if exporter.compression:
-        data = gzip.compress(data, compresslevel=1, mtime=0)  # fast: exports favour speed
+        data = gzip_fast(data)
     return data
 
 

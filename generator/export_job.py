@@ -100,7 +100,9 @@ def run(job: Job) -> JobResult:
             # The truth is what the files say: an exporter that writes whole seconds
             # turns a 20.678 s answer into 20 s, within the 20 s limit.
             versions = versions.with_columns(
-                pl.col(c).dt.truncate("1s") for c in stamps if c in versions.columns
+                (pl.col(c).dt.epoch("ms") // 1000 * 1000).cast(pl.Datetime("ms", "UTC"))
+                for c in stamps
+                if c in versions.columns
             )
         result.versions += versions.height
         result.keys += versions.select(source.key).n_unique()

