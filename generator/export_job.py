@@ -63,11 +63,17 @@ def _stem(source: str, province: str, day: date) -> str:
     return f"{source}_{province}_{day:%Y%m%d}"
 
 
+_MADE: set[Path] = set()
+"""Arrival folders this job has made (a landing has thousands of files, few folders)."""
+
+
 def _write(out: Path, result: JobResult, source: str, arrival: date, name: str, data: bytes,
            **meta: object) -> str:  # fmt: skip
     rel = f"{source}/{arrival.isoformat()}/{name}"
     path = out / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.parent not in _MADE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _MADE.add(path.parent)
     path.write_bytes(data)
     result.files.append(
         {
@@ -89,6 +95,7 @@ def run(job: Job) -> JobResult:
     province = reference.provinces()[code]
     exporter = job.exporter
     result = JobResult()
+    _MADE.clear()  # a job may run in a process that ran others, in folders since removed
     state = {"forced": list(job.forced), "unreadable": job.unreadable}
     stamps = [c.name for c in source.columns if c.type == "timestamp"]
     months = window.months()
