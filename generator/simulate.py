@@ -310,22 +310,24 @@ def simulate_hall_tickets(ctx: Context, rng: np.random.Generator) -> pl.DataFram
     position = np.arange(q_idx.size) - starts[q_group]
     width = int(position.max()) + 1 if q_idx.size else 0
     # Grids are (position, hall-day): each step of the recursion reads contiguous rows.
+    # An empty slot arrives at +inf (so it waits 0) with patience -1 (so it never stays).
     grid = (width, n_halls * days)
-    t_min = np.full(grid, np.nan)
+    t_min = np.full(grid, np.inf)
     t_min[position, q_group] = (taken[q_idx] - ctx.t0) / MINUTE_MS
     service = np.zeros(grid)
     service[position, q_group] = handle_min[q_idx] / servers.T.ravel()[q_group]
-    patience_grid = np.full(grid, np.inf)
+    patience_grid = np.full(grid, -1.0)
     patience_grid[position, q_group] = patience[q_idx]
-    wait_grid = np.zeros(grid)
+    wait_grid = np.empty(grid)
     busy_until = np.full(grid[1], -np.inf)
+    done = np.empty(grid[1])
     for k in range(width):
-        arrive = t_min[k]
-        present = ~np.isnan(arrive)
-        wait = np.where(present, np.maximum(0.0, busy_until - arrive), 0.0)
-        stays = present & (wait <= patience_grid[k])
-        wait_grid[k] = wait
-        busy_until = np.where(stays, arrive + wait + service[k], busy_until)
+        wait = wait_grid[k]
+        np.subtract(busy_until, t_min[k], out=wait)
+        np.maximum(wait, 0.0, out=wait)
+        np.add(t_min[k], wait, out=done)
+        done += service[k]
+        np.copyto(busy_until, done, where=wait <= patience_grid[k])
     wait_min = np.zeros(n)
     wait_min[q_idx] = wait_grid[position, q_group]
 

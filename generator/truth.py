@@ -90,13 +90,28 @@ class Truth:
         for source, ms in other.as_of.items():
             self.as_of[source] = max(self.as_of.get(source, 0), ms)
 
-    def _share(self, frame: pl.DataFrame, kpi: str, when: pl.Expr, ok: pl.Expr) -> None:
-        self.counts.append(
-            frame.filter(when)
-            .group_by("month", "province_code")
-            .agg(pl.len().alias("n"), ok.sum().alias("n_ok"))
-            .with_columns(pl.lit(kpi).alias("kpi_id"), pl.lit("all").alias("segment"))
-        )
+    def _count_shares(self, frame: pl.DataFrame, kpis: list[tuple[str, pl.Expr, pl.Expr]]) -> None:
+        """For each (kpi, when, ok): rows where ``when`` holds, and of those where ``ok``
+        does, per month and province -- all KPIs of a source in one grouped pass."""
+        aggs = []
+        for i, (_, when, ok) in enumerate(kpis):
+            counted = when.fill_null(False)
+            aggs += [
+                counted.sum().alias(f"n{i}"),
+                (counted & ok).fill_null(False).sum().alias(f"k{i}"),
+            ]
+        grouped = frame.group_by("month", "province_code").agg(aggs)
+        for i, (kpi, _, _) in enumerate(kpis):
+            self.counts.append(
+                grouped.select(
+                    "month",
+                    "province_code",
+                    pl.col(f"n{i}").alias("n"),
+                    pl.col(f"k{i}").alias("n_ok"),
+                    pl.lit(kpi).alias("kpi_id"),
+                    pl.lit("all").alias("segment"),
+                ).filter(pl.col("n") > 0)
+            )
 
     def _add_hall_tickets(self, v: pl.DataFrame) -> None:
         cat = self.cat
@@ -108,23 +123,26 @@ class Truth:
         served = pl.col("called_at").is_not_null()
         tier = pl.col("customer_tier")
         wait = pl.col("wait_ms")
-        self._share(v, "hall_wait_15m", served & pl.col("is_3g"),
-                    wait <= _limit(cat, "hall_wait_15m") * 1000)  # fmt: skip
-        self._share(v, "hall_handle_10m", served & pl.col("finished_at").is_not_null(),
-                    pl.col("handle_ms") <= _limit(cat, "hall_handle_10m") * 1000)  # fmt: skip
-        self._share(v, "hall_vip_wait_5m", served & pl.col("is_3g") & tier.is_in(VIP),
-                    wait <= _limit(cat, "hall_vip_wait_5m") * 1000)  # fmt: skip
-        self._share(v, "hall_appointment_no_wait",
-                    served & pl.col("is_appointment") & tier.is_in(NO_WAIT),
-                    wait <= _limit(cat, "hall_appointment_no_wait") * 1000)  # fmt: skip
+        self._count_shares(v, [
+            ("hall_wait_15m", served & pl.col("is_3g"),
+             wait <= _limit(cat, "hall_wait_15m") * 1000),
+            ("hall_handle_10m", served & pl.col("finished_at").is_not_null(),
+             pl.col("handle_ms") <= _limit(cat, "hall_handle_10m") * 1000),
+            ("hall_vip_wait_5m", served & pl.col("is_3g") & tier.is_in(VIP),
+             wait <= _limit(cat, "hall_vip_wait_5m") * 1000),
+            ("hall_appointment_no_wait", served & pl.col("is_appointment") & tier.is_in(NO_WAIT),
+             wait <= _limit(cat, "hall_appointment_no_wait") * 1000),
+        ])  # fmt: skip
 
     def _add_hotline_calls(self, v: pl.DataFrame) -> None:
         v = v.with_columns(_month("queued_at").alias("month"))
+        kpis = []
         for kpi, queue in (("hotline_sl20", "standard"), ("hotline_vip_sl20", "vip")):
             within = pl.col("answered_at").is_not_null() & (
                 _ms("answered_at", "queued_at") <= _limit(self.cat, kpi) * 1000
             )
-            self._share(v, kpi, pl.col("queue") == queue, within)
+            kpis.append((kpi, pl.col("queue") == queue, within))
+        self._count_shares(v, kpis)
         # Clock hours by integer arithmetic (a whole-hour zone: a local hour is a UTC hour).
         hour = pl.col("queued_at").dt.epoch("ms") // 3_600_000
         counts = v.group_by("month", "province_code", hour.alias("hour")).agg(
