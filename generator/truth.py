@@ -257,16 +257,12 @@ class Truth:
         )
 
     def _durations(self, source: str, months: list[date]) -> pl.DataFrame:
-        key, start, end, unit_ms, susp_per_unit = TICKETS[source]
-        # Latest version of each ticket, in one fixed row order: a mean's last bits depend
-        # on the order it adds in, and the truth must be the same bytes for a seed.
-        t = (
-            pl.concat(self.tickets[source])
-            .sort("updated_at", key, maintain_order=True)
-            .unique(key, keep="last", maintain_order=True)
-            .sort("province_code", key)
-            .rechunk()
-        )
+        _key, start, end, unit_ms, susp_per_unit = TICKETS[source]
+        # Each part holds the latest version of its own tickets (ids name their province and
+        # month, so no two parts share one), and the parts come in a fixed order (job by
+        # job, month by month): a mean's last bits depend on the order it adds in, and the
+        # truth must be the same bytes for a seed.
+        t = pl.concat(self.tickets[source]).rechunk()
         if source == "mobile_repairs":
             t = t.filter(pl.col("cause").fill_null("other") != "terminal")
             segments, kpi = pl.lit("all"), "mobile_repair_hours"
