@@ -112,7 +112,8 @@ def run(job: Job) -> JobResult:
                 if c in versions.columns
             )
         result.versions += versions.height
-        result.keys += versions.select(source.key).n_unique()
+        keys = versions[source.key[0]] if len(source.key) == 1 else versions.select(source.key)
+        result.keys += keys.n_unique()
         result.truth.add(name, versions)
         versions = versions.with_columns(
             ((pl.col("export_ms") - window.t0) // DAY_MS).alias("_day")

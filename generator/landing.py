@@ -130,7 +130,9 @@ def run_jobs(jobs: list[Job], workers: int) -> Iterator[tuple[int, JobResult]]:
     """Run every job, yielding (index, result) as each finishes.
 
     One worker runs them here, in order. More run in fresh ("spawn") processes, the
-    biggest jobs first; each gets an equal share of the cores for polars' own threads.
+    biggest jobs first; each gets an equal share of the cores for polars' own threads,
+    and allocators that keep their freed pages (a worker's footprint is one month of one
+    province and source, allocated again and again).
     """
     if workers <= 1 or len(jobs) == 1:
         for i, job in enumerate(jobs):
@@ -143,9 +145,18 @@ def run_jobs(jobs: list[Job], workers: int) -> Iterator[tuple[int, JobResult]]:
         range(len(jobs)),
         key=lambda i: -JOB_WEIGHT[jobs[i].source] * max(population[jobs[i].province], 3e7),
     )
-    threads = max(1, default_workers() // workers)
-    saved = os.environ.get("POLARS_MAX_THREADS")
-    os.environ["POLARS_MAX_THREADS"] = str(threads)
+    env = {
+        "POLARS_MAX_THREADS": str(max(1, default_workers() // workers)),
+        # Keep freed pages for reuse rather than hand them back to the kernel and fault
+        # them in again for the next month: polars' jemalloc, then glibc (NumPy).
+        "_RJEM_MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1",
+        "MALLOC_MMAP_THRESHOLD_": str(1 << 30),
+        "MALLOC_TRIM_THRESHOLD_": str(1 << 30),
+    }
+    saved = {name: os.environ.get(name) for name in env}
+    for name, value in env.items():
+        if name == "POLARS_MAX_THREADS" or saved[name] is None:  # the user's settings win
+            os.environ[name] = value
     try:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
@@ -153,10 +164,11 @@ def run_jobs(jobs: list[Job], workers: int) -> Iterator[tuple[int, JobResult]]:
             for future in as_completed(futures):
                 yield futures[future], future.result()
     finally:
-        if saved is None:
-            os.environ.pop("POLARS_MAX_THREADS", None)
-        else:
-            os.environ["POLARS_MAX_THREADS"] = saved
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def generate(
