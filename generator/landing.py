@@ -150,7 +150,7 @@ def run_jobs(jobs: list[Job], workers: int) -> Iterator[tuple[int, JobResult]]:
         # Keep freed pages for reuse rather than hand them back to the kernel and fault
         # them in again for the next month: polars' jemalloc, then glibc (NumPy).
         "_RJEM_MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1",
-        "MALLOC_MMAP_THRESHOLD_": str(1 << 30),
+        "MALLOC_MMAP_THRESHOLD_": str(32 << 20),  # glibc's largest allowed value
         "MALLOC_TRIM_THRESHOLD_": str(1 << 30),
     }
     saved = {name: os.environ.get(name) for name in env}
