@@ -186,11 +186,18 @@ def test_cli_generate_and_its_errors(tmp_path: Path) -> None:
     runner = CliRunner()
     home = tmp_path / "home"
     ok = runner.invoke(app, ["--home", str(home), "generate", "--days", "2", "--scale", "0.001",
-                             "--provinces", "110000"])  # fmt: skip
+                             "--provinces", "110000", "--workers", "1"])  # fmt: skip
     assert ok.exit_code == 0, ok.output
     assert json.loads((home / "landing" / MANIFEST).read_text())["generator"]["days"] == 2
     bad = runner.invoke(app, ["--home", str(home), "generate", "--provinces", "710000"])
     assert bad.exit_code == 2 and "710000" in bad.output
+    two = runner.invoke(app, ["--home", str(home), "generate", "--out", str(tmp_path / "two"),
+                              "--days", "2", "--scale", "0.001", "--provinces", "110000",
+                              "--workers", "2"])  # fmt: skip
+    assert two.exit_code == 0, two.output
+    assert _fingerprint(tmp_path / "two") == _fingerprint(home / "landing")
+    none = runner.invoke(app, ["--home", str(home), "generate", "--workers", "0"])
+    assert none.exit_code == 2 and "--workers" in none.output
 
 
 def _fingerprint(out: Path) -> dict[str, str]:
