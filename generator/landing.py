@@ -50,8 +50,9 @@ JOB_WEIGHT = {
 
 def default_workers() -> int:
     """As many workers as cores this process may use."""
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-               else os.cpu_count() or 1)  # fmt: skip
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 def expected_breaches(kpis: pl.DataFrame, planted: list[incidents.Incident]) -> list[dict]:
