@@ -134,8 +134,8 @@ def run(job: Job) -> JobResult:
 BATCH_ROWS = 150_000
 """Rows written in one batch, in whole days: enough to pay polars' and Arrow's fixed cost
 per call many times over, few enough that a batch's buffers are reused from the heap
-instead of mapped (and faulted in by the kernel) afresh: at --scale 0.5, 40 % fewer page
-faults, 12 % less CPU and half the peak memory of month-sized batches. Output bytes do
+instead of mapped (and faulted in by the kernel) afresh: at --scale 0.5, a third fewer
+page faults, about 9 % less CPU and half the peak memory of month-sized batches. Output bytes do
 not depend on it: every file draws from its own day's random stream."""
 
 

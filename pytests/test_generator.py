@@ -273,6 +273,17 @@ def test_spring_festival_empties_the_halls(tmp_path: Path) -> None:
     assert festival < 0.6 * ordinary, (festival, ordinary)
 
 
+def test_a_spring_festival_month_breaches_only_where_incidents_are(tmp_path: Path) -> None:
+    # Slower repairs and empty halls must not breach the standard by themselves.
+    manifest = generate(tmp_path / "february", date(2027, 2, 1), 28, None, 0.002, 7)
+    breaches = manifest["expected_breaches"]
+    assert all(b["incident"] for b in breaches), [b for b in breaches if not b["incident"]]
+    found = {(b["province_code"], b["kpi_id"], b["segment"]) for b in breaches}
+    for incident in manifest["incidents"]:
+        for b in incident["breaches"]:
+            assert (incident["province_code"], b["kpi_id"], b["segment"]) in found, incident
+
+
 @pytest.mark.benchmark
 def test_generate_national_month_throughput(tmp_path: Path) -> None:
     """make bench-generate: rows/s of one national month at --scale 1.0, all cores.
