@@ -1,4 +1,5 @@
-"""A real ``kpiwatch dashboard`` on a free port of 127.0.0.1, for the browser tests."""
+"""A real ``kpiwatch dashboard`` on a free port of 127.0.0.1, and Debian's Chromium to look at
+it, for the browser tests."""
 
 from __future__ import annotations
 
@@ -12,9 +13,32 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from kpiwatch.home import Home
 
 KPIWATCH = str(Path(sys.executable).with_name("kpiwatch"))
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+needs_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+    reason="needs Debian's chromium (apt-get install chromium fonts-noto-cjk)",
+)
+"""A developer without Chromium sees a skip; CI (which installs it in .ci/run) never does."""
+
+
+def chromium():
+    """Headless Chromium through Playwright, closed after."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 def free_port() -> int:

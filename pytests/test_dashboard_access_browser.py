@@ -21,22 +21,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from served_dashboard import serve
+from served_dashboard import chromium, needs_chromium, serve
 
 from dashboards.labels import TEXT
 from kpiwatch import access, users
 from kpiwatch.home import Home
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-    reason="needs Debian's chromium (apt-get install chromium fonts-noto-cjk)",
-)
+pytestmark = needs_chromium
 
 PASSWORDS = {"boss": "national-pass-1", "gd": "provincial-pass-1", "noc": "operations-pass-1"}
 
@@ -84,12 +75,7 @@ def local_server(local_home: Home) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from chromium()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ and saves a full-page screenshot of each page under ``<home>/screenshots/``.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -15,23 +14,14 @@ from pathlib import Path
 
 import pytest
 from dashboard_warehouse import marts_query, published_home
-from served_dashboard import serve
+from served_dashboard import chromium, needs_chromium, serve
 
 from dashboards.labels import TEXT
 from kpiwatch.home import Home
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 WIDTH = 1440
 
-# A developer without Chromium sees a skip; CI (which installs it in .ci/run) never does.
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-    reason="needs Debian's chromium (apt-get install chromium fonts-noto-cjk)",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +36,7 @@ def server(home: Home) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from chromium()
 
 
 @pytest.fixture(scope="module")
