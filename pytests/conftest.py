@@ -7,6 +7,7 @@ changes the home gets its own copy (``home_copy``), which is cheap at this size.
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -49,3 +50,13 @@ def http() -> Iterator[HttpReceiver]:
     receiver = HttpReceiver().start()
     yield receiver
     receiver.stop()
+
+
+@pytest.fixture(autouse=True)
+def keep_the_main_module() -> Iterator[None]:
+    """Streamlit's AppTest runs a page as ``__main__`` and leaves it in ``sys.modules``; a
+    later ``generate()`` would then start its spawned workers by re-running that page.
+    Each test gets back the ``__main__`` it started with."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
