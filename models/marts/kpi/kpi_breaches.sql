@@ -26,25 +26,28 @@ overrides as (
 
 bands as (
     select
-        defaults.kpi_id,
+        default_bands.kpi_id,
         coalesce(
-            one_kpi.major_shortfall, every_kpi.major_shortfall, defaults.major_shortfall
+            one_kpi.major_shortfall, every_kpi.major_shortfall, default_bands.major_shortfall
         ) as major_shortfall,
         coalesce(
-            one_kpi.critical_shortfall, every_kpi.critical_shortfall, defaults.critical_shortfall
+            one_kpi.critical_shortfall,
+            every_kpi.critical_shortfall,
+            default_bands.critical_shortfall
         ) as critical_shortfall,
         coalesce(
             one_kpi.critical_when_cases_over_ceiling,
             every_kpi.critical_when_cases_over_ceiling,
-            defaults.critical_when_cases_over_ceiling
+            default_bands.critical_when_cases_over_ceiling
         ) as critical_when_cases_over_ceiling,
         case
-            when one_kpi.kpi_id is not null then 'kpiwatch.toml [severity.kpis.' || defaults.kpi_id || ']'
+            when one_kpi.kpi_id is not null
+                then 'kpiwatch.toml [severity.kpis.' || default_bands.kpi_id || ']'
             when every_kpi.kpi_id is not null then 'kpiwatch.toml [severity]'
             else 'kpiwatch default'
         end as band_origin
-    from default_severity_bands as defaults
-    left join overrides as one_kpi on defaults.kpi_id = one_kpi.kpi_id
+    from default_severity_bands as default_bands
+    left join overrides as one_kpi on default_bands.kpi_id = one_kpi.kpi_id
     left join overrides as every_kpi on every_kpi.kpi_id = '*'
 ),
 
