@@ -11,14 +11,18 @@ is tested by dbt's unit tests of kpi_breaches.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import shutil
 from collections import Counter
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from dashboard_warehouse import marts_query, published_home
 from streamlit import config
 from streamlit.testing.v1 import AppTest
@@ -27,6 +31,7 @@ from alerts import latest_breaches, raise_alerts
 from alerts.digest import render
 from alerts.settings import AlertSettings
 from dashboards.labels import TEXT, month
+from kpiwatch.build import BuildError, severity_vars
 from kpiwatch.home import PROJECT_DIR, Home
 from kpiwatch.pipeline import breaches_line
 from kpiwatch.warehouse import connect_unlocked
@@ -124,3 +129,80 @@ def test_digest_page_and_run_summary_agree_on_one_publication(home: Home) -> Non
     )
     assert sum(latest.nation.values()) == national
     assert (f"(it has {national} more" if national else "(it has none)") in line
+
+
+# --- who reads which mart: the exposures ---------------------------------------------------
+
+EXPOSURES = PROJECT_DIR / "models" / "marts" / "_exposures.yml"
+PAGES = {
+    "overview.py": "dashboard_overview",
+    "province.py": "dashboard_province",
+    "kpi.py": "dashboard_kpi",
+    "breaches.py": "dashboard_breaches",
+    "data_health.py": "dashboard_data_health",
+    "definitions.py": "dashboard_definitions",
+}
+TABLE = re.compile(r"\b(?:marts|raw)\.([a-z_]+)")
+
+
+def _tables_per_function(source: Path) -> dict[str, set[str]]:
+    """Every function of a module → the marts (and seeds) its SQL text names."""
+    found: dict[str, set[str]] = {}
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.FunctionDef):
+            texts = [
+                n.value
+                for n in ast.walk(node)
+                if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            ]
+            found[node.name] = {t for text in texts for t in TABLE.findall(text)}
+    return found
+
+
+def _calls(source: Path) -> set[str]:
+    return set(re.findall(r"\bmarts\.([a-z_]+)\(", source.read_text(encoding="utf-8")))
+
+
+def test_exposures_name_every_mart_each_page_and_the_digest_read() -> None:
+    """`kpiwatch docs` shows who reads which mart: the exposures must say it exactly."""
+    declared = {
+        e["name"]: {re.sub(r"ref\('(.+)'\)", r"\1", d) for d in e["depends_on"]}
+        for e in yaml.safe_load(EXPOSURES.read_text(encoding="utf-8"))["exposures"]
+    }
+    queries = _tables_per_function(PROJECT_DIR / "dashboards" / "marts.py")
+    views = PROJECT_DIR / "dashboards" / "views"
+    common = {t for f in _calls(PROJECT_DIR / "dashboards" / "layout.py") for t in queries[f]}
+    for page, exposure in PAGES.items():
+        read = {t for f in _calls(views / page) for t in queries[f]} | common
+        assert declared[exposure] == read, page
+    digest = set()
+    for module in ("conditions.py", "__init__.py"):
+        for tables in _tables_per_function(PROJECT_DIR / "alerts" / module).values():
+            digest |= tables
+    assert declared["alert_digest"] == digest
+
+
+def test_kpiwatch_toml_bands_reach_dbt_as_vars(tmp_path: Path) -> None:
+    """[severity] becomes the var kpi_breaches reads (its unit tests judge with it); no
+    section, no var: kpiwatch's default bands."""
+    home = Home.resolve(tmp_path)
+    assert severity_vars(home) == []
+    (tmp_path / "kpiwatch.toml").write_text(
+        "[severity]\ncritical_shortfall = 0.2\n"
+        "[severity.kpis.mobile_repair_hours_avg]\n"
+        "major_shortfall = 0.01\ncritical_when_cases_over_ceiling = false\n",
+        encoding="utf-8",
+    )
+    flag, value = severity_vars(home)
+    assert flag == "--vars"
+    assert json.loads(value) == {
+        "severity_overrides": [
+            {"kpi_id": "*", "major_shortfall": None, "critical_shortfall": 0.2,
+             "critical_when_cases_over_ceiling": None},
+            {"kpi_id": "mobile_repair_hours_avg", "major_shortfall": 0.01,
+             "critical_shortfall": None, "critical_when_cases_over_ceiling": False},
+        ]
+    }  # fmt: skip
+    (tmp_path / "kpiwatch.toml").write_text("[severity.kpis.nope]\nmajor_shortfall = 1\n")
+    with pytest.raises(BuildError, match=r"\[severity.kpis.nope\]: 'nope' is not a KPI"):
+        severity_vars(home)
