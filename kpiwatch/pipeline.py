@@ -400,7 +400,7 @@ def breaches_line(latest: BreachCount) -> str:
     nation = sum(latest.nation.values())
     line = (
         f"{latest.period}: {provinces} in the provinces ({_by_severity(latest.provinces)}), "
-        "as on the dashboard; the nation is not included"
+        "as the dashboard's breaches page shows them; the nation is not included"
     )
     if nation:
         return line + f" (it has {nation} more: {_by_severity(latest.nation)})"
