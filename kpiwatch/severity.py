@@ -53,11 +53,11 @@ class SeveritySettings:
                 "critical_when_cases_over_ceiling and [severity.kpis.KPI]; see docs/alerts.md"
             )
         section = config.table("severity")
+        kpis = section.table("kpis")
         rows = []
         every = _row(section, "*")
         if any(every[k] is not None for k in KEYS):
             rows.append(every)
-        kpis = section.table("kpis")
         known = banded_kpis(project)
         for kpi in kpis.names():
             if kpi not in known:
@@ -79,7 +79,6 @@ def _row(section: Section, kpi_id: str) -> dict[str, Any]:
             row[key] = section.boolean(key, False) if present else None
         else:
             row[key] = section.number(key, 0.0, high=1e6) if present else None
-    section.used.add("kpis")
     section.reject_unknown()
     if (
         row["major_shortfall"] is not None
