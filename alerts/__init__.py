@@ -1,7 +1,7 @@
 """Breach and data alerts: detected, written to an outbox, delivered once, grouped per channel.
 
-- ``conditions``: what is wrong now (marts.kpi_compliance breaches with their severity, and
-  the checks of the run that did not pass);
+- ``conditions``: what is wrong now (marts.kpi_breaches, with the severity and episode dbt
+  judged, and the checks of the run that did not pass);
 - ``outbox``: new / reminder / resolved against ``audit.alert_state``; outbox rows with
   idempotency keys in ``audit.alerts``;
 - ``digest``: one bilingual message per channel; ``channels``: webhook, WeCom, DingTalk,
@@ -23,12 +23,42 @@ from alerts.settings import AlertSettings
 from quality.results import CheckResult
 
 
+@dataclass(frozen=True)
+class BreachCount:
+    """One month of marts.kpi_breaches by severity: provinces, and the nation apart."""
+
+    period: str
+    provinces: Counter[str]
+    nation: Counter[str]
+
+
+def latest_breaches(con: duckdb.DuckDBPyConnection) -> BreachCount | None:
+    """The latest published month's breaches: the rows the breaches page shows by default."""
+    if not conditions.has_table(con, "marts", "kpi_breaches"):
+        return None
+    latest = con.execute("select max(period_month) from marts.kpi_compliance").fetchone()[0]
+    if latest is None:
+        return None
+    provinces: Counter[str] = Counter()
+    nation: Counter[str] = Counter()
+    for is_national, severity, n in con.execute(
+        "select is_national, severity, count(*) from marts.kpi_breaches "
+        "where period_month = ? group by all",
+        [latest],
+    ).fetchall():
+        (nation if is_national else provinces)[severity] += n
+    return BreachCount(f"{latest:%Y-%m}", provinces, nation)
+
+
 @dataclass
 class AlertsReport:
     kinds: Counter[str] = field(default_factory=Counter)
     """Alerts raised this run by kind (new, reminder, resolved)."""
     open_breaches: int = 0
+    """Open breach alerts: the look-back months, the nation too when include_national."""
     open_critical: int = 0
+    latest: BreachCount | None = None
+    """The latest month's breaches, counted as the dashboard's breaches page counts them."""
     rows: int = 0
     """Outbox rows written (one per alert and channel)."""
     unrouted: int = 0
@@ -54,6 +84,8 @@ def raise_alerts(
     report.open_critical = sum(
         1 for c in found if c.category == "breach" and c.is_open and c.severity == "critical"
     )
+    if with_breaches:
+        report.latest = latest_breaches(con)
     alerts, states = outbox.evaluate(con, found, settings, now)
     report.kinds.update(a.kind for a in alerts)
     report.rows = outbox.enqueue(con, alerts, states, settings, run_id, now)

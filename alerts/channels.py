@@ -235,7 +235,7 @@ def send_dingtalk(channel: Channel, digest: Digest, timeout: float) -> None:
 
 def send_feishu(channel: Channel, digest: Digest, timeout: float) -> None:
     url = channel.webhook_url()
-    worst = {"critical": "red", "warning": "orange"}.get(digest.worst, "green")
+    worst = {"critical": "red", "major": "orange", "minor": "yellow"}.get(digest.worst, "green")
     body: dict[str, Any] = {
         "msg_type": "interactive",
         "card": {

@@ -1,20 +1,15 @@
 """What is wrong right now, as conditions the lifecycle can compare with the last run.
 
-A breach is a province × KPI × segment × month of ``marts.kpi_compliance`` that is not
-compliant; a data condition is a check of this run that did not pass. Both carry the facts
+A breach is a row of ``marts.kpi_breaches``: its severity (critical, major, minor) and its
+episode ("since when") are read there, judged once by dbt for the alerts and the dashboard
+alike, never computed here. A data condition is a check of this run that did not pass; it
+keeps its own severity (a failed check is critical, a warning major). Both carry the facts
 the digest shows (names in Chinese and English, value against threshold, since when), so
 an alert can be rendered again, unchanged, when its delivery is retried a day later.
-
-Severity of a breach [operator settings in ``[alerts.severity]``]: *critical* when the value
-misses its threshold by at least ``critical_shortfall`` of the threshold (per KPI if set),
-or when the KPI has a per-case ceiling (units in ``ceiling_units``: the standard's
-"最长为…" hours and days) and at least one case broke it; *warning* otherwise (close to
-the threshold).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -46,7 +41,7 @@ class Condition:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return bool(
         con.execute(
             "select count(*) from information_schema.tables "
@@ -58,7 +53,7 @@ def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bo
 
 def province_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
     names = {NATIONAL_CODE: NATION}
-    if _table_exists(con, "raw", "provinces"):
+    if has_table(con, "raw", "provinces"):
         for code, zh, en in con.execute(
             "select province_code, name_zh, name_en from raw.provinces"
         ).fetchall():
@@ -66,85 +61,51 @@ def province_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]
     return names
 
 
-def _months_between(a: date, b: date) -> int:
-    return (b.year - a.year) * 12 + b.month - a.month
-
-
-def _streak_starts(rows: list[tuple[str, str, str, date, bool]]) -> dict[tuple, date]:
-    """First month of the unbroken run of non-compliant months ending at each breach."""
-    starts: dict[tuple, date] = {}
-    last: dict[tuple[str, str, str], tuple[date, date]] = {}
-    for province, kpi, segment, month, compliant in sorted(rows):
-        key = (province, kpi, segment)
-        if compliant:
-            last.pop(key, None)
-            continue
-        previous = last.get(key)
-        start = previous[1] if previous and _months_between(previous[0], month) == 1 else month
-        last[key] = (month, start)
-        starts[(*key, month)] = start
-    return starts
-
-
-def severity_of(
-    settings: AlertSettings,
-    kpi_id: str,
-    margin: float,
-    threshold: float,
-    unit: str | None,
-    breach_count: int | None,
-) -> tuple[str, float]:
-    """(severity, shortfall as a share of the threshold; inf for a zero threshold)."""
-    shortfall = max(-margin, 0.0)
-    relative = shortfall / abs(threshold) if threshold else math.inf
-    ceiling = unit in settings.ceiling_units and (breach_count or 0) > 0
-    critical = ceiling or relative >= settings.shortfall_limit(kpi_id)
-    return ("critical" if critical else "warning"), relative
-
-
 def breaches(
     con: duckdb.DuckDBPyConnection, settings: AlertSettings, dashboard: str | None
 ) -> list[Condition]:
-    """Every row of the recent months of marts.kpi_compliance, open or not."""
-    if not _table_exists(con, "marts", "kpi_compliance"):
+    """Every judged province × KPI × segment of the look-back months, open or not.
+
+    Which months were judged comes from ``marts.kpi_compliance`` (a met KPI resolves an open
+    alert); what is breached, how badly and since when from ``marts.kpi_breaches``, as the
+    dashboard shows it.
+    """
+    if not (has_table(con, "marts", "kpi_compliance") and has_table(con, "marts", "kpi_breaches")):
         return []
-    rows = con.execute(
-        "select province_code, kpi_id, segment, period_month, is_compliant "
-        "from marts.kpi_compliance where value is not null"
-    ).fetchall()
-    if not rows:
+    latest = con.execute("select max(period_month) from marts.kpi_compliance").fetchone()[0]
+    if latest is None:
         return []
-    starts = _streak_starts(rows)
-    latest = max(r[3] for r in rows)
     names = province_names(con)
     catalog = {}
-    if _table_exists(con, "raw", "kpi_catalog"):
+    if has_table(con, "raw", "kpi_catalog"):
         for kpi, segment, version, zh, en, source, limit, limit_unit in con.execute(
             "select kpi_id, segment, catalog_version, name_zh, name_en, source, case_limit, "
             "case_limit_unit from raw.kpi_catalog"
         ).fetchall():
             catalog[(kpi, segment, str(version))] = (zh, en, source, limit, limit_unit)
-    first = con.execute(
-        "select cast(? as date) - to_months(?)", [latest, settings.lookback_months - 1]
-    ).fetchone()[0]
     recent = con.execute(
-        "select period_month, province_code, kpi_id, segment, value, threshold, comparator, "
-        "unit, sample_size, breach_count, is_compliant, margin, catalog_version "
-        "from marts.kpi_compliance where value is not null and period_month >= ? "
-        "order by all",
-        [first],
+        """
+        select
+            c.period_month, c.province_code, c.kpi_id, c.segment, c.value, c.threshold,
+            c.comparator, c.unit, c.sample_size, c.breach_count, c.margin, c.catalog_version,
+            b.severity, b.relative_shortfall, b.episode_start_month, b.months_in_breach,
+            b.days_missed
+        from marts.kpi_compliance as c
+        left join marts.kpi_breaches as b
+            on c.period_month = b.period_month and c.province_code = b.province_code
+            and c.kpi_id = b.kpi_id and c.segment = b.segment
+        where c.period_month > cast(? as date) - to_months(?) and (? or c.province_code <> ?)
+        order by all
+        """,
+        [latest, settings.lookback_months, settings.include_national, NATIONAL_CODE],
     ).fetchall()
     out = []
     for (month, province, kpi, segment, value, threshold, comparator, unit, sample, count,
-         compliant, margin, version) in recent:  # fmt: skip
-        if province == NATIONAL_CODE and not settings.include_national:
-            continue
-        severity, relative = severity_of(settings, kpi, margin, threshold, unit, count)
+         margin, version, severity, relative, since, months, days) in recent:  # fmt: skip
         zh, en, source, limit, limit_unit = catalog.get(
             (kpi, segment, str(version)), (kpi, kpi, None, None, None)
         )
         period = f"{month:%Y-%m}"
-        since = starts.get((province, kpi, segment, month))
         link = None
         if dashboard:
             link = settings.breach_page.format(
@@ -154,8 +115,8 @@ def breaches(
             Condition(
                 subject=f"breach:{province}:{kpi}:{segment}:{period}",
                 category="breach",
-                is_open=not compliant,
-                severity=severity if not compliant else "info",
+                is_open=severity is not None,
+                severity=severity or "info",
                 check_name=f"kpi:{kpi}",
                 source=source,
                 province_code=province,
@@ -174,13 +135,15 @@ def breaches(
                     "comparator": comparator,
                     "unit": unit,
                     "margin": margin,
-                    "shortfall": None if math.isinf(relative) else round(relative, 4),
+                    "shortfall": relative,
                     "sample_size": sample,
                     "breach_count": count,
                     "case_limit": limit,
                     "case_limit_unit": limit_unit,
                     "catalog_version": str(version),
                     "since_period": f"{since:%Y-%m}" if since else period,
+                    "months_in_breach": months,
+                    "days_missed": days,
                     "link": link,
                 },
             )
@@ -213,7 +176,7 @@ def from_checks(
                 subject=r.subject,
                 category="data",
                 is_open=r.status != "pass",
-                severity={"fail": "critical", "warn": "warning"}.get(r.status, "info"),
+                severity={"fail": "critical", "warn": "major"}.get(r.status, "info"),
                 lifecycle=r.lifecycle,
                 check_name=r.check_name,
                 source=r.source,

@@ -1,7 +1,8 @@
 """One grouped, bilingual message per channel and run: the digest.
 
 What broke, where, how badly, since when, and the dashboard page, for every pending alert
-of a channel: critical first, then warnings, then what resolved. Chinese first, English
+of a channel: critical first, then major, then minor (severities as marts.kpi_breaches
+judged them), then what resolved. Chinese first, English
 beside it, times in Asia/Shanghai. Rendered from the payload stored in the outbox, so a
 retry a day later says exactly what the first attempt would have said.
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +24,8 @@ from zoneinfo import ZoneInfo
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SECTIONS = (
     ("critical", "🔴 严重", "Critical"),
-    ("warning", "🟠 警告", "Warning"),
+    ("major", "🟠 较重", "Major"),
+    ("minor", "🟡 轻微", "Minor"),
     ("info", "✅ 已恢复", "Resolved"),
 )
 SEGMENTS = {"urban": ("城镇", "urban"), "rural": ("农村", "rural"), "all": ("", "")}
@@ -164,13 +167,19 @@ class Digest:
 
     @property
     def worst(self) -> str:
-        """critical, warning, or info when everything in it resolved."""
+        """critical, major or minor (the worst open alert), or info when all resolved."""
         open_ = [p["severity"] for p in self.alerts if p["kind"] != "resolved"]
-        return "critical" if "critical" in open_ else "warning" if open_ else "info"
+        for level in ("critical", "major", "minor"):
+            if level in open_:
+                return level
+        return "minor" if open_ else "info"
 
 
 def _section_of(p: dict[str, Any]) -> str:
-    return "info" if p["kind"] == "resolved" else p["severity"]
+    """Its section; "warning" (an alert queued before the bands were renamed) is minor."""
+    if p["kind"] == "resolved":
+        return "info"
+    return "minor" if p["severity"] == "warning" else p["severity"]
 
 
 def _order(p: dict[str, Any]) -> tuple:
@@ -242,11 +251,10 @@ def render(
     counts = {
         k: sum(1 for p in payloads if p["kind"] == k) for k in ("new", "reminder", "resolved")
     }
-    critical = sum(1 for p in payloads if p["kind"] != "resolved" and p["severity"] == "critical")
-    warning = sum(1 for p in payloads if p["kind"] != "resolved" and p["severity"] == "warning")
+    open_ = Counter(p["severity"] for p in payloads if p["kind"] != "resolved")
     title = (
-        f"[kpiwatch] 严重 critical {critical} · 警告 warning {warning} · "
-        f"已恢复 resolved {counts['resolved']} — {local(now)}"
+        f"[kpiwatch] 严重 critical {open_['critical']} · 较重 major {open_['major']} · "
+        f"轻微 minor {open_['minor']} · 已恢复 resolved {counts['resolved']} — {local(now)}"
     )
     return Digest(
         digest_id=digest_id,

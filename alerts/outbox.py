@@ -6,7 +6,7 @@ For each subject the last run left open or this run finds open:
   is news again);
 - open now and before → a **reminder** when ``reminder_hours`` have passed since the last
   notice (only where reminders make sense: the latest month, a province still silent), or
-  at once when its severity rose from warning to critical;
+  at once when its severity rose (minor → major → critical, from ``marts.kpi_breaches``);
 - evaluated now and passing, open before → **resolved**;
 - not evaluated now (a month outside the look-back, a dbt test when nothing was built) →
   left as it is.
@@ -30,7 +30,9 @@ import pandas as pd
 from alerts.conditions import Condition
 from alerts.settings import AlertSettings
 
-SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+SEVERITY_RANK = {"info": 0, "minor": 1, "warning": 1, "major": 2, "critical": 3}
+"""A rise re-sends at once. "warning" is what states written before the bands were named
+minor / major / critical say (it was the level below critical)."""
 STATE_COLUMNS = (
     "subject", "category", "check_name", "source", "province_code", "kpi_id", "segment",
     "period_start", "state", "severity", "episode", "opened_at", "last_seen_at",
@@ -127,7 +129,7 @@ def evaluate(
             episode = int(state["episode"])
             alert_id = _digest(f"{c.subject}|resolved|{episode}|0", 24)
             opened = _ts(state["opened_at"]) or now
-            previous = state["severity"] or "warning"
+            previous = state["severity"] or "minor"
             alerts.append(Alert(alert_id, "resolved", "info", c, opened, routed_as=previous))
             states.append(
                 _state(c, "resolved", episode, opened, now, now, int(state["reminders"]), now)

@@ -1,4 +1,7 @@
-"""Alerting settings from ``<home>/kpiwatch.toml``: severity, reminders, channels, routes.
+"""Alerting settings from ``<home>/kpiwatch.toml``: reminders, channels, routes.
+
+How bad a breach is comes from ``marts.kpi_breaches`` (bands in ``[severity]``, read by
+``kpiwatch.severity`` and applied by dbt), never from here.
 
 Secrets never sit in the file: a channel names the environment variables that hold its
 webhook URL (which carries the robot's token), signing secret or SMTP password, and they
@@ -15,11 +18,11 @@ import os
 from dataclasses import dataclass, field
 
 from kpiwatch.contract import NATIONAL_CODE, PROVINCE_CODES, SOURCES
+from kpiwatch.severity import SEVERITIES
 from quality.settings import ConfigError, Section
 
 CHANNEL_TYPES = ("webhook", "wecom", "dingtalk", "feishu", "slack", "email")
 CATEGORIES = ("breach", "data")
-SEVERITIES = ("warning", "critical")
 SECURITY = ("starttls", "ssl", "none")
 
 
@@ -87,7 +90,7 @@ class Route:
     provinces: tuple[str, ...] = ()
     kpis: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
-    min_severity: str = "warning"
+    min_severity: str = "minor"
 
     def matches(
         self,
@@ -126,11 +129,7 @@ class AlertSettings:
     """Breaches of the latest month and the ones before it, this many in all, raise alerts:
     a first run on years of history does not flood anyone."""
     include_national: bool = True
-    critical_shortfall: float = 0.10
-    """Critical when the value misses its threshold by this share of the threshold."""
-    kpi_shortfall: dict[str, float] = field(default_factory=dict)
-    ceiling_units: tuple[str, ...] = ("hours", "days")
-    """KPIs in these units have per-case ceilings (最长为…): any case over it is critical."""
+    """Alert on the nation's breaches too (marts.kpi_breaches rows with is_national)."""
     retries: int = 3
     backoff_seconds: float = 2.0
     timeout_seconds: float = 10.0
@@ -144,9 +143,6 @@ class AlertSettings:
     """The dashboard's data-health page; placeholders url, source, province_code."""
     channels: dict[str, Channel] = field(default_factory=dict)
     routes: tuple[Route, ...] = ()
-
-    def shortfall_limit(self, kpi_id: str) -> float:
-        return self.kpi_shortfall.get(kpi_id, self.critical_shortfall)
 
     def route(
         self,
@@ -171,9 +167,6 @@ class AlertSettings:
     @classmethod
     def from_config(cls, config: Section) -> AlertSettings:
         a = config.table("alerts")
-        sev = a.table("severity")
-        per_kpi = sev.table("kpis")
-        kpi_shortfall = {k: per_kpi.number(k, 0.1) for k in per_kpi.names()}
         d = a.table("delivery")
         board = config.table("dashboard")
         defaults = cls()
@@ -185,9 +178,6 @@ class AlertSettings:
             data_reminders=a.boolean("data_reminders", True),
             lookback_months=a.integer("lookback_months", 2, low=1),
             include_national=a.boolean("include_national", True),
-            critical_shortfall=sev.number("critical_shortfall", 0.10),
-            kpi_shortfall=kpi_shortfall,
-            ceiling_units=sev.texts("ceiling_units", ("hours", "days")),
             retries=d.integer("retries", 3, low=1),
             backoff_seconds=d.number("backoff_seconds", 2.0),
             timeout_seconds=d.number("timeout_seconds", 10.0, low=0.1),
@@ -199,7 +189,7 @@ class AlertSettings:
             routes=routes,
         )
         board.used.add("oidc")  # [dashboard.oidc]: the dashboard's sign-in (kpiwatch.oidc)
-        for section in (sev, d, a, board):
+        for section in (d, a, board):
             section.reject_unknown()
         return settings
 
@@ -275,7 +265,7 @@ def _route(r: Section, channels: dict[str, Channel]) -> Route:
         provinces=provinces,
         kpis=r.texts("kpis"),
         sources=sources,
-        min_severity=r.text("min_severity", "warning", SEVERITIES) or "warning",
+        min_severity=r.text("min_severity", "minor", SEVERITIES) or "minor",
     )
     missing = [c for c in route.channels if c not in channels]
     if not route.channels or missing:

@@ -188,12 +188,19 @@ TEXT: dict[str, tuple[str, str]] = {
     "past_breaches": ("历史未达标", "Past breaches"),
     "breach_history": ("各月未达标数", "Breaches per month"),
     "severity_caption": (
-        "严重程度按相对门限的差距划分：≥{critical:.0%} 严重，≥{major:.0%} 较重，其余轻微"
-        "（门限为 0 的计数指标按每单位 100% 计）。持续：截至本期连续未达标的月数。",
-        "Severity by the shortfall relative to the threshold: ≥{critical:.0%} critical, "
-        "≥{major:.0%} major, else minor (a count with threshold 0 counts 100% per unit). "
-        "Duration: months in a row in breach up to this period.",
+        "严重程度按各指标的分级（kpiwatch 默认值，可在 kpiwatch.toml [severity] 中修改）：相对门限"
+        "的差距达到“分级”列第一个比例为较重，达到第二个为严重，其余轻微；维修、装机类指标有"
+        "单件超过最长时限即为严重（门限为 0 的计数指标按每单位 100% 计）。告警摘要使用同一结果。"
+        "持续：截至本期连续未达标的月数。",
+        "Severity by each KPI's band (kpiwatch's defaults unless kpiwatch.toml [severity] "
+        "overrides them): major from the first shortfall relative to the threshold in the Band "
+        "column, critical from the second, else minor; for repair and installation KPIs one "
+        "case over its ceiling is critical (a count with threshold 0 counts 100% per unit). "
+        "The alert digests use the same verdict. Duration: months in a row in breach up to "
+        "this period.",
     ),
+    "col_band": ("分级", "Band"),
+    "band_ceiling": ("单件超时", "case over ceiling"),
     "alert_log": ("告警记录", "Alert log"),
     "alerts_what": ("告警记录", "The alert log"),
     # data health

@@ -43,10 +43,6 @@ LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 TTL_SECONDS = 600
 """How long a result stays cached for one publication (a new publication clears it at once)."""
 
-CRITICAL_SHORTFALL = 0.20
-MAJOR_SHORTFALL = 0.05
-"""Severity of a breach: its shortfall relative to the threshold (a dashboard setting)."""
-
 SOURCE_ORDER = [
     "hall_tickets", "hotline_calls", "install_orders", "network_calls",
     "mobile_repairs", "broadband_faults",
@@ -537,115 +533,72 @@ def breach_cases(
 
 
 # --- breaches -----------------------------------------------------------------------
+# Severity and episodes are published by marts.kpi_breaches (judged once, by dbt, for the
+# alert digests too): these queries filter and count them, never judge them.
 
-_EPISODES = f"""
-    with judged as (
-        select
-            period_month, province_code, kpi_id, segment, value, threshold, comparator, unit,
-            sample_size, breach_count, is_compliant, margin,
-            {RELATIVE_MARGIN} as relative_margin
-        from marts.kpi_compliance
-        where period_month <= ? and list_contains(?, province_code)
-    ),
-    runs as (
-        select
-            *,
-            period_month - to_months(cast(row_number() over (
-                partition by province_code, kpi_id, segment, is_compliant
-                order by period_month
-            ) as integer)) as run_key
-        from judged
-    ),
-    episodes as (
-        select
-            province_code, kpi_id, segment, run_key,
-            min(period_month) as since_month,
-            max(period_month) as until_month,
-            count(*) as months,
-            min(relative_margin) as worst_relative_margin
-        from runs
-        where not is_compliant
-        group by province_code, kpi_id, segment, run_key
-    )
-"""
-
-_SEVERITY = """
-    case
-        when -{margin} >= ? then 'critical'
-        when -{margin} >= ? then 'major'
-        else 'minor'
-    end
-"""
+_SEVERITY_RANK = "list_position(['minor', 'major', 'critical'], severity)"
 
 
 def current_breaches(period: date) -> pd.DataFrame:
-    """Every province × KPI missed in ``period``: severity, months in a row, days missed."""
-    severity = _SEVERITY.format(margin="r.relative_margin")
+    """Every province × KPI missed in ``period``: severity and its band, since when, months in
+    a row, days missed; the worst first."""
     return query(
-        f"""
-        {_EPISODES},
-        missed_days as (
-            select province_code, kpi_id, segment,
-                count(*) filter (where not is_compliant) as days_missed
-            from marts.kpi_compliance_daily
-            where period_date >= ? and period_date < ? + interval 1 month
-                and list_contains(?, province_code)
-            group by province_code, kpi_id, segment
-        )
+        """
         select
-            r.province_code,
-            if(r.segment = 'all', r.kpi_id, r.kpi_id || ':' || r.segment) as kpi_key,
-            r.kpi_id, r.segment, r.value, r.threshold, r.comparator, r.unit, r.margin,
-            r.relative_margin, r.sample_size, r.breach_count,
-            {severity} as severity,
-            e.since_month, e.months, d.days_missed
-        from runs as r
-        inner join episodes as e
-            on r.province_code = e.province_code and r.kpi_id = e.kpi_id
-            and r.segment = e.segment and r.run_key = e.run_key
-        left join missed_days as d
-            on r.province_code = d.province_code and r.kpi_id = d.kpi_id
-            and r.segment = d.segment
-        where r.period_month = ? and not r.is_compliant
-        order by r.relative_margin, r.province_code, kpi_key
+            province_code, is_national,
+            if(segment = 'all', kpi_id, kpi_id || ':' || segment) as kpi_key,
+            kpi_id, segment, value, threshold, comparator, unit, margin, shortfall,
+            relative_shortfall, sample_size, cases_over_limit as breach_count, severity,
+            severity_reason, band_major_shortfall, band_critical_shortfall,
+            band_critical_when_cases_over_ceiling, band_origin,
+            episode_start_month as since_month, months_in_breach as months, days_missed
+        from marts.kpi_breaches
+        where period_month = ? and list_contains(?, province_code)
+        order by
+            list_position(['minor', 'major', 'critical'], severity) desc,
+            relative_shortfall desc, province_code, kpi_key
         """,
-        period, scope(), period, period, scope(), CRITICAL_SHORTFALL, MAJOR_SHORTFALL, period,
-    )  # fmt: skip
+        period,
+        scope(),
+    )
 
 
 def past_breaches(period: date) -> pd.DataFrame:
-    """Breach episodes that ended before ``period`` (the KPI was met again, or not published)."""
-    severity = _SEVERITY.format(margin="worst_relative_margin")
+    """Breach episodes that ended before ``period`` (the KPI was met again, or not published),
+    each with the worst severity it reached."""
     return query(
         f"""
-        {_EPISODES}
         select
             province_code,
             if(segment = 'all', kpi_id, kpi_id || ':' || segment) as kpi_key,
-            kpi_id, segment, since_month, until_month, months, worst_relative_margin,
-            {severity} as severity
-        from episodes
-        where until_month < ?
-        order by until_month desc, worst_relative_margin, province_code
+            kpi_id, segment,
+            episode_start_month as since_month,
+            max(period_month) as until_month,
+            max(months_in_breach) as months,
+            max(relative_shortfall) as worst_relative_shortfall,
+            ['minor', 'major', 'critical'][max({_SEVERITY_RANK})] as severity
+        from marts.kpi_breaches
+        where period_month <= ? and list_contains(?, province_code)
+        group by province_code, kpi_id, segment, episode_start_month
+        having max(period_month) < ?
+        order by until_month desc, worst_relative_shortfall desc, province_code
         """,
-        period, scope(), CRITICAL_SHORTFALL, MAJOR_SHORTFALL, period,
-    )  # fmt: skip
+        period,
+        scope(),
+        period,
+    )
 
 
 def breach_history() -> pd.DataFrame:
-    """Missed province × KPI per month and severity, all published months."""
-    severity = _SEVERITY.format(margin=f"({RELATIVE_MARGIN})")
+    """Missed province × KPI per month and severity, all published months (no nation)."""
     return query(
-        f"""
-        select period_month, {severity} as severity, count(*) as breaches
-        from marts.kpi_compliance
-        where not is_compliant and province_code <> ? and list_contains(?, province_code)
+        """
+        select period_month, severity, count(*) as breaches
+        from marts.kpi_breaches
+        where not is_national and list_contains(?, province_code)
         group by period_month, severity
         order by period_month
         """,
-        CRITICAL_SHORTFALL,
-        MAJOR_SHORTFALL,
-        NATIONAL,
         scope(),
     )
 

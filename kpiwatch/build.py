@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 
 from ingest import store
-from kpiwatch import build_state, children
+from kpiwatch import build_state, children, severity
 from kpiwatch.home import PROJECT_DIR, Home
 from kpiwatch.warehouse import (
     PUBLICATION,
@@ -40,6 +40,7 @@ from kpiwatch.warehouse import (
     sql_literal,
 )
 from kpiwatch.warehouse import connect_unlocked as writer_connection
+from quality.settings import ConfigError
 
 
 class BuildError(RuntimeError):
@@ -86,6 +87,7 @@ def run_dbt(
         "DBT_VERSION_CHECK": "false",
         **(env or {}),
     }
+    args = [*args, *severity_vars(home, project)]
     target = dbt_dir / "target" if dbt_dir else home.dbt_target
     logs = dbt_dir / "logs" if dbt_dir else home.dbt_logs
     command = [
@@ -114,6 +116,18 @@ def run_dbt(
         if busy is not None:  # someone opened a file between our check and dbt's start
             raise busy
     return done.returncode == 0, failures, nodes
+
+
+def severity_vars(home: Home, project: Path = PROJECT_DIR) -> list[str]:
+    """``--vars`` carrying kpiwatch.toml's ``[severity]`` bands to kpi_breaches (none when
+    the file keeps kpiwatch's defaults). Raises BuildError naming the key that is wrong."""
+    try:
+        settings = severity.load(home.root, project)
+    except ConfigError as exc:
+        raise BuildError(str(exc)) from exc
+    if not settings.overrides:
+        return []
+    return ["--vars", json.dumps(settings.dbt_vars())]
 
 
 def invocation_id(home: Home) -> str:

@@ -9,7 +9,7 @@ overlap: a second one finds the lock taken and skips (exit 75).
   successful build yet, or ``--rebuild``);
 - **checks** (package ``quality``): Great Expectations on the batches loaded since the last
   validated file, freshness, volume, dbt's test results; stored in ``audit.dq_results``;
-- **alerts** (package ``alerts``): breaches of ``marts.kpi_compliance`` and failed checks,
+- **alerts** (package ``alerts``): breaches of ``marts.kpi_breaches`` and failed checks,
   compared with the last run, written to the outbox ``audit.alerts`` in the same transaction
   as the checks — before anything is sent;
 - **publish** renames the build's publication (the marts, with the audit trail copied in)
@@ -29,6 +29,7 @@ import hashlib
 import json
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,7 +39,7 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.table import Table
 
-from alerts import AlertsReport, raise_alerts
+from alerts import AlertsReport, BreachCount, raise_alerts
 from alerts import store as alert_store
 from alerts.deliver import DeliveryReport, deliver
 from alerts.settings import AlertSettings
@@ -53,6 +54,7 @@ from kpiwatch.contract import SOURCES
 from kpiwatch.home import PROJECT_DIR, Home, HomeError
 from kpiwatch.messages import plain, say
 from kpiwatch.readers import ReaderSettings
+from kpiwatch.severity import SEVERITIES, SeveritySettings
 from kpiwatch.warehouse import WriterBusy, connect_unlocked, exclusive
 from quality import ChecksReport, run_checks
 from quality import store as quality_store
@@ -68,7 +70,7 @@ EXIT_DQ = 1
 EXIT_USAGE = 2
 """Bad arguments, kpiwatch.toml unusable, landing folder missing, home not writable."""
 EXIT_BREACH = 3
-"""--fail-on breach: a breach is open (latest months of marts.kpi_compliance)."""
+"""--fail-on breach: a breach is open (look-back months of marts.kpi_breaches)."""
 EXIT_DELIVERY = 4
 """A channel did not accept its digest; the alerts stay pending for the next run."""
 EXIT_BUILD = 5
@@ -85,12 +87,14 @@ class Settings:
     alerts: AlertSettings
     publish_deliveries: bool = True
     ingest: IngestSettings = field(default_factory=IngestSettings)
+    severity: SeveritySettings = field(default_factory=SeveritySettings)
 
 
 def load_settings(home: Home) -> Settings:
     """Read and check ``<home>/kpiwatch.toml`` (raises ConfigError naming the key)."""
     config = read_config(home.root / CONFIG_FILE)
     quality = QualitySettings.from_config(config)
+    severity = SeveritySettings.from_config(config)
     alerts = AlertSettings.from_config(config)
     ingest_settings = IngestSettings.from_config(config)
     run = config.table("run")
@@ -98,7 +102,7 @@ def load_settings(home: Home) -> Settings:
     run.reject_unknown()
     ReaderSettings.from_config(config)  # [sql]: read by every reader, checked here too
     config.reject_unknown()
-    return Settings(quality, alerts, publish_deliveries, ingest_settings)
+    return Settings(quality, alerts, publish_deliveries, ingest_settings, severity)
 
 
 def project_fingerprint(project: Path = PROJECT_DIR) -> str:
@@ -259,7 +263,10 @@ def run(
                 "select count(*) from information_schema.tables "
                 "where table_schema = 'marts' and table_name = 'kpi_compliance'"
             ).fetchone()[0]
+        # New severity bands judge the marts anew: they count as a change of the project.
         fingerprint = project_fingerprint(project)
+        if settings.severity.overrides:
+            fingerprint = f"{fingerprint[:8]}{settings.severity.fingerprint()[:8]}"
         report.build_reason = build_reason(
             rebuild, bool(has_marts), last, loaded, fingerprint, build_state.unfinished(home)
         )
@@ -382,6 +389,24 @@ MEANING = {
 }
 
 
+def _by_severity(counts: Counter[str]) -> str:
+    return ", ".join(f"{counts[s]} {s}" for s in reversed(SEVERITIES))
+
+
+def breaches_line(latest: BreachCount) -> str:
+    """The latest month's breaches as the dashboard's breaches page counts them (provinces),
+    the nation's said apart, so the run and the dashboard give one answer."""
+    provinces = sum(latest.provinces.values())
+    nation = sum(latest.nation.values())
+    line = (
+        f"{latest.period}: {provinces} in the provinces ({_by_severity(latest.provinces)}), "
+        "as the dashboard's breaches page shows them; the nation is not included"
+    )
+    if nation:
+        return line + f" (it has {nation} more: {_by_severity(latest.nation)})"
+    return line + " (it has none)"
+
+
 def print_summary(report: RunReport, console: Console) -> None:
     """What the run did, in the order it did it, and what the exit code means."""
     table = Table(title=plain(f"kpiwatch run {report.run_id}"), title_justify="left")
@@ -429,9 +454,10 @@ def print_summary(report: RunReport, console: Console) -> None:
         "alerts",
         f"{report.seconds.get('alerts', 0):.1f}",
         f"{a.kinds['new']} new, {a.kinds['reminder']} reminders, {a.kinds['resolved']} resolved; "
-        f"{a.open_breaches} breaches open ({a.open_critical} critical); "
         f"{a.rows} outbox rows" + (f", {a.unrouted} with no route" if a.unrouted else ""),
     )
+    if a.latest is not None:
+        table.add_row("breaches", "", breaches_line(a.latest))
     table.add_row(
         "publish",
         f"{report.seconds.get('publish', 0):.1f}",

@@ -1,7 +1,10 @@
 """Breaches and alerts: what is missed now (severity, duration), what was missed before, and
-the alert log the alerting job keeps in ``audit.alerts``."""
+the alert log the alerting job keeps in ``audit.alerts``. Severity and episodes are read
+from ``marts.kpi_breaches``, as the alert digests read them."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -42,14 +45,15 @@ with c3:
         default=ALL,
     )
 period = pd.Timestamp(period_text).date()
-st.caption(
-    t(
-        lang,
-        "severity_caption",
-        critical=marts.CRITICAL_SHORTFALL,
-        major=marts.MAJOR_SHORTFALL,
-    )
-)
+st.caption(t(lang, "severity_caption"))
+
+
+def band_text(row: Any) -> str:
+    """The band that judged a breach, as published beside it in marts.kpi_breaches."""
+    text = f"≥{row.band_major_shortfall:.0%} · ≥{row.band_critical_shortfall:.0%}"
+    if row.severity_reason == "cases over ceiling":
+        text += " · " + t(lang, "band_ceiling")
+    return text
 
 
 def chosen(frame: pd.DataFrame) -> pd.DataFrame:
@@ -80,6 +84,7 @@ else:
         pd.DataFrame(
             {
                 t(lang, "col_severity"): [t(lang, s) for s in current["severity"]],
+                t(lang, "col_band"): [band_text(r) for r in current.itertuples()],
                 t(lang, "col_province"): [names.province(c) for c in current["province_code"]],
                 t(lang, "col_kpi"): [names.kpi(k) for k in current["kpi_key"]],
                 t(lang, "col_value"): layout.value_text(lang, current),
