@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import dashboard_warehouse
 import pytest
 from receivers import HttpReceiver
 
@@ -60,3 +61,16 @@ def keep_the_main_module() -> Iterator[None]:
     main = sys.modules["__main__"]
     yield
     sys.modules["__main__"] = main
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``make test`` runs two pytest-xdist workers with ``--dist loadgroup``: each module's
+    tests stay on one worker (its module fixtures are built once), and every module that
+    reads the shared dashboard warehouse runs on the same worker, so it is built once too."""
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is None or item.get_closest_marker("xdist_group"):
+            continue
+        shares = getattr(module, "published_home", None) is dashboard_warehouse.published_home
+        group = "dashboard_warehouse" if shares else module.__name__
+        item.add_marker(pytest.mark.xdist_group(group))
