@@ -1,5 +1,5 @@
 # The whole developer interface. On a fresh machine with Python 3.11 and make:
-#   make demo   install, generate realistic data, build, and say what was done
+#   make demo   install, generate realistic data, build, and serve the dashboard
 #   make test   install, lint, and run every test
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -22,7 +22,7 @@ DEMO_SCALE ?= 0.002
 .PHONY: help install demo test lint format bench-generate bench-ingest bench-build bench-spark clean
 
 help:
-	@echo "make demo            install, generate a month for 31 provinces, ingest, build"
+	@echo "make demo            install, generate a month for 31 provinces, ingest, build, serve the dashboard"
 	@echo "make test            install, lint (ruff, sqlfluff) and run every test"
 	@echo "make lint / format   lint only / rewrite Python formatting"
 	@echo "make bench-generate  generator throughput at national scale (slow)"

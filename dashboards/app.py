@@ -29,9 +29,14 @@ PAGES = {
     "definitions": ("views/definitions.py", "page_definitions", ":material/menu_book:"),
 }
 
+PAGE_ICON = ROOT / "dashboards" / "assets" / "page_icon.png"
+"""Served by Streamlit itself: a ``:material/...:`` page icon would make every browser fetch
+it from Google's font CDN, which an intranet may not reach (``tools/page_icon.py`` draws it).
+The pages' own material icons are drawn from the font Streamlit ships."""
+
 st.set_page_config(
     page_title="kpiwatch",
-    page_icon=":material/verified:",
+    page_icon=PAGE_ICON,
     layout="wide",
     initial_sidebar_state="collapsed",
 )

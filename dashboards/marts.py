@@ -55,7 +55,7 @@ STANDARD_ORDER = [
     "install_days_max", "fixed_connect_rate", "mobile_connect_rate", "mobile_repair_hours_avg",
     "mobile_repair_hours_max", "broadband_repair_hours_avg", "broadband_repair_hours_max",
 ]  # fmt: skip
-"""The order in which STANDARD.md lists the indicators; a KPI added later comes after them."""
+"""The order in which docs/standard.md lists the indicators; a KPI added later comes after them."""
 
 RELATIVE_MARGIN = """
     case

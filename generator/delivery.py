@@ -4,7 +4,7 @@ Each province's system exports each source its own way (an ``Exporter``): CSV in
 UTF-8 with BOM or GB18030, gzip, JSON Lines, Parquet with instants or naive local times;
 timestamps with or without offsets, booleans spelled 1/0 or Y/N, headers in capitals,
 columns in another order, an extra column nobody asked for. On top of that a few rows of
-every invalid kind of SOURCES.md, files delivered twice or days late, a file missing a
+every invalid kind of docs/landing-contract.md, files delivered twice or days late, a file missing a
 required column and its corrected redelivery, and files that cannot be read at all.
 
 A province's month of one source is planted, formatted and serialised as one batch

@@ -1,6 +1,6 @@
 """Write a landing folder and its manifest: ``kpiwatch generate``.
 
-Layout, as SOURCES.md asks: ``<out>/<source>/<arrival date>/<source>_<province>_<business
+Layout (docs/landing-contract.md): ``<out>/<source>/<arrival date>/<source>_<province>_<business
 date>[_dup|_v2|_resend].<ext>``. Files are named after the business day they carry and
 filed under the day they arrived, so a scheduler (or a test) can replay deliveries day by
 day. ``<out>/manifest.json`` says what was planted: every file with its hash, every

@@ -1,7 +1,7 @@
 """The KPIs the generated data really has: an independent reference for the warehouse.
 
 The generator knows every version it exported, so it can compute, straight from
-STANDARD.md and with none of the warehouse's code, what ``marts.kpi_compliance`` must
+docs/standard.md and with none of the warehouse's code, what ``marts.kpi_compliance`` must
 publish for each month × province × KPI × segment. Two implementations that agree to
 1e-9 are the strongest evidence either is right; the manifest's ``expected_breaches``
 are the non-compliant rows found here, each tied to the incident that planted it.

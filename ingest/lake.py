@@ -43,7 +43,7 @@ from kpiwatch.warehouse import configure, exclusive, refused_as_busy
 ENV = "KPIWATCH_LAKE"
 PARTITION = "event_date"
 ZONE = "Asia/Shanghai"
-"""Dates are the operator's local dates (SOURCES.md: no offset means Asia/Shanghai)."""
+"""Dates are the operator's local dates (no offset means Asia/Shanghai)."""
 EVENT_COLUMNS: dict[str, str] = {
     name: next(c.name for c in source.columns if c.type == "timestamp" and c.required)
     for name, source in SOURCES.items()

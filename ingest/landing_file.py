@@ -1,7 +1,7 @@
 """Delivered files: which source, which format, which content, which encoding, and whether
 they can be read at all.
 
-SOURCES.md: any file under ``<landing>/<source>/`` belongs to that source; its format
+docs/landing-contract.md: any file under ``<landing>/<source>/`` belongs to that source; its format
 follows from the extension; text is UTF-8 (with or without BOM) or GB18030, and nothing
 says which. DuckDB reads UTF-8 itself; a GB18030 file is transcoded here, streaming, to
 a UTF-8 scratch file (DuckDB's encodings extension cannot be downloaded here).

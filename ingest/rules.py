@@ -1,4 +1,4 @@
-"""SOURCES.md as SQL: type every column and name every rule a row breaks.
+"""docs/landing-contract.md as SQL: type every column and name every rule a row breaks.
 
 For one source and the columns one file actually has, ``RowRules`` writes a SELECT over
 the file's rows that yields the raw table's typed columns, the row's number in the file,
@@ -16,7 +16,7 @@ instant outside the ``[ingest]`` window) and refer to a real city (``unknown_cit
 Delivered column names match the contract whatever their case, surrounding whitespace or
 byte-order mark. Personal data (``caller_number``) is hashed wherever it would be stored:
 the raw table, the quarantine record, and never shown in a message. Columns the contract
-does not know are ignored (SOURCES.md) and kept out of the quarantine record too: nobody
+does not know are ignored (as the contract allows) and kept out of the quarantine record too: nobody
 can tell what they hold, and one may be a phone number.
 """
 
@@ -371,7 +371,7 @@ class RowRules:
         return _replace(expr, text, value, Reason.BAD_INTEGER, message)
 
     def _checks(self, e: dict[str, _Expr]) -> list[tuple[Reason, str, str]]:
-        """(reason, condition, message) for every rule of SOURCES.md that applies, and the
+        """(reason, condition, message) for every rule of the contract that applies, and the
         plausibility rules beyond it (the instant window, the cities reference)."""
         checks: list[tuple[Reason, str, str]] = []
         for name, found in self.alternatives.items():

@@ -73,7 +73,7 @@ COMMENTS = {
     ),
     "audit.ingest_files.duplicate_of": "For skipped_duplicate: the file_id of the same content.",
     "audit.ingest_files.loaded_at": "When the file was recorded; stands in for absent updated_at.",
-    "audit.quarantine": "Delivered records that broke a rule of SOURCES.md, with every reason.",
+    "audit.quarantine": "Delivered records that broke a landing-contract rule, with every reason.",
     "audit.quarantine.row_number": "1-based position of the record among the file's data records.",
     "audit.quarantine.reasons": (
         "Stable reason codes, one per broken rule; malformed_line for a line that cannot be "

@@ -45,7 +45,7 @@ def city_codes() -> tuple[str, ...]:
 
 
 class Reason(StrEnum):
-    """Why a delivered row was quarantined: one stable code per rule of SOURCES.md."""
+    """Why a delivered row was quarantined: one stable code per rule of docs/landing-contract.md."""
 
     MISSING_COLUMN = "missing_column"
     MISSING_VALUE = "missing_value"
@@ -82,7 +82,7 @@ class Column:
     values: tuple[str, ...] = ()
     """The accepted set of an enum column."""
     default: str | None = None
-    """What an absent value means (SOURCES.md: 'absent = standard')."""
+    """What an absent value means (docs/landing-contract.md: absent means standard)."""
     pii: bool = False
 
 

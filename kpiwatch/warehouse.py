@@ -22,7 +22,7 @@ from kpiwatch import build_state
 from kpiwatch.home import Home
 
 SESSION = {
-    # No offset means Asia/Shanghai (SOURCES.md): casting a naive text or TIMESTAMP to
+    # No offset means Asia/Shanghai (docs/landing-contract.md): casting a naive text or TIMESTAMP to
     # TIMESTAMPTZ uses the session's time zone.
     "TimeZone": "Asia/Shanghai",
     # Row numbers come from WITH ORDINALITY, not from insertion order: let DuckDB

@@ -5,7 +5,7 @@
     and handling, hotline answer times. Compared with a limit inclusively by the caller.
 
     duration_in_units: end − start − suspended_minutes in units of unit_seconds (3600 for
-    hours, 86400 for days of 24 h), STANDARD.md §2. Written as (µs / unit µs) − (minutes /
+    hours, 86400 for days of 24 h), docs/standard.md §2. Written as (µs / unit µs) − (minutes /
     unit minutes) so that the result is the same double whatever the resolution the
     instants were delivered in.
 -#}

@@ -1,6 +1,6 @@
 {#-
     is_latest_version: true for the one row per business key that is the truth
-    (STANDARD.md §2, "latest version wins"): the greatest effective updated_at; on a tie
+    (docs/standard.md §2, "latest version wins"): the greatest effective updated_at; on a tie
     the row from the file loaded later (the greater ingest_file_id: ids are reserved in
     load order), then the later row of that file. Use in a QUALIFY clause.
 -#}

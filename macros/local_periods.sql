@@ -1,6 +1,6 @@
 {#-
     Calendar periods in the operator's local time (var local_time_zone, Asia/Shanghai):
-    STANDARD.md §2 attributes every event to the month and day it happened on there, never
+    docs/standard.md §2 attributes every event to the month and day it happened on there, never
     in UTC or in the session's zone. Each macro takes an instant (TIMESTAMPTZ on DuckDB,
     TIMESTAMP on Spark); the engine-specific parts are in cross_engine.sql.
 -#}

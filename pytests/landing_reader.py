@@ -1,7 +1,7 @@
 """An independent reader and validator of landing files, for the tests only.
 
 It reads each file the slow, obvious way (Python's gzip and codecs, polars, pyarrow)
-and applies SOURCES.md's rules row by row, so the generator and the loader can both be
+and applies docs/landing-contract.md's rules row by row, so the generator and the loader can both be
 checked against something that shares none of their code.
 """
 
@@ -73,7 +73,7 @@ def _instant(col: str) -> pl.Expr:
 
 
 def reasons(frame: pl.DataFrame, source_name: str) -> list[set[str]]:
-    """The set of SOURCES.md reasons each row breaks (empty set: a valid row)."""
+    """The set of docs/landing-contract.md reasons each row breaks (empty set: a valid row)."""
     source = SOURCES[source_name]
     missing = [c for c in source.required if c not in frame.columns]
     if missing:

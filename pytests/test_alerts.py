@@ -24,6 +24,7 @@ from receivers import (
     text_of,
     webhook_signature_ok,
 )
+from versioned_catalog import write_versioned_catalog
 
 from alerts import raise_alerts
 from alerts.deliver import DeliveryReport, deliver
@@ -111,7 +112,8 @@ def make_home(root: Path, config: str) -> Home:
             f"create table raw.provinces as select * from read_csv('{seeds / 'provinces.csv'}', "
             "all_varchar = true)"
         )
-        catalog = seeds / "kpi_catalog.csv"
+        # hall_wait_15m at 0.92 from July 2026: the test catalog's example of a version
+        catalog = write_versioned_catalog(root / "kpi_catalog.csv")
         con.execute(
             f"create table raw.kpi_catalog as select * from read_csv('{catalog}', types = "
             "{'threshold': 'double', 'case_limit': 'double', 'catalog_version': 'varchar'})"

@@ -185,3 +185,33 @@ def test_every_page_in_a_real_browser(home: Home, server: str, browser, screensh
     _shoot(page, screenshots / "overview_en.png")
     assert not seen_errors, seen_errors
     page.close()
+
+
+def test_the_served_page_requests_nothing_from_the_internet(home: Home, server: str, browser):
+    """An operator's intranet may have no way out: every request the page makes (scripts,
+    fonts, the tab icon, the map) goes to the dashboard's own server. Outside requests are
+    refused and recorded, so one that slips in fails here instead of hanging a user's page."""
+    outside: list[str] = []
+    local = server.rstrip("/") + "/"
+
+    def refuse_outside(route) -> None:
+        if route.request.url.startswith((local, "data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context = browser.new_context(viewport={"width": WIDTH, "height": 900}, locale="zh-CN")
+    context.route("**/*", refuse_outside)
+    page = context.new_page()
+    _open(page, f"{server}/?page=overview&period={_period(home)}")
+    _open(page, f"{server}/?page=definitions")
+    page.wait_for_function("() => document.querySelector('link[rel~=\"icon\"]') !== null")
+    icon = page.evaluate("() => document.querySelector('link[rel~=\"icon\"]').href")
+    try:
+        assert outside == []
+        assert icon.startswith(local), icon
+        answer = page.request.get(icon)
+        assert answer.ok and answer.headers["content-type"].startswith("image/")
+    finally:
+        context.close()

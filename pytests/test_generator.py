@@ -1,4 +1,4 @@
-"""The landing-data generator honours SOURCES.md and plants exactly what it says."""
+"""The landing-data generator honours docs/landing-contract.md and plants exactly what it says."""
 
 from __future__ import annotations
 

@@ -186,7 +186,7 @@ def _hall_row(ticket: str, taken: str) -> dict[str, str]:
 
 
 def test_timestamps_become_instants(tmp_path: Path) -> None:
-    """Every spelling SOURCES.md allows; no offset means Asia/Shanghai."""
+    """Every spelling docs/landing-contract.md allows; no offset means Asia/Shanghai."""
     instant = datetime(2026, 10, 31, 15, 30, tzinfo=UTC)  # 23:30 in Shanghai
     spellings = {
         "naive_space": "2026-10-31 23:30:00",

@@ -9,15 +9,20 @@ the ticket is valid row by row). Everything is loaded by the real ingest; no dbt
 from __future__ import annotations
 
 import json
+import re
+import threading
 from datetime import date, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from landing_faults import PROVINCES, SILENT, SILENT_FROM, damage
+from served_dashboard import chromium, needs_chromium
 
 from generator import generate
 from ingest.loader import ingest
+from kpiwatch.docs import server
 from kpiwatch.home import PROJECT_DIR, Home
 from kpiwatch.warehouse import connect_unlocked
 from quality import ChecksReport, dbt_results, run_checks
@@ -146,6 +151,89 @@ def test_every_source_has_its_suite_and_data_docs_are_under_the_home(checked) ->
     assert not (PROJECT_DIR / "gx").exists() and not (PROJECT_DIR / "great_expectations").exists()
     config = (home.root / "quality" / "gx" / "great_expectations.yml").read_text()
     assert "analytics_enabled: false" in config
+
+
+class _Resources(HTMLParser):
+    """What a browser loads by itself from a page: stylesheets, scripts, images, icons."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag in ("script", "img") and attributes.get("src"):
+            self.found.append(attributes["src"] or "")
+        if tag == "link" and attributes.get("href"):
+            self.found.append(attributes["href"] or "")
+
+
+def test_data_docs_load_every_resource_from_the_site_itself(checked) -> None:
+    """The pages are styled offline: every stylesheet, script, font and image they load is a
+    file of the site (vendored, quality/data_docs_vendor), none is on a CDN."""
+    home, _, _, _ = checked
+    site = home.root / "quality" / "data_docs"
+    pages = sorted(site.rglob("*.html"))
+    outside, missing = [], []
+    for page in pages:
+        parser = _Resources()
+        parser.feed(page.read_text(encoding="utf-8"))
+        assert parser.found, page
+        for ref in parser.found:
+            if re.match(r"(https?:)?//", ref):
+                outside.append(f"{page.name}: {ref}")
+            elif not (page.parent / ref.split("?")[0]).resolve().is_file():
+                missing.append(f"{page.name}: {ref}")
+    styles = [*site.rglob("*.css")]
+    for sheet in styles:
+        for ref in re.findall(r"url\(\s*[\"']?([^\"')]+)", sheet.read_text(encoding="utf-8")):
+            if re.match(r"(https?:)?//", ref):
+                outside.append(f"{sheet.name}: {ref}")
+            elif not ref.startswith("data:") and not (sheet.parent / ref).resolve().is_file():
+                missing.append(f"{sheet.name}: {ref}")
+    assert len(pages) >= 13 and any(s.name == "bootstrap.min.css" for s in styles)
+    assert outside == []
+    assert missing == []
+
+
+@needs_chromium
+def test_data_docs_render_styled_with_no_way_out(checked) -> None:
+    """In a real browser that refuses every request off 127.0.0.1, the index page gets
+    Bootstrap's layout and Font Awesome's icons."""
+    home, _, _, _ = checked
+    site = server(home.root / "quality" / "data_docs", port=0)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    local = f"http://127.0.0.1:{site.server_address[1]}/"
+    outside: list[str] = []
+    failed: list[str] = []
+
+    def refuse_outside(route) -> None:
+        if route.request.url.startswith((local, "data:")):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    try:
+        for browser in chromium():
+            page = browser.new_page()
+            page.route("**/*", refuse_outside)
+            page.on("requestfailed", lambda request: failed.append(request.url))
+            page.goto(local + "index.html", wait_until="networkidle")
+            navbar = page.evaluate(
+                "() => getComputedStyle(document.querySelector('.navbar')).display"
+            )
+            icon_font = page.evaluate(
+                """async () => { await document.fonts.ready;
+                   return document.fonts.check('900 16px "Font Awesome 6 Free"'); }"""
+            )
+            page.close()
+    finally:
+        site.shutdown()
+    assert outside == []
+    assert failed == []
+    assert navbar == "flex"  # Bootstrap 4's navbar; unstyled it would be "block"
+    assert icon_font is True
 
 
 def test_small_chunks_give_the_same_results_and_only_new_files_are_validated(checked) -> None:

@@ -6,8 +6,9 @@ DuckDB; ``kpiwatch build --engine spark`` runs ``dbt build --target spark`` (mod
 unit tests and data tests) on a local Spark over the lake. Every mart must then agree:
 texts, dates, instants and counts exactly, floating-point values within 1e-9.
 
-The window crosses a month end (30 June → 1 July) and the catalog's change of the hall
-wait target on 1 July, so both engines must attribute periods in Asia/Shanghai, age open
+The window crosses a month end (30 June → 1 July) and, with the test catalog's example
+change of the hall wait target on 1 July (``versioned_catalog``), a change of catalog
+version, so both engines must attribute periods in Asia/Shanghai, age open
 items at the period end and judge each month by the version in force.
 """
 
@@ -19,6 +20,7 @@ from datetime import date
 import duckdb
 import pytest
 from typer.testing import CliRunner
+from versioned_catalog import project_with_versioned_catalog
 
 from generator import generate
 from ingest.lake import Lake
@@ -35,12 +37,14 @@ MARTS = 17
 
 @pytest.fixture(scope="module")
 def both_engines(tmp_path_factory: pytest.TempPathFactory) -> Home:
-    home = Home.resolve(tmp_path_factory.mktemp("engines") / "home").ensure()
+    root = tmp_path_factory.mktemp("engines")
+    project = project_with_versioned_catalog(root / "project")
+    home = Home.resolve(root / "home").ensure()
     generate(home.landing, **WINDOW)
     ingest(home, lake=Lake.resolve(home))
-    build(home, quiet=True)
+    build(home, quiet=True, project=project)
     began = time.perf_counter()
-    nodes = build_on_spark(home, quiet=True)
+    nodes = build_on_spark(home, quiet=True, project=project)
     print(f"\nSpark build: {nodes} dbt nodes in {time.perf_counter() - began:.1f} s")
     return home
 

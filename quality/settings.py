@@ -159,7 +159,7 @@ class Section:
             where = f"[{self.where}]" if self.where else "the top level"
             raise ConfigError(
                 f"{self.path or CONFIG_FILE}: unknown key(s) {', '.join(unknown)} in {where}; "
-                "see the README section 'Checks, alerts and scheduled runs' for the keys"
+                "every key is in kpiwatch.example.toml (docs/configuration.md)"
             )
 
 

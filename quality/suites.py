@@ -1,7 +1,7 @@
 """One Great Expectations suite per source, written from the landing-file contract.
 
-Ingest already quarantines every row that breaks SOURCES.md; these suites are the second,
-independent line: they validate what actually landed in ``raw.<source>`` (so a loader bug,
+Ingest already quarantines every row that breaks the landing contract; these suites are the
+second, independent line: they validate what actually landed in ``raw.<source>`` (so a loader bug,
 or a raw table that drifted from the contract, shows), and they add what the contract
 cannot say row by row: plausible durations (no 30-day hall wait), no event later than its
 own delivery, and the share of each file's rows that went to quarantine.

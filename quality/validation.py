@@ -3,8 +3,8 @@
 Great Expectations keeps its project under ``<home>/quality/gx`` (a file data context:
 suites, validation results) and writes Data Docs, a static site, to
 ``<home>/quality/data_docs/``; nothing goes into the repository. Usage statistics are off
-and nothing is downloaded at run time (the pages themselves link their stylesheets from
-public CDNs; without network they render unstyled but complete).
+and nothing is downloaded at run time, not even by the pages: their CDN stylesheets and
+scripts are replaced by vendored copies (``data_docs_offline``).
 
 Memory stays bounded whatever the volume: rows are read from DuckDB as pandas frames of at
 most ``chunk_rows`` rows, whole files together when they are small, one file in row ranges
@@ -30,6 +30,7 @@ import duckdb
 
 from kpiwatch.contract import SOURCES
 from kpiwatch.home import Home
+from quality.data_docs_offline import make_offline
 from quality.results import CheckResult
 from quality.settings import QualitySettings
 
@@ -345,4 +346,5 @@ class Validation:
         site = docs_dir(self.home)
         shutil.rmtree(site / "validations", ignore_errors=True)  # pages of pruned results
         self.context.build_data_docs(site_names=[SITE])
+        make_offline(site)  # styled without the CDNs GX links (quality/data_docs_offline.py)
         return site / "index.html"

@@ -1,4 +1,4 @@
--- STANDARD.md publishes the broadband repair KPIs per urban and rural only (their thresholds
+-- docs/standard.md publishes the broadband repair KPIs per urban and rural only (their thresholds
 -- differ) and every other KPI as `all`: a stray segment would publish a second, unjudged
 -- series, and a missing urban or rural row would leave half the broadband tickets unjudged.
 {{ config(severity='error') }}

@@ -1,5 +1,5 @@
 -- National figures (province 100000) are computed over all events, never as an average of
--- provinces (STANDARD.md §2): for every KPI whose population is a set of cases, items or
+-- provinces (docs/standard.md §2): for every KPI whose population is a set of cases, items or
 -- counters, the nation's sample_size and breach_count are the sums over its provinces, by
 -- month and by day. A mismatch means a province was dropped or counted twice, or the nation
 -- was averaged. Dark hours are exempt: an hour is dark nationally only if no province

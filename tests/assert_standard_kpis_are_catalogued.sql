@@ -1,4 +1,4 @@
--- Every indicator of STANDARD.md §1 must have a catalog row with a target: the KPI marts
+-- Every indicator of docs/standard.md §1 must have a catalog row with a target: the KPI marts
 -- publish only what the catalog lists, so a missing row is a KPI that silently disappears.
 {{ config(severity='error') }}
 

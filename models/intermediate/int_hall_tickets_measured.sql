@@ -28,7 +28,7 @@ measured as (
         tickets.updated_at,
         tickets.ingest_file_id,
         tickets.source_row_number,
-        -- self-service stores have no queue of staff (STANDARD.md §1)
+        -- self-service stores have no queue of staff (docs/standard.md §1)
         tickets.hall_type in ('own_hall', 'brand_store_3g') as is_staffed_hall,
         tickets.called_at is not null as is_served,
         coalesce(vip_tiers.is_vip, false) as is_vip,

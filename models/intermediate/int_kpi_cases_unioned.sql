@@ -1,4 +1,4 @@
--- One row per event × KPI whose population it belongs to (STANDARD.md §1), with the period
+-- One row per event × KPI whose population it belongs to (docs/standard.md §1), with the period
 -- it is attributed to and its measured value, in the unit of the KPI's per-case limit:
 --   share  hall waits and handling (seconds), hotline answer times (seconds; NULL when the
 --          call was abandoned, which counts against the service level)

@@ -1,7 +1,7 @@
 -- Repair tickets and installation orders still open at the end of a period (opened before
 -- the instant the period is measured at, not completed before the period end), with their
 -- age then: measured_at − start − suspended minutes of the latest version, in the unit of
--- the *_max KPI they enter (STANDARD.md §2). One row per item × period it was open at the
+-- the *_max KPI they enter (docs/standard.md §2). One row per item × period it was open at the
 -- end of, months and days alike, checked against that period's case limit.
 with
 

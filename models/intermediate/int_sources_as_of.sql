@@ -1,5 +1,5 @@
 -- Each source's as-of time: the greatest updated_at or event time loaded for it, all
--- provinces together (STANDARD.md §2). A period that ends after it is still running, and
+-- provinces together (docs/standard.md §2). A period that ends after it is still running, and
 -- items open in it are aged at this time instead of at the period end. Also the earliest
 -- time an event of the source is attributed to a period, where its period spine starts.
 with
