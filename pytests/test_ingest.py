@@ -127,9 +127,14 @@ def test_rerun_changes_nothing(loaded) -> None:
                (select count(*) from raw.hall_tickets), (select count(*) from raw.network_calls)
     """
     before = _query(home, fingerprint)
+    stamp, content = home.work.stat().st_mtime_ns, home.work.read_bytes()
     again = ingest(home, landing)
     assert again.count("unchanged") == len(manifest["files"])
     assert again.count("loaded") == again.count("failed") == 0
+    # Nothing new: the working file is not rewritten (not a byte, not its modification time).
+    assert home.work.stat().st_mtime_ns == stamp
+    assert home.work.read_bytes() == content
+    assert not home.work.with_name(home.work.name + ".wal").exists()
     assert _query(home, fingerprint) == before
 
 
