@@ -565,6 +565,7 @@ def dashboard(
         "--server.port", str(port),
         "--browser.gatherUsageStats", "false",
         "--theme.primaryColor", "#1f4e79",
+        "--client.toolbarMode", "viewer",  # no Deploy button, no developer menu
         *door,
     ]  # fmt: skip
     host = f"[{address}]" if ":" in address else address
