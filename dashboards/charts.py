@@ -95,16 +95,20 @@ def _ring_centroid(ring: list[list[float]]) -> tuple[float, float, float]:
 
 @cache
 def label_points() -> dict[str, tuple[float, float]]:
-    """Where to write each province's name: the centroid of its largest polygon."""
+    """Where to write each province's name: the centroid of its largest polygon, except
+    where names would collide. Beijing and Tianjin are small and Hebei surrounds both: at
+    their centroids the three names overlap, so each is placed by hand inside its own
+    province (Beijing up-left, Tianjin down-right, Hebei south, around Hengshui)."""
     points: dict[str, tuple[float, float]] = {}
-    nudges = {"130000": (1.2, -1.0), "340000": (0.0, -0.4), "620000": (-2.5, 2.0)}
+    placed = {"110000": (116.2, 40.45), "120000": (117.45, 39.05), "130000": (115.5, 37.7)}
+    nudges = {"340000": (0.0, -0.4), "620000": (-2.5, 2.0)}
     for feature in _features():
         code = feature["properties"]["province_code"]
         rings = _rings(feature["geometry"])
         if code and rings:
             x, y, _ = max((_ring_centroid(r) for r in rings), key=lambda c: c[2])
             dx, dy = nudges.get(code, (0.0, 0.0))
-            points[code] = (x + dx, y + dy)
+            points[code] = placed.get(code, (x + dx, y + dy))
     return points
 
 
@@ -180,35 +184,47 @@ def china_map(
         .mark_geoshape(filled=False, stroke="#5f6b7a", strokeWidth=1.1)
         .encode(tooltip=alt.value(t(lang, "maritime_line")))
     )
-    text = (
-        alt.Chart(alt.Data(name="labels"))
-        .mark_text(fontSize=10 if lang != "en" else 9, fontWeight=600)
-        .encode(
-            longitude="lon:Q",
-            latitude="lat:Q",
-            text="label:N",
-            color=alt.Color("ink:N", scale=None),
-        )
-        .project(**PROJECTION)
-    )
-    spec = alt.layer(fill, grey, maritime, text).configure_view(stroke=None).to_dict(validate=False)
+
+    def names(dataset: str, colour: str) -> list[alt.Chart]:
+        """A name in ``colour`` over a halo of the opposite ink: readable where it spills
+        over a neighbour's fill or the sea (Beijing and Tianjin are smaller than their
+        names). One layer per ink, each of one colour: a colour field would share the
+        fill's colour scale in the layered chart, which Vega cannot draw."""
+        halo = LIGHT_INK if colour == DARK_INK else DARK_INK
+        font = {"fontSize": 10 if lang != "en" else 9, "fontWeight": 600}
+        where = {"longitude": "lon:Q", "latitude": "lat:Q", "text": "label:N"}
+        return [
+            alt.Chart(alt.Data(name=dataset))
+            .mark_text(
+                **font, color=halo, stroke=halo, strokeWidth=2.5, strokeJoin="round", opacity=0.7
+            )
+            .encode(**where)
+            .project(**PROJECTION),
+            alt.Chart(alt.Data(name=dataset))
+            .mark_text(**font, color=colour)
+            .encode(**where)
+            .project(**PROJECTION),
+        ]
+
+    dark, light = names("labels_dark", DARK_INK), names("labels_light", LIGHT_INK)
+    spec = alt.layer(fill, grey, maritime, *dark, *light)
+    spec = spec.configure_view(stroke=None).to_dict(validate=False)
     # The geometry goes into the spec as named GeoJSON datasets, not through Altair's
     # validation and copies of ~16 000 points on every rerun.
     spec["datasets"] = {
         "served": served,
         "unserved": unserved,
         "maritime": lines,
-        "labels": [
-            {
-                "lon": x,
-                "lat": y,
-                "label": str(rows[code].get("short_name", "")),
-                "ink": ink(bin_colour(rows[code][field], domain, palette)),
-            }
-            for code, (x, y) in label_points().items()
-            if code in rows
-        ],
+        "labels_dark": [],
+        "labels_light": [],
     }
+    for code, (x, y) in label_points().items():
+        if code in rows:
+            colour = ink(bin_colour(rows[code][field], domain, palette))
+            dataset = "labels_dark" if colour == DARK_INK else "labels_light"
+            spec["datasets"][dataset].append(
+                {"lon": x, "lat": y, "label": str(rows[code].get("short_name", ""))}
+            )
     return spec
 
 

@@ -565,7 +565,7 @@ def dashboard(
         "--server.port", str(port),
         "--browser.gatherUsageStats", "false",
         "--theme.primaryColor", "#1f4e79",
-        "--client.toolbarMode", "viewer",  # no Deploy button, no developer menu
+        "--client.toolbarMode", "minimal",  # no Deploy button, no menu (nothing left in it)
         *door,
     ]  # fmt: skip
     host = f"[{address}]" if ":" in address else address
