@@ -3,6 +3,7 @@ the publication header, and the note shown where a table is not published yet.""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from datetime import date, datetime
@@ -160,12 +161,13 @@ def local(ts: object) -> str:
     return stamp.strftime("%Y-%m-%d %H:%M")
 
 
-NBSP = "\u00a0"
+UNBROKEN = '<span style="white-space: nowrap">{}</span>'
 
 
 def unbroken(text: str) -> str:
-    """``text`` with non-breaking spaces: a date and its time never part at a line end."""
-    return text.replace(" ", NBSP)
+    """``text`` as HTML that never breaks across lines. Not non-breaking spaces: browsers
+    also break after the hyphen of "10-24", which parted a date mid-way."""
+    return UNBROKEN.format(html.escape(text))
 
 
 def header(lang: str, pub: marts.Publication) -> None:
@@ -187,7 +189,7 @@ def header(lang: str, pub: marts.Publication) -> None:
             unbroken(f"{source(lang, s)} {local(r.latest)[5:]}") for s, r in per_source.iterrows()
         )
         parts.append(f"**{t(lang, 'sources_up_to')}**: {sources}")
-    st.caption("  |  ".join(parts))
+    st.caption("  |  ".join(parts), unsafe_allow_html=True)  # our own words and dates
 
 
 def period_label(lang: str) -> Callable[[date], str]:

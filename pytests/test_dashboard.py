@@ -31,7 +31,7 @@ from dashboards.charts import (
     contrast,
 )
 from dashboards.labels import TEXT, fmt_change, fmt_value
-from dashboards.layout import NBSP
+from dashboards.layout import UNBROKEN
 from dashboards.opening import worst_breach
 from kpiwatch import users
 from kpiwatch.access import LOOPBACK_VIEWER
@@ -596,10 +596,11 @@ def test_trend_axis_and_header_dates_speak_the_page_s_language(home: Home) -> No
             and "axis" in x
         ]
         assert axes and set(axes) == {DAY_FORMAT[lang]}, axes
-        # The header's dates keep their time on the same line: non-breaking spaces.
+        # Each date in the header stays whole, with its time, on one line.
         header = at.caption[0].value
-        stamps = re.findall(r"\d{2}-\d{2}\s\d{2}:\d{2}", header)
-        assert len(stamps) >= 2 and all(NBSP in s for s in stamps), header
+        stamps = re.findall(r"\d{2}-\d{2} \d{2}:\d{2}", header)
+        kept = re.findall(UNBROKEN.format(r"[^<]*?\d{2}-\d{2} \d{2}:\d{2}"), header)
+        assert len(stamps) >= 2 and len(kept) == len(stamps), header
 
 
 def test_map_labels_read_on_their_fill_and_all_met_is_a_full_legend_step() -> None:
