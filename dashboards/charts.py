@@ -9,6 +9,7 @@ the South China Sea maritime line drawn — nothing is downloaded at run time.
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
@@ -24,6 +25,8 @@ MISSED = "#c62828"
 THRESHOLD = "#c62828"
 UNSERVED = "#d4d4d4"
 LINE = "#1f4e79"
+DAY_FORMAT = {"zh": "%-m月%-d日", "en": "%b %-d"}
+"""A day on a time axis: Vega's own labels are English month names ("Oct", "October")."""
 PROJECTION = {"type": "conicEqualArea", "rotate": [-105, 0], "parallels": [25, 47]}
 """Albers equal-area conic on 105° E with standard parallels 25° N and 47° N, as China's
 national atlases draw the country."""
@@ -92,16 +95,20 @@ def _ring_centroid(ring: list[list[float]]) -> tuple[float, float, float]:
 
 @cache
 def label_points() -> dict[str, tuple[float, float]]:
-    """Where to write each province's name: the centroid of its largest polygon."""
+    """Where to write each province's name: the centroid of its largest polygon, except
+    where names would collide. Beijing and Tianjin are small and Hebei surrounds both: at
+    their centroids the three names overlap, so each is placed by hand inside its own
+    province (Beijing up-left, Tianjin down-right, Hebei south, around Hengshui)."""
     points: dict[str, tuple[float, float]] = {}
-    nudges = {"130000": (1.2, -1.0), "340000": (0.0, -0.4), "620000": (-2.5, 2.0)}
+    placed = {"110000": (116.2, 40.45), "120000": (117.45, 39.05), "130000": (115.5, 37.7)}
+    nudges = {"340000": (0.0, -0.4), "620000": (-2.5, 2.0)}
     for feature in _features():
         code = feature["properties"]["province_code"]
         rings = _rings(feature["geometry"])
         if code and rings:
             x, y, _ = max((_ring_centroid(r) for r in rings), key=lambda c: c[2])
             dx, dy = nudges.get(code, (0.0, 0.0))
-            points[code] = (x + dx, y + dy)
+            points[code] = placed.get(code, (x + dx, y + dy))
     return points
 
 
@@ -142,18 +149,8 @@ def china_map(
             extra["note"] = t(lang, "unserved") if not props.get("served") else t(lang, "no_data")
             unserved.append({**feature, "properties": {**props, **extra}})
 
-    if diverging:  # a margin: red below 0 (missed), green from 0 up (met)
-        reach = _symmetric(values[field])[1]
-        scale = alt.Scale(
-            domain=[-reach, -reach * 1e-6, 0, reach],
-            range=["#a50f15", "#fcae91", "#c7e9c0", "#1b7837"],
-        )
-    else:  # a share of KPIs met: green only at 100 %, warmer the more were missed
-        low = _floor(values[field])
-        scale = alt.Scale(
-            domain=[low, (low + 1) / 2, 0.99999, 1.0],
-            range=["#a50f15", "#fb6a4a", "#fdd49e", "#1b7837"],
-        )
+    domain, palette = colour_bins(values[field], diverging)
+    scale = alt.Scale(type="threshold", domain=domain, range=palette)
     legend_format = ".0%" if not diverging else (value_format or alt.Undefined)
 
     def base(dataset: str) -> alt.Chart:
@@ -187,26 +184,91 @@ def china_map(
         .mark_geoshape(filled=False, stroke="#5f6b7a", strokeWidth=1.1)
         .encode(tooltip=alt.value(t(lang, "maritime_line")))
     )
-    text = (
-        alt.Chart(alt.Data(name="labels"))
-        .mark_text(fontSize=9 if lang != "en" else 8, color="#263238", opacity=0.85)
-        .encode(longitude="lon:Q", latitude="lat:Q", text="label:N")
-        .project(**PROJECTION)
-    )
-    spec = alt.layer(fill, grey, maritime, text).configure_view(stroke=None).to_dict(validate=False)
+
+    def names(dataset: str, colour: str) -> list[alt.Chart]:
+        """A name in ``colour`` over a halo of the opposite ink: readable where it spills
+        over a neighbour's fill or the sea (Beijing and Tianjin are smaller than their
+        names). One layer per ink, each of one colour: a colour field would share the
+        fill's colour scale in the layered chart, which Vega cannot draw."""
+        halo = LIGHT_INK if colour == DARK_INK else DARK_INK
+        font = {"fontSize": 10 if lang != "en" else 9, "fontWeight": 600}
+        where = {"longitude": "lon:Q", "latitude": "lat:Q", "text": "label:N"}
+        return [
+            alt.Chart(alt.Data(name=dataset))
+            .mark_text(
+                **font, color=halo, stroke=halo, strokeWidth=2.5, strokeJoin="round", opacity=0.7
+            )
+            .encode(**where)
+            .project(**PROJECTION),
+            alt.Chart(alt.Data(name=dataset))
+            .mark_text(**font, color=colour)
+            .encode(**where)
+            .project(**PROJECTION),
+        ]
+
+    dark, light = names("labels_dark", DARK_INK), names("labels_light", LIGHT_INK)
+    spec = alt.layer(fill, grey, maritime, *dark, *light)
+    spec = spec.configure_view(stroke=None).to_dict(validate=False)
     # The geometry goes into the spec as named GeoJSON datasets, not through Altair's
     # validation and copies of ~16 000 points on every rerun.
     spec["datasets"] = {
         "served": served,
         "unserved": unserved,
         "maritime": lines,
-        "labels": [
-            {"lon": x, "lat": y, "label": str(rows[code].get("short_name", ""))}
-            for code, (x, y) in label_points().items()
-            if code in rows
-        ],
+        "labels_dark": [],
+        "labels_light": [],
     }
+    for code, (x, y) in label_points().items():
+        if code in rows:
+            colour = ink(bin_colour(rows[code][field], domain, palette))
+            dataset = "labels_dark" if colour == DARK_INK else "labels_light"
+            spec["datasets"][dataset].append(
+                {"lon": x, "lat": y, "label": str(rows[code].get("short_name", ""))}
+            )
     return spec
+
+
+SHARE_BINS = [0.75, 0.9, 1.0]
+SHARE_PALETTE = ["#a50f15", "#ef6548", "#fdd49e", "#1b7837"]
+"""Share of KPIs met: below 75 %, 75–90 %, 90–100 %, all met. Four equal legend entries:
+on a continuous scale "all met" (the one green) was a sliver at the end of the legend."""
+MARGIN_PALETTE = ["#a50f15", "#ef6548", "#fcbba1", "#c7e9c0", "#74c476", "#1b7837"]
+"""A margin: three reds below 0 (missed), three greens from 0 up (met)."""
+DARK_INK, LIGHT_INK = "#1a1a1a", "#ffffff"
+
+
+def colour_bins(series: pd.Series, diverging: bool) -> tuple[list[float], list[str]]:
+    """The map's colour steps: thresholds (``domain``) and one colour per step."""
+    if not diverging:
+        return SHARE_BINS, SHARE_PALETTE
+    reach = _symmetric(series)[1]
+    return [-2 * reach / 3, -reach / 3, 0.0, reach / 3, 2 * reach / 3], MARGIN_PALETTE
+
+
+def bin_colour(value: object, domain: list[float], palette: list[str]) -> str:
+    """The colour a threshold scale gives ``value`` (as Vega does: below the first
+    threshold the first colour, from a threshold up to the next one the next colour)."""
+    if not isinstance(value, int | float) or value != value:
+        return UNSERVED
+    return palette[bisect_right(domain, float(value))]
+
+
+def luminance(colour: str) -> float:
+    """Relative luminance of a ``#rrggbb`` colour (WCAG 2)."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG contrast ratio of two colours (1 to 21; 4.5 is enough for small text)."""
+    high, low = sorted((luminance(one), luminance(other)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def ink(fill: str) -> str:
+    """The label colour that reads best on ``fill``: white on dark fills, dark on light."""
+    return max((DARK_INK, LIGHT_INK), key=lambda c: contrast(c, fill))
 
 
 def _axis(number_format: str | None, **options) -> alt.Axis:
@@ -221,11 +283,6 @@ def _symmetric(series: pd.Series) -> list[float]:
     reach = float(series.abs().max()) if len(series) else 1.0
     reach = reach if reach > 0 else 1.0
     return [-reach, reach]
-
-
-def _floor(series: pd.Series) -> float:
-    low = float(series.min()) if len(series) else 0.0
-    return min(0.75, round(low - 0.05, 2))
 
 
 def matrix(lang: str, cells: pd.DataFrame, kpi_order: list[str], province_order: list[str]):
@@ -284,7 +341,7 @@ def trend(
             alt.Chart(daily)
             .mark_line(color=LINE, strokeWidth=1.6, point=alt.OverlayMarkDef(size=12))
             .encode(
-                x=alt.X("period_date:T", title=None),
+                x=alt.X("period_date:T", title=None, axis=alt.Axis(format=DAY_FORMAT[lang])),
                 y=alt.Y(
                     "value:Q",
                     title=None,

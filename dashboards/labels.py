@@ -38,7 +38,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "no_data": ("暂无数据。", "No data."),
     "not_available": (
         "{what}尚未提供（仓库中还没有 {table}）。",
-        "{what} not available yet (the warehouse has no {table}).",
+        "{what}: not available yet (the warehouse has no {table}).",
     ),
     "download_csv": ("下载 CSV", "Download CSV"),
     # the door: sign-in, sign-out, roles
@@ -106,7 +106,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_value": ("实际值", "Value"),
     "col_threshold": ("门限", "Threshold"),
     "col_status": ("状态", "Status"),
-    "col_change": ("较上期", "Change"),
+    "col_change": ("较上月", "vs previous month"),
+    "change_partial_previous": ("上月数据不全，不比较", "not compared: previous month partial"),
+    "change_partial_current": ("本月数据不全，不比较", "not compared: this month partial"),
+    "change_caption": (
+        "较上月：仅当两个月的数据都覆盖整月时才比较；任一月份只有部分天数的数据时不作比较，"
+        "因为不同的统计范围不可比。",
+        "vs previous month: compared only when both months have data for every day; a "
+        "month with data for part of its days is not compared, since the populations "
+        "differ.",
+    ),
     "col_trend": ("本月日走势", "Daily, this month"),
     "col_sample": ("样本量", "Sample"),
     "col_breach_count": ("超限案例数", "Cases beyond limit"),
@@ -202,7 +211,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_band": ("分级", "Band"),
     "band_ceiling": ("单件超时", "case over ceiling"),
     "alert_log": ("告警记录", "Alert log"),
-    "alerts_what": ("告警记录", "The alert log"),
+    "alerts_what": ("告警记录", "Alert log"),
     # data health
     "ingest_log": ("入库记录", "Ingest log"),
     "ingest_summary": ("按数据源与状态汇总", "By source and status"),

@@ -3,6 +3,7 @@ the publication header, and the note shown where a table is not published yet.""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from datetime import date, datetime
@@ -160,9 +161,22 @@ def local(ts: object) -> str:
     return stamp.strftime("%Y-%m-%d %H:%M")
 
 
+UNBROKEN = '<span style="white-space: nowrap">{}</span>'
+
+
+def unbroken(text: str) -> str:
+    """``text`` as HTML that never breaks across lines. Not non-breaking spaces: browsers
+    also break after the hyphen of "10-24", which parted a date mid-way."""
+    return UNBROKEN.format(html.escape(text))
+
+
 def header(lang: str, pub: marts.Publication) -> None:
-    """When the data was published, and how far each source's events reach."""
-    parts = [f"**{t(lang, 'published')}** {local(pub.published_at)} ({t(lang, 'beijing_time')})"]
+    """When the data was published, and how far each source's events reach. Each date with
+    its time, and each source with its date, stays on one line however narrow the page."""
+    parts = [
+        f"**{t(lang, 'published')}** {unbroken(local(pub.published_at))} "
+        f"({t(lang, 'beijing_time')})"
+    ]
     try:
         fresh = marts.freshness()
     except Exception:  # a publication without facts yet: say only when it was published
@@ -172,10 +186,10 @@ def header(lang: str, pub: marts.Publication) -> None:
             latest=("source_latest_at", "max"), loaded=("last_loaded_at", "max")
         )
         sources = " · ".join(
-            f"{source(lang, s)} {local(r.latest)[5:]}" for s, r in per_source.iterrows()
+            unbroken(f"{source(lang, s)} {local(r.latest)[5:]}") for s, r in per_source.iterrows()
         )
         parts.append(f"**{t(lang, 'sources_up_to')}**: {sources}")
-    st.caption("  |  ".join(parts))
+    st.caption("  |  ".join(parts), unsafe_allow_html=True)  # our own words and dates
 
 
 def period_label(lang: str) -> Callable[[date], str]:
@@ -204,10 +218,7 @@ def standing_table(lang: str, names: Names, standing: pd.DataFrame, file_name: s
             t(lang, "col_value"): value_text(lang, standing),
             t(lang, "col_threshold"): threshold_text(lang, standing),
             t(lang, "col_status"): [status(lang, c) for c in standing["is_compliant"]],
-            t(lang, "col_change"): [
-                fmt_change(lang, d, u)
-                for d, u in zip(standing["change"], standing["unit"], strict=True)
-            ],
+            t(lang, "col_change"): [change_text(lang, r) for r in standing.itertuples()],
             t(lang, "col_trend"): [sparkline(v) for v in standing["daily_values"]],
             t(lang, "col_breach_count"): [count(v) for v in standing["breach_count"]],
             t(lang, "col_sample"): [count(v) for v in standing["sample_size"]],
@@ -225,3 +236,19 @@ def standing_table(lang: str, names: Names, standing: pd.DataFrame, file_name: s
             t(lang, "col_kpi"): st.column_config.TextColumn(width="large"),
         },
     )
+    withheld = standing["previous_value"].notna() & standing["change"].isna()
+    if withheld.any():
+        st.caption(t(lang, "change_caption"))
+
+
+def change_text(lang: str, row) -> str:
+    """The change since the previous month, or why it is not shown: a month the data covers
+    only in part is another population, and comparing it would mislead (``marts.standing``).
+    """
+    if row.previous_value is None or row.previous_value != row.previous_value:
+        return "—"
+    if not row.current_complete:
+        return t(lang, "change_partial_current")
+    if not row.previous_complete:
+        return t(lang, "change_partial_previous")
+    return fmt_change(lang, row.change, row.unit)

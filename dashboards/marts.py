@@ -300,7 +300,15 @@ def cities(province: str) -> pd.DataFrame:
 
 def standing(period: date, province: str = NATIONAL) -> pd.DataFrame:
     """Every KPI of one province (or the nation) in one month, with the previous month's
-    published value beside it and the month's published daily values for a sparkline."""
+    published value beside it and the month's published daily values for a sparkline.
+
+    ``change`` is the difference with the previous month only where the comparison is like
+    for like: both months complete, i.e. the KPI's source has published daily values on
+    every day of each month (within what the viewer may see). A month the data covers in
+    part (the first month of a history, carried-over tickets only, the month in progress)
+    measures another population: ``current_complete`` / ``previous_complete`` say which
+    month is partial, and ``change`` is null.
+    """
     return query(
         """
         with allowed as (select unnest(?::varchar[]) as province_code),
@@ -321,19 +329,46 @@ def standing(period: date, province: str = NATIONAL) -> pd.DataFrame:
             where province_code = ? and province_code in (select province_code from allowed)
                 and period_date >= ? and period_date < ? + interval 1 month
             group by kpi_id, segment
+        ),
+        kpi_sources as (select distinct kpi_id, source from marts.dim_kpi_catalog),
+        covered as (
+            select
+                date_trunc('month', d.period_date)::date as period_month,
+                k.source,
+                count(distinct d.period_date) as days_covered
+            from marts.kpi_compliance_daily as d
+            inner join kpi_sources as k on d.kpi_id = k.kpi_id
+            where d.province_code in (select province_code from allowed)
+                and d.period_date >= ? - interval 1 month and d.period_date < ? + interval 1 month
+            group by all
+        ),
+        judged as (
+            select
+                c.*,
+                k.source,
+                coalesce(cc.days_covered, 0) = day(last_day(c.period_month)) as current_complete,
+                coalesce(pc.days_covered, 0)
+                = day(last_day(c.period_month - interval 1 month)) as previous_complete
+            from current_month as c
+            left join kpi_sources as k on c.kpi_id = k.kpi_id
+            left join covered as cc on cc.period_month = c.period_month and cc.source = k.source
+            left join covered as pc
+                on pc.period_month = c.period_month - interval 1 month and pc.source = k.source
         )
         select
             if(c.segment = 'all', c.kpi_id, c.kpi_id || ':' || c.segment) as kpi_key,
             c.kpi_id, c.segment, c.value, c.threshold, c.comparator, c.unit,
             c.sample_size, c.breach_count, c.is_compliant, c.margin, c.catalog_version,
             p.previous_value, p.previous_compliant,
-            c.value - p.previous_value as change,
+            c.current_complete, c.previous_complete,
+            if(c.current_complete and c.previous_complete, c.value - p.previous_value, null)
+                as change,
             d.daily_values
-        from current_month as c
+        from judged as c
         left join previous_month as p on c.kpi_id = p.kpi_id and c.segment = p.segment
         left join days as d on c.kpi_id = d.kpi_id and c.segment = d.segment
         """,
-        scope(), period, province, period, province, province, period, period,
+        scope(), period, province, period, province, province, period, period, period, period,
     )  # fmt: skip
 
 

@@ -121,6 +121,10 @@ class IngestReport:
         return sum(o.rows_read for o in self.outcomes)
 
     @property
+    def rows_quarantined(self) -> int:
+        return sum(o.rows_quarantined for o in self.outcomes)
+
+    @property
     def ok(self) -> bool:
         lake_failed = self.lake is not None and self.lake.error is not None
         unreadable = self.count("failed") + self.count("refused")

@@ -115,6 +115,7 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
 
 def _create(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(AUDIT)
+    wanted: dict[str, str] = {}
     for name, source in SOURCES.items():
         columns = ",\n    ".join(f"{col} {typ}" for col, typ in raw_columns(source))
         con.execute(
@@ -123,10 +124,30 @@ def _create(con: duckdb.DuckDBPyConnection) -> None:
             f"    _reasons {REASON_TYPE},\n    _record json\n)"
         )
         title = name.replace("_", " ").capitalize()
-        con.execute(
-            f"comment on table {raw_table(name)} is "
-            + literal(RAW_COMMENT.format(title=title, title_zh=source.title_zh))
-        )
-    for target, text in COMMENTS.items():
-        kind = "table" if target.count(".") == 1 else "column"
-        con.execute(f"comment on {kind} {target} is {literal(text)}")
+        wanted[raw_table(name)] = RAW_COMMENT.format(title=title, title_zh=source.title_zh)
+    wanted.update(COMMENTS)
+    present = _comments(con)
+    for target, text in wanted.items():
+        if present.get(target) != text:  # a comment set again is a write: only when it differs
+            kind = "table" if target.count(".") == 1 else "column"
+            con.execute(f"comment on {kind} {target} is {literal(text)}")
+
+
+def _comments(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+    """The comments the raw and audit tables and their columns carry now, by target name.
+
+    Setting a comment rewrites the catalog even when the text is the same, so a run with
+    nothing new (hourly) would otherwise rewrite the working warehouse every time."""
+    schemas = ["raw", "audit"]
+    tables = con.execute(
+        "select schema_name || '.' || table_name, comment from duckdb_tables() "
+        "where database_name = current_database() and list_contains(?, schema_name)",
+        [schemas],
+    ).fetchall()
+    columns = con.execute(
+        "select schema_name || '.' || table_name || '.' || column_name, comment "
+        "from duckdb_columns() "
+        "where database_name = current_database() and list_contains(?, schema_name)",
+        [schemas],
+    ).fetchall()
+    return dict(tables + columns)

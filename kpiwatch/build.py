@@ -229,8 +229,12 @@ def publish(home: Home) -> float:
 
 
 def _passed_details(home: Home) -> dict[str, str]:
+    """What the passed build recorded, carried into the ``published`` record."""
     last = build_state.read(home) or {}
-    return {"invocation_id": last.get("invocation_id", "unknown")}
+    kept = ("invocation_id", "built_through", "fingerprint")
+    return {key: last[key] for key in kept if key in last} | {
+        "invocation_id": last.get("invocation_id", "unknown")
+    }
 
 
 def build(
@@ -255,12 +259,22 @@ def build(
         with writer_connection(home) as con:
             build_state.record(home, build_state.BUILDING)
             store.create(con)  # a build before any ingest still has its sources
+            (through,) = con.execute(
+                "select coalesce(max(file_id) filter (where status = 'loaded'), 0) "
+                "from audit.ingest_files"
+            ).fetchone()
             drop_built_schemas(con)
         _remove(home.publication)  # every build writes a fresh one
         command = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
         ok, failures, nodes = run_dbt(home, home.work, command, quiet, project)
         if ok:
-            build_state.record(home, build_state.PASSED, invocation_id=invocation_id(home))
+            build_state.record(
+                home,
+                build_state.PASSED,
+                invocation_id=invocation_id(home),
+                built_through=str(through),
+                fingerprint=build_state.project_fingerprint(project),
+            )
         else:
             _remove(home.publication)  # never published, not even by a later run
             build_state.record(home, build_state.FAILED, invocation_id=invocation_id(home))

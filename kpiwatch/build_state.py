@@ -8,26 +8,44 @@ with nothing new to build would publish it. So the build records how far it got 
 
 - ``building``: before the build drops anything or starts dbt;
 - ``passed``: dbt's build succeeded (no error-severity test failed); with dbt's invocation
-  id, which names the run in ``<home>/dbt/logs`` and ``run_results.json``;
+  id, which names the run in ``<home>/dbt/logs`` and ``run_results.json``, the last loaded
+  file it built from (``built_through``) and the dbt project's fingerprint;
 - ``failed``: dbt failed; the staged file was removed;
 - ``published``: the passing file was renamed over the published warehouse.
 
 A staged publication is attached for checks and published only under ``passed``.
 ``kpiwatch run`` builds again whenever the last build is ``building`` (it never finished:
-the working warehouse's staging views are half rebuilt) or ``failed``. Every change
-happens under the home's writer lock.
+the working warehouse's staging views are half rebuilt) or ``failed``. What the last passed
+build saw comes from this record too (``last_passed``), whichever command built: a run right
+after ``kpiwatch build`` (``make demo``) does not build again. Every change happens under
+the home's writer lock.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kpiwatch.home import Home
+from kpiwatch.home import PROJECT_DIR, Home
 
 BUILDING, PASSED, FAILED, PUBLISHED = "building", "passed", "failed", "published"
+PROJECT_PARTS = ("models", "seeds", "macros", "tests", "dbt_project.yml", "profiles.yml")
+
+
+def project_fingerprint(project: Path = PROJECT_DIR) -> str:
+    """A hash of everything dbt builds from: a change means the marts must be rebuilt."""
+    digest = hashlib.sha256()
+    for part in PROJECT_PARTS:
+        path = project / part
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if file.exists():
+                digest.update(file.relative_to(project).as_posix().encode() + b"\0")
+                digest.update(file.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def state_file(home: Home) -> Path:
@@ -72,3 +90,16 @@ def unfinished(home: Home) -> str | None:
     if state == FAILED:
         return "the last build failed (the working warehouse is half built)"
     return None
+
+
+def last_passed(home: Home) -> tuple[bool, int, str] | None:
+    """(True, last loaded file built from, project fingerprint) when the last build passed
+    (published or not), whichever command ran it; None when the record does not say (a
+    build by an older version, or none): the caller then asks ``audit.runs``."""
+    last = read(home)
+    if last is None or last["state"] not in (PASSED, PUBLISHED):
+        return None
+    try:
+        return True, int(last["built_through"]), str(last["fingerprint"])
+    except (KeyError, ValueError):
+        return None

@@ -123,31 +123,43 @@ def generate(
 
 
 def _summary(manifest: dict, target: Path, seconds: float) -> None:
+    """What was written, in the terms ``kpiwatch ingest`` will report, so the two reconcile:
+    the rows column is the rows ingest will read (a file missing a column is read, and its
+    rows quarantined; a duplicate file is skipped unread; an unreadable file fails)."""
+    from generator.expected import expected, total
+
     files = manifest["files"]
-    rows = sum(f["rows"] or 0 for f in files if f["delivery"] == "original")
+    per_source = expected(manifest)
+    whole = total(per_source)
     table = Table(title=plain(f"landing written to {target}"))
-    for col in ("source", "files", "rows", "invalid rows"):
+    for col in ("source", "files", "rows to read", "invalid rows"):
         table.add_column(col, justify="right" if col != "source" else "left")
-    invalid = manifest["invalid_rows"]["by_kind"]
-    for source in manifest["truth"]["versions_and_keys"]:
-        own = [f for f in files if f["source"] == source]
-        table.add_row(
-            source,
-            str(len(own)),
-            f"{sum(f['rows'] or 0 for f in own if f['delivery'] == 'original'):,}",
-            f"{sum(invalid.get(source, {}).values()):,}",
-        )
+    for source, e in per_source.items():
+        table.add_row(source, f"{e.files:,}", f"{e.rows_read:,}", f"{e.invalid_rows:,}")
+    table.add_section()
+    table.add_row("all", f"{whole.files:,}", f"{whole.rows_read:,}", f"{whole.invalid_rows:,}")
     console.print(table)
-    deliveries: dict[str, int] = {}
-    for f in files:
-        deliveries[f["delivery"]] = deliveries.get(f["delivery"], 0) + 1
     late = sum(1 for f in files if f["late_days"])
+    rows = whole.original_rows
     console.print(
-        f"{len(files):,} files ({', '.join(f'{v} {k}' for k, v in sorted(deliveries.items()))}; "
-        f"{late} late), {rows:,} rows in {seconds:.1f} s ({rows / seconds:,.0f} rows/s); "
+        f"{whole.files:,} files ({whole.loaded_files - _missing(files):,} original, "
+        f"{_missing(files)} missing a column, {whole.duplicate_files} duplicate, "
+        f"{whole.unreadable_files} unreadable; {late} late); "
+        f"{rows:,} rows in the original files, in {seconds:.1f} s ({rows / seconds:,.0f} rows/s); "
         f"{len(manifest['incidents'])} incidents planted, "
         f"{len(manifest['expected_breaches'])} breaches expected."
     )
+    console.print(
+        f"kpiwatch ingest will read {whole.rows_read:,} rows ({rows:,} + "
+        f"{whole.missing_column_rows:,} in files missing a column), load "
+        f"{whole.rows_loaded:,} and quarantine {whole.invalid_rows:,}; it skips the "
+        f"{whole.duplicate_files} duplicate files unread ({whole.duplicate_rows:,} rows) "
+        f"and fails the {whole.unreadable_files} unreadable ones."
+    )
+
+
+def _missing(files: list[dict]) -> int:
+    return sum(1 for f in files if f["delivery"] == "missing_column")
 
 
 @app.command()
@@ -426,7 +438,9 @@ def _ingest_summary(report) -> None:
         f"{report.count('loaded')} files loaded, {report.count('skipped_duplicate')} duplicates "
         f"skipped, {report.count('failed')} failed, {report.count('refused')} refused, "
         f"{unchanged} unchanged since the last run; "
-        f"{report.rows_read:,} rows read in {report.seconds:.1f} s ({rate:,.0f} rows/s)"
+        f"{report.rows_read:,} rows read ({report.rows_loaded:,} loaded + "
+        f"{report.rows_quarantined:,} quarantined) in {report.seconds:.1f} s "
+        f"({rate:,.0f} rows/s)"
     )
 
 
@@ -551,6 +565,7 @@ def dashboard(
         "--server.port", str(port),
         "--browser.gatherUsageStats", "false",
         "--theme.primaryColor", "#1f4e79",
+        "--client.toolbarMode", "minimal",  # no Deploy button, no menu (nothing left in it)
         *door,
     ]  # fmt: skip
     host = f"[{address}]" if ":" in address else address

@@ -7,19 +7,35 @@ viewer. The door itself is tested in ``test_dashboard_access.py``."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from dashboard_warehouse import marts_query, published_home
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-from dashboards.labels import TEXT, fmt_value
+from dashboards.charts import (
+    DARK_INK,
+    DAY_FORMAT,
+    LIGHT_INK,
+    SHARE_BINS,
+    SHARE_PALETTE,
+    bin_colour,
+    china_map,
+    contrast,
+)
+from dashboards.labels import TEXT, fmt_change, fmt_value
+from dashboards.layout import UNBROKEN
+from dashboards.opening import worst_breach
 from kpiwatch import users
 from kpiwatch.access import LOOPBACK_VIEWER
+from kpiwatch.contract import PROVINCE_CODES
 from kpiwatch.home import PROJECT_DIR, Home
 
 APP = str(PROJECT_DIR / "dashboards" / "app.py")
@@ -454,3 +470,166 @@ def test_no_published_warehouse_is_explained(tmp_path: Path) -> None:
     empty = Home.resolve(tmp_path / "empty")
     at = run(empty)
     assert at.warning and "kpiwatch build" in at.warning[0].value
+
+
+# --- what a newcomer and an executive tripped over -----------------------------------------
+
+
+def _change_column(at: AppTest, lang: str = "zh") -> list[str]:
+    return at.dataframe[0].value[label("col_change", lang)].tolist()
+
+
+def test_vs_previous_month_only_between_complete_months(home: Home, tmp_path: Path) -> None:
+    """The shared warehouse holds 10 September to 24 October: both months partial, so no
+    change is shown, and the table says why. Once one source covers every day of both months
+    (filled in a copy), its KPIs compare like for like and the others still do not."""
+    period = latest_period(home)
+    at = run(home, page="overview", period=period)
+    changes = _change_column(at)
+    assert set(changes) <= {"—", TEXT["change_partial_current"][0]}
+    assert TEXT["change_partial_current"][0] in changes
+    assert TEXT["change_caption"][0] in texts(at)
+    september = run(home, page="overview", period="2026-09", lang="en")
+    assert set(_change_column(september, "en")) == {"—"}  # nothing before it to compare
+
+    copy = _copy_home(home, tmp_path / "complete")
+    with duckdb.connect(str(copy.warehouse)) as con:
+        con.execute(
+            """
+            insert into marts.kpi_compliance_daily
+            select one.* replace (day::date as period_date)
+            from (
+                select * from marts.kpi_compliance_daily
+                where province_code = '100000' and kpi_id = 'hall_wait_15m' limit 1
+            ) as one,
+                range(date '2026-09-01', date '2026-11-01', interval 1 day) as days(day)
+            where day::date not in (
+                select period_date from marts.kpi_compliance_daily where kpi_id = 'hall_wait_15m'
+            )
+            """
+        )
+    rows = marts_query(
+        copy,
+        """select c.name_en, k.source, cur.value - prev.value, cur.unit
+        from marts.kpi_compliance as cur
+        join marts.kpi_compliance as prev using (province_code, kpi_id, segment)
+        join (select distinct kpi_id, name_en, segment, source from marts.dim_kpi_catalog)
+            as c using (kpi_id, segment)
+        join (select distinct kpi_id, source from marts.dim_kpi_catalog) as k using (kpi_id)
+        where cur.province_code = '100000' and cur.period_month = date '2026-10-01'
+            and prev.period_month = date '2026-09-01'""",
+    )
+    at = run(copy, page="overview", period=period, lang="en")
+    table = at.dataframe[0].value.set_index(label("col_kpi", "en"))
+    compared = 0
+    for name, source, change, unit in rows:
+        shown = table.loc[name, label("col_change", "en")]
+        if source == "hall_tickets":
+            assert shown == fmt_change("en", change, unit)
+            compared += 1
+        else:
+            assert shown == TEXT["change_partial_current"][1]
+    assert compared == 4  # the four hall KPIs
+
+
+def test_province_page_opens_on_its_worst_breach(home: Home) -> None:
+    """No KPI in the link: the page opens on the province's largest relative shortfall."""
+    period = latest_period(home)
+    province = _worst(home, period)[0]
+    at = run(home, page="province", period=period, province=province)
+    shortfalls = dict(
+        marts_query(
+            home,
+            """select if(segment = 'all', kpi_id, kpi_id || ':' || segment),
+                -margin / if(threshold = 0, 1, abs(threshold))
+            from marts.kpi_compliance where province_code = ? and not is_compliant
+                and strftime(period_month, '%Y-%m') = ?""",
+            [province, period],
+        )
+    )
+    opened = at.query_params["kpi"]
+    assert opened in shortfalls, "the page opened on a KPI the province meets"
+    assert shortfalls[opened] == max(shortfalls.values())
+    assert at.selectbox(key="filter_kpi").value == opened
+    # A province that meets everything opens on the first KPI, as before.
+    assert worst_breach(pd.DataFrame(columns=["kpi_key", "is_compliant"]), ["a"]) is None
+
+
+def test_tier_table_has_the_same_columns_in_both_languages(home: Home) -> None:
+    period = latest_period(home)
+    province = marts_query(
+        home,
+        """select province_code from marts.kpi_breach_cases
+        where strftime(period_month, '%Y-%m') = ? and source in ('hall_tickets', 'hotline_calls')
+        group by all having count(distinct kpi_id) >= 2 order by count(*) desc, 1 limit 1""",
+        [period],
+    )[0][0]
+    columns = {}
+    for lang in ("zh", "en"):
+        at = run(home, page="province", period=period, province=province, lang=lang)
+        tiers = next(d.value for d in at.dataframe if d.value.columns[0] == label("col_tier", lang))
+        names = dict(
+            marts_query(home, f"select distinct name_{lang}, kpi_id from marts.dim_kpi_catalog")
+        )
+        columns[lang] = [names[c] for c in tiers.columns[1:]]
+    assert columns["zh"] == columns["en"] and len(columns["zh"]) >= 2
+
+
+def test_an_absent_alert_log_is_said_in_a_sentence(home: Home, tmp_path: Path) -> None:
+    copy = _copy_home(home, tmp_path / "no_alerts")
+    users.add(copy, "noc", "operations", [], "operations-pass-1")
+    at = sign_in(run(copy, page="breaches", lang="en"), "noc", "operations-pass-1")
+    said = [i.value for i in at.info]
+    assert "Alert log: not available yet (the warehouse has no audit.alerts)." in said, said
+
+
+def test_trend_axis_and_header_dates_speak_the_page_s_language(home: Home) -> None:
+    period = latest_period(home)
+    for lang in ("zh", "en"):
+        at = run(home, page="province", period=period, province="440000", lang=lang)
+        specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+        axes = [
+            x["axis"].get("format")
+            for spec in specs
+            for layer in spec.get("layer", [])
+            if (x := layer.get("encoding", {}).get("x", {})).get("field") == "period_date"
+            and "axis" in x
+        ]
+        assert axes and set(axes) == {DAY_FORMAT[lang]}, axes
+        # Each date in the header stays whole, with its time, on one line.
+        header = at.caption[0].value
+        stamps = re.findall(r"\d{2}-\d{2} \d{2}:\d{2}", header)
+        kept = re.findall(UNBROKEN.format(r"[^<]*?\d{2}-\d{2} \d{2}:\d{2}"), header)
+        assert len(stamps) >= 2 and len(kept) == len(stamps), header
+
+
+def test_map_labels_read_on_their_fill_and_all_met_is_a_full_legend_step() -> None:
+    codes = [c for c in PROVINCE_CODES if c != "100000"]
+    shares = pd.DataFrame(
+        {
+            "province_code": codes,
+            "share_met": [i / (len(codes) - 1) for i in range(len(codes))],
+            "short_name": codes,
+        }
+    )
+    margins = shares.rename(columns={"share_met": "margin"}).assign(margin=lambda f: f.margin - 0.5)
+    for frame, field, diverging in ((shares, "share_met", False), (margins, "margin", True)):
+        spec = china_map("zh", frame, field, "legend", [], diverging)
+        scale = spec["layer"][0]["encoding"]["color"]["scale"]
+        assert scale["type"] == "threshold"  # one legend step per colour, none a sliver
+        fills = {
+            f["properties"]["province_code"]: bin_colour(
+                f["properties"][field], scale["domain"], scale["range"]
+            )
+            for f in spec["datasets"]["served"]
+        }
+        labelled = {
+            d["label"]: ink
+            for dataset, ink in (("labels_dark", DARK_INK), ("labels_light", LIGHT_INK))
+            for d in spec["datasets"][dataset]
+        }
+        assert set(labelled) == set(codes)
+        for code, ink in labelled.items():
+            assert contrast(ink, fills[code]) >= 4.5, (code, ink, fills[code])
+    assert bin_colour(1.0, SHARE_BINS, SHARE_PALETTE) == SHARE_PALETTE[-1]  # all met: green
+    assert bin_colour(0.99, SHARE_BINS, SHARE_PALETTE) != SHARE_PALETTE[-1]

@@ -16,6 +16,7 @@ import pytest
 from dashboard_warehouse import marts_query, published_home
 from served_dashboard import chromium, needs_chromium, serve
 
+from dashboards.charts import SHARE_PALETTE
 from dashboards.labels import TEXT
 from kpiwatch.home import Home
 
@@ -86,6 +87,83 @@ def _metrics(page) -> dict[str, str]:
     return found
 
 
+ENGLISH_MONTH = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b")
+
+
+def _map_label_overlaps(page) -> list[list[str]]:
+    """Pairs of province names on the map (the first chart) whose drawn boxes overlap. Each
+    name is drawn twice (its halo, then itself): pairs of one name are left out."""
+    return page.evaluate(
+        """() => {
+            const map = document.querySelector('[data-testid="stVegaLiteChart"]');
+            const boxes = [...map.querySelectorAll('g.mark-text.role-mark text')]
+                .map(t => [t.textContent, t.getBoundingClientRect()]);
+            const hits = [];
+            for (const [i, [a, p]] of boxes.entries())
+                for (const [b, q] of boxes.slice(i + 1))
+                    if (a !== b && p.left < q.right && q.left < p.right
+                        && p.top < q.bottom && q.top < p.bottom) hits.push([a, b]);
+            return hits;
+        }"""
+    )
+
+
+def _legend_share(page, colour: str) -> float:
+    """How much of the map's colour legend one colour takes (0 to 1)."""
+    return page.evaluate(
+        """(colour) => {
+            const map = document.querySelector('[data-testid="stVegaLiteChart"]');
+            const steps = [...map.querySelectorAll('.role-legend path[fill]')]
+                .map(p => [p.getAttribute('fill'), p.getBoundingClientRect().height]);
+            const all = steps.reduce((sum, [, h]) => sum + h, 0);
+            return steps.filter(([c]) => c === colour).reduce((sum, [, h]) => sum + h, 0) / all;
+        }""",
+        colour,
+    )
+
+
+def _axis_labels(page) -> list[str]:
+    return page.evaluate(
+        """() => [...document.querySelectorAll(
+            '[data-testid="stVegaLiteChart"] .role-axis-label text')].map(t => t.textContent)"""
+    )
+
+
+def _dates_split_across_lines(page, marker: str) -> list[str]:
+    """Dates with their time ("10-24 17:59") in the header that a line break parts. The
+    header's text comes in several nodes (Streamlit's markdown splits it at each colon):
+    dates are found in the whole text, then measured as ranges across the nodes."""
+    return page.evaluate(
+        r"""(marker) => {
+            const header = [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+                .find(c => c.textContent.includes(marker));
+            const walker = document.createTreeWalker(header, NodeFilter.SHOW_TEXT);
+            const nodes = [];
+            let text = "";
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                nodes.push([node, text.length]);
+                text += node.textContent;
+            }
+            const at = (offset) => {
+                const [node, start] = nodes.filter(([, s]) => s <= offset).pop();
+                return [node, offset - start];
+            };
+            const split = [];
+            for (const m of text.matchAll(/\d{2}-\d{2}[ \u00a0]\d{2}:\d{2}/g)) {
+                const range = document.createRange();
+                range.setStart(...at(m.index));
+                range.setEnd(...at(m.index + m[0].length));
+                const lines = new Set([...range.getClientRects()]
+                    .filter(r => r.width > 0).map(r => Math.round(r.top)));
+                if (lines.size > 1) split.push(m[0]);
+            }
+            return split.length ? split : (text.match(/\d{2}-\d{2}[ \u00a0]\d{2}:\d{2}/g)
+                ? [] : ["no date found in the header"]);
+        }""",
+        marker,
+    )
+
+
 def _period(home: Home) -> str:
     (period,) = marts_query(home, "select max(period_month) from marts.kpi_compliance")[0]
     return period.strftime("%Y-%m")
@@ -114,6 +192,12 @@ def test_every_page_in_a_real_browser(home: Home, server: str, browser, screensh
     assert figures[TEXT["breaches_province_kpi"][0]] == f"{missed:,}"
     assert page.locator(".vega-embed").count() >= 2  # the map and the matrix
     assert f"period={period}" in page.url and "lang=zh" in page.url
+    # The map: 北京, 天津 and 河北 apart; "all met" (green) a full step of the legend.
+    assert not _map_label_overlaps(page)
+    assert _legend_share(page, SHARE_PALETTE[-1]) >= 0.2
+    # A reader's dashboard: no Deploy button, no developer menu.
+    assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
+    assert page.locator('[data-testid="stMainMenu"]').count() == 0
     _shoot(page, screenshots / "overview.png")
 
     # Province: the worst province × KPI, down to its cases.
@@ -132,6 +216,10 @@ def test_every_page_in_a_real_browser(home: Home, server: str, browser, screensh
     )[0]
     assert page.get_by_text(TEXT["province_kpis"][0].format(province=name)).count() == 1
     assert page.get_by_text(f"{breach_count:,} 例", exact=False).count() >= 1
+    # The trend's date axis is in Chinese too (Vega's own labels are "Oct", "October").
+    axis = _axis_labels(page)
+    assert any(re.fullmatch(r"\d{1,2}月\d{1,2}日", a) for a in axis), axis
+    assert not [a for a in axis if ENGLISH_MONTH.search(a)], axis
     _shoot(page, screenshots / "province.png")
 
     # KPI: the national value of the hotline service level.
@@ -182,7 +270,14 @@ def test_every_page_in_a_real_browser(home: Home, server: str, browser, screensh
     _assert_healthy(page)
     assert "lang=en" in page.url and f"period={period}" in page.url
     assert _metrics(page)[TEXT["national_kpis_met"][1]] == f"{met} / {judged}"
+    assert not _map_label_overlaps(page)
     _shoot(page, screenshots / "overview_en.png")
+    # The header never parts a date from its time, however narrow the window.
+    for width in range(560, WIDTH + 1, 80):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(150)
+        assert not _dates_split_across_lines(page, TEXT["published"][1]), width
+    page.set_viewport_size({"width": WIDTH, "height": 900})
     assert not seen_errors, seen_errors
     page.close()
 

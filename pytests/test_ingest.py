@@ -21,7 +21,9 @@ from landing_reader import read_strings
 from typer.testing import CliRunner
 
 from generator import generate
+from generator.expected import expected, total
 from ingest.loader import ingest
+from kpiwatch import cli
 from kpiwatch.cli import app
 from kpiwatch.home import Home
 
@@ -86,6 +88,37 @@ def test_every_file_reconciles_with_the_manifest(loaded) -> None:
     assert not report.ok  # failed files make the run's exit status say so
 
 
+def test_what_generate_says_ingest_will_read_is_what_ingest_reads(loaded) -> None:
+    """generate's summary and ingest's reconcile: rows read = original rows + rows of files
+    missing a column; loaded + quarantined = read; duplicates skipped, unreadable failed."""
+    _, manifest, report = loaded
+    per_source = expected(manifest)
+    for source, e in per_source.items():
+        own = [o for o in report.outcomes if o.file.source == source]
+        assert sum(o.status == "loaded" for o in own) == e.loaded_files
+        assert sum(o.status == "skipped_duplicate" for o in own) == e.duplicate_files
+        assert sum(o.status == "failed" for o in own) == e.unreadable_files
+        assert sum(o.rows_read for o in own) == e.rows_read
+        assert sum(o.rows_loaded for o in own) == e.rows_loaded
+        assert sum(o.rows_quarantined for o in own) == e.invalid_rows
+    whole = total(per_source)
+    assert whole.missing_column_rows > 0 and whole.duplicate_rows > 0  # the case at hand
+    assert report.rows_read == whole.rows_read == whole.original_rows + whole.missing_column_rows
+    # Both commands print these figures.
+    with cli.console.capture() as generated:
+        cli._summary(manifest, Path("landing"), 1.0)
+    said = " ".join(generated.get().split())
+    assert f"will read {whole.rows_read:,} rows" in said
+    assert f"load {whole.rows_loaded:,} and quarantine {whole.invalid_rows:,}" in said
+    with cli.console.capture() as ingested:
+        cli._ingest_summary(report)
+    said = " ".join(ingested.get().split())
+    assert (
+        f"{report.rows_read:,} rows read ({whole.rows_loaded:,} loaded + "
+        f"{whole.invalid_rows:,} quarantined)"
+    ) in said
+
+
 def test_quarantine_holds_exactly_the_planted_rows(loaded) -> None:
     home, manifest, _ = loaded
     expected = {
@@ -127,9 +160,14 @@ def test_rerun_changes_nothing(loaded) -> None:
                (select count(*) from raw.hall_tickets), (select count(*) from raw.network_calls)
     """
     before = _query(home, fingerprint)
+    stamp, content = home.work.stat().st_mtime_ns, home.work.read_bytes()
     again = ingest(home, landing)
     assert again.count("unchanged") == len(manifest["files"])
     assert again.count("loaded") == again.count("failed") == 0
+    # Nothing new: the working file is not rewritten (not a byte, not its modification time).
+    assert home.work.stat().st_mtime_ns == stamp
+    assert home.work.read_bytes() == content
+    assert not home.work.with_name(home.work.name + ".wal").exists()
     assert _query(home, fingerprint) == before
 
 

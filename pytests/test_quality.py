@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import threading
 from datetime import date, datetime
 from html.parser import HTMLParser
@@ -310,3 +312,26 @@ def test_a_great_expectations_failure_is_a_check_and_the_batches_wait(
     assert failure.status == "fail" and "damaged" in failure.summary_en
     assert report.validated_through == 5  # files 6-9 are validated by the next run
     assert _by(report, "freshness:province") and _by(report, "volume:daily")
+
+
+def test_great_expectations_loads_without_pyspark_s_pandas_warning(tmp_path: Path) -> None:
+    """A DuckDB-only run imports GX, which imports PySpark; PySpark's warning about pandas
+    3 must not reach the operator's terminal (every warning shown, as ``-W default``)."""
+    script = tmp_path / "load_suites.py"  # a file, not -c: PySpark mistakes -c for doctests
+    script.write_text(
+        "from quality.suites import rows_suite\n"
+        "from quality.settings import QualitySettings\n"
+        "print(rows_suite('hall_tickets', QualitySettings()).name)\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "default", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=PROJECT_DIR,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "hall_tickets" in done.stdout
+    assert "FutureWarning" not in done.stderr and "PySpark" not in done.stderr, done.stderr

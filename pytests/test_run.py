@@ -251,6 +251,18 @@ def test_why_a_run_builds() -> None:
     assert build_reason(False, True, (True, 10, "abc"), 10, "abd") == "the dbt project changed"
 
 
+def test_a_run_right_after_kpiwatch_build_does_not_build_again(
+    home_copy: Home, built_home: Home
+) -> None:
+    """``make demo`` ingests and builds with ``kpiwatch build``; the run after it has
+    nothing new and must see that build (it once said "no build yet" and built again)."""
+    report = run(home_copy, built_home.root.parent / "landing", send=False)
+    assert report.ingest is not None and report.ingest.count("loaded") == 0
+    assert report.build_reason is None and not report.built
+    assert report.build_error is None and report.published
+    assert "nothing new since the last build: dbt not run" in report.notes
+
+
 def _kpiwatch(home: Home, *args: str) -> subprocess.CompletedProcess:
     command = [
         sys.executable,

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
-from great_expectations.expectations.row_conditions import Column as When
-
 from ingest.rules import quote, raw_columns
 from kpiwatch.contract import PROVINCE_CODES, SOURCES
 from quality.freshness import event_columns
+from quality.gx_import import great_expectations
 from quality.settings import QualitySettings
+
+gx = great_expectations()  # before any other GX module: without PySpark's pandas warning
+
+import great_expectations.expectations as gxe  # noqa: E402
+from great_expectations.expectations.row_conditions import Column as When  # noqa: E402
 
 ROW_ID = ("ingest_file_id", "source_row_number")
 """Every failing row is reported by its file and its row in that file."""

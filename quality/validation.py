@@ -102,8 +102,9 @@ class Validation:
     """The GX project of one home; one instance per run (it is not cheap to open)."""
 
     def __init__(self, home: Home, settings: QualitySettings) -> None:
-        import great_expectations as gx  # 5 s to import: only when there is work
+        from quality.gx_import import great_expectations
 
+        gx = great_expectations()  # 5 s to import: only when there is work
         from quality.suites import files_suite, rows_suite
 
         self.home = home

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboards import charts, filters, layout, marts
 from dashboards.labels import fmt_value, month, name, segment, source, t
+from dashboards.opening import worst_breach
 
 lang = filters.language()
 names = layout.Names(lang)
@@ -35,8 +36,15 @@ with c2:
         format_func=names.province,
         default=worst_first[0] if worst_first else None,
     )
+standing = marts.standing(period, province)
 with c3:
-    kpi_key = filters.choose("kpi", t(lang, "kpi"), names.kpi_keys, format_func=names.kpi)
+    kpi_key = filters.choose(
+        "kpi",
+        t(lang, "kpi"),
+        names.kpi_keys,
+        format_func=names.kpi,
+        default=worst_breach(standing, names.kpi_keys),  # opens on what is wrong here
+    )
 kpi = names.kpi_row(kpi_key)
 where = names.province(province)
 
@@ -45,7 +53,7 @@ st.subheader(t(lang, "province_kpis", province=where))
 layout.standing_table(
     lang,
     names,
-    marts.standing(period, province),
+    standing,
     f"kpiwatch_{province}_{period_text}",
     key="province_standing",
 )
@@ -131,7 +139,7 @@ with right:
 
     st.subheader(t(lang, "vip_tiers"))
     st.caption(t(lang, "vip_caption"))
-    standing = marts.standing(period, province).set_index("kpi_key")
+    standing = standing.set_index("kpi_key")
     pairs = [
         ("hall_vip_wait_5m", "hall_wait_15m"),
         ("hall_appointment_no_wait", "hall_wait_15m"),
@@ -160,14 +168,22 @@ with right:
     if not by_tier.empty:
         tiers = marts.tiers()
         tier_names = {r.customer_tier: name(lang, r.name_zh, r.name_en) for r in tiers.itertuples()}
+        # Columns in the catalogue's order, whatever the language (sorting by the shown
+        # names put them in another order in each language).
+        kpi_order = [k for k in names.kpi_keys if k in set(by_tier["kpi_id"])]
         pivot = (
-            by_tier.assign(kpi=[names.kpi(k) for k in by_tier["kpi_id"]])
-            .pivot_table(index="customer_tier", columns="kpi", values="cases", aggfunc="sum")
-            .reindex([c for c in tiers["customer_tier"] if c in set(by_tier["customer_tier"])])
+            by_tier.pivot_table(
+                index="customer_tier", columns="kpi_id", values="cases", aggfunc="sum"
+            )
+            .reindex(
+                index=[c for c in tiers["customer_tier"] if c in set(by_tier["customer_tier"])],
+                columns=kpi_order + sorted(set(by_tier["kpi_id"]) - set(kpi_order)),
+            )
             .fillna(0)
             .astype(int)
         )
         pivot.index = [tier_names.get(c, c) for c in pivot.index]
+        pivot.columns = [names.kpi(k) for k in pivot.columns]
         layout.table(
             pivot.rename_axis(t(lang, "col_tier")).reset_index(),
             by_tier,
