@@ -25,7 +25,6 @@ overlap: a second one finds the lock taken and skips (exit 75).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import time
@@ -49,6 +48,7 @@ from ingest.loader import IngestReport, ingest
 from ingest.window import IngestSettings
 from kpiwatch import build_state
 from kpiwatch.build import BuildError, build, publish
+from kpiwatch.build_basis import project_fingerprint
 from kpiwatch.contract import SOURCES
 from kpiwatch.home import PROJECT_DIR, Home, HomeError
 from kpiwatch.messages import plain, say
@@ -76,7 +76,6 @@ EXIT_BUILD = 5
 EXIT_BUSY = 75
 """Another kpiwatch process holds the writer lock: this run was skipped (EX_TEMPFAIL)."""
 FAIL_ON = ("dq", "breach")
-PROJECT_PARTS = ("models", "seeds", "macros", "tests", "dbt_project.yml", "profiles.yml")
 
 
 @dataclass(frozen=True)
@@ -99,19 +98,6 @@ def load_settings(home: Home) -> Settings:
     ReaderSettings.from_config(config)  # [sql]: read by every reader, checked here too
     config.reject_unknown()
     return Settings(quality, alerts, publish_deliveries, ingest_settings)
-
-
-def project_fingerprint(project: Path = PROJECT_DIR) -> str:
-    """A hash of everything dbt builds from: a change means the marts must be rebuilt."""
-    digest = hashlib.sha256()
-    for part in PROJECT_PARTS:
-        path = project / part
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        for file in files:
-            if file.exists():
-                digest.update(file.relative_to(project).as_posix().encode() + b"\0")
-                digest.update(file.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
 
 
 def build_reason(
