@@ -45,11 +45,13 @@ def _delivery_days(generated: Path) -> list[str]:
     return sorted({p.parent.name for p in _files(generated)})
 
 
-def re_export(generated: Path, folder: Path, shift: timedelta, wins: bool, rows: int) -> Path:
-    """A hand-made re-export of the first ``rows`` hall tickets taken on 30 October: taken,
-    called and finished ``shift`` later (across the month end for two days), updated one
+def re_export(
+    generated: Path, landing: Path, day: str, shift: timedelta, wins: bool, rows: int
+) -> Path:
+    """A hand-made re-export of the first ``rows`` hall tickets taken on 31 October: taken,
+    called and finished ``shift`` later (across the month end for a day or more), updated one
     second after the original (it wins) or before it (it loses, though it comes later)."""
-    source = generated / "hall_tickets" / "2026-10-31" / "hall_tickets_110000_20261030.csv"
+    source = generated / "hall_tickets" / "2026-11-01" / "hall_tickets_110000_20261031.csv"
     text = source.read_bytes().decode("gb18030")
     reader = csv.DictReader(io.StringIO(text))
     out = io.StringIO()
@@ -64,7 +66,7 @@ def re_export(generated: Path, folder: Path, shift: timedelta, wins: bool, rows:
         row["updated_at"] = moved.strftime(STAMP)
         writer.writerow(row)
     suffix = f"r{int(shift.total_seconds()) // 3600}h{'w' if wins else 'l'}"
-    target = folder / "hall_tickets" / f"hall_tickets_110000_20261030_{suffix}.csv"
+    target = landing / "hall_tickets" / day / f"hall_tickets_110000_20261031_{suffix}.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(out.getvalue().encode("gb18030"))
     return target
@@ -91,13 +93,13 @@ def test_each_delivery_builds_incrementally_to_what_a_full_rebuild_gives(
         result = ingest_and_build(home, landing)
         assert result.start is not None and result.start.incremental == (number > 0)
         _assert_equal_to_full_rebuild(home, tmp_path)
-    re_export(generated, landing / "re-exports", timedelta(days=2), wins=True, rows=5)
+    re_export(generated, landing, "2026-11-06", timedelta(days=1), wins=True, rows=5)
     result = ingest_and_build(home, landing)
     assert result.start is not None and result.start.incremental
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
         moved = con.execute(
             "select count(*) from marts.fct_hall_tickets "
-            "where taken_month = date '2026-11-01' and ticket_id like '%-20261030-%'"
+            "where taken_month = date '2026-11-01' and ticket_id like '%-20261031-%'"
         ).fetchone()[0]
     assert moved == 5  # the re-export did move them: the comparison below is not vacuous
     full = full_rebuild_of(home, tmp_path / "full")
@@ -148,13 +150,14 @@ def test_random_delivery_sequences_build_incrementally_to_the_full_rebuild(
             chosen = [f for f, d in zip(files, plan, strict=True) if d == delivery]
             deliver(chosen, generated, landing)
             for index in twice & {files.index(f) for f in chosen}:
-                copy = landing / "again" / files[index].relative_to(generated)
+                source, _, name = files[index].relative_to(generated).parts
+                copy = landing / source / f"2026-11-2{delivery}" / name
                 copy.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(files[index], copy)
             for number, (at, days, wins) in enumerate(re_exports):
                 if at == delivery:
-                    folder = landing / f"re-export-{number}"
-                    re_export(generated, folder, timedelta(days=days, hours=1), wins, rows=4)
+                    day = f"2026-11-1{number}"
+                    re_export(generated, landing, day, timedelta(days=days, hours=1), wins, rows=4)
             result = ingest_and_build(home, landing)
             assert result.start is not None and result.start.incremental == (delivery > 0)
             _assert_equal_to_full_rebuild(home, root)
