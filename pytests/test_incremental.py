@@ -134,6 +134,7 @@ def test_random_delivery_sequences_build_incrementally_to_the_full_rebuild(
     files = _files(generated)
     count = data.draw(st.integers(min_value=2, max_value=3), label="deliveries")
     plan = data.draw(st.lists(DELIVERY, min_size=len(files), max_size=len(files)), label="plan")
+    plan[data.draw(st.integers(0, len(files) - 1), label="first file")] = 0  # a first build
     re_exports = data.draw(
         st.lists(
             st.tuples(st.integers(0, count - 1), st.sampled_from([0, 1, 2]), st.booleans()),
