@@ -43,9 +43,7 @@ cases as (
         count(*) filter (
             where cases.measured_value is null or cases.measured_value > case_limits.case_limit
         ) as beyond_count,
-        -- exact: a sum of doubles depends on the order of its rows, which an incremental
-        -- build changes (docs/incremental.md); a decimal sum does not
-        sum(cast(cases.measured_value as decimal(38, 9))) as value_sum,
+        {{ sum_in_value_order('cases.measured_value') }} as value_sum,
         max(cases.measured_value) as value_max
     from int_kpi_cases_unioned as cases
     left join case_limits
@@ -75,7 +73,7 @@ counters as (
         cast(null as double) as case_limit,
         cast(sum(attempts) as bigint) as sample_size,
         cast(null as bigint) as beyond_count,
-        cast(sum(connected) as decimal(38, 9)) as value_sum,
+        cast(sum(connected) as double) as value_sum,
         cast(null as double) as value_max
     from fct_network_calls
     group by stat_month, stat_date, province_code, city_code, network
