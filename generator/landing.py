@@ -10,59 +10,49 @@ breaches the warehouse must find.
 
 from __future__ import annotations
 
-import hashlib
 import json
+import multiprocessing
+import os
 from collections import Counter, defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from generator import delivery, incidents, reference
+from generator.export_job import Job, JobResult, run
 from generator.simulate import (
     FLOOR_PER_DAY,
     NATIONAL_ATTEMPTS_PER_DAY,
     NATIONAL_PER_DAY,
-    SIMULATORS,
-    Context,
 )
-from generator.timeline import DAY_MS, Window
+from generator.timeline import Window
 from generator.truth import Truth
-from kpiwatch.contract import NATIONAL_CODE, SOURCES, Reason
+from kpiwatch.contract import NATIONAL_CODE, SOURCES
 
 MANIFEST = "manifest.json"
 TRUTH = "truth_kpi_compliance.csv"
-GARBAGE = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>\n"
 
 Progress = Callable[[str, int, int], None]
 
+JOB_WEIGHT = {
+    "hall_tickets": 1.0,
+    "hotline_calls": 1.2,
+    "network_calls": 0.05,
+    "mobile_repairs": 0.1,
+    "broadband_faults": 0.08,
+    "install_orders": 0.07,
+}
+"""Rough relative cost per inhabitant: the biggest jobs start first, so the pool ends evenly."""
 
-@dataclass
-class Landing:
-    out: Path
-    files: list[dict[str, object]] = field(default_factory=list)
-    invalid_rows: list[dict[str, object]] = field(default_factory=list)
-    invalid_by_kind: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
-    def write(self, source: str, arrival: date, name: str, data: bytes, **meta: object) -> str:
-        rel = f"{source}/{arrival.isoformat()}/{name}"
-        path = self.out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        self.files.append(
-            {
-                "path": rel,
-                "source": source,
-                "arrival_date": arrival.isoformat(),
-                "bytes": len(data),
-                "sha256": hashlib.sha256(data).hexdigest(),
-                **meta,
-            }
-        )
-        return rel
+def default_workers() -> int:
+    """As many workers as cores this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 def expected_breaches(kpis: pl.DataFrame, planted: list[incidents.Incident]) -> list[dict]:
@@ -93,8 +83,93 @@ def expected_breaches(kpis: pl.DataFrame, planted: list[incidents.Incident]) -> 
     ]
 
 
-def _stem(source: str, province: str, day: date) -> str:
-    return f"{source}_{province}_{day:%Y%m%d}"
+def plan_jobs(
+    out: Path, window: Window, codes: list[str], scale: float, seed: int,
+    planted: list[incidents.Incident],
+) -> list[Job]:  # fmt: skip
+    """Every (source, province) job, and which of them plants the window's rare events.
+
+    What used to depend on the order provinces were written in (which file gets the
+    forced invalid rows, the unreadable files, the broken export) is decided here, from
+    the seed and the province codes alone.
+    """
+    shuffled = np.random.default_rng([seed, 2]).permutation(codes)
+    rank = {str(code): i for i, code in enumerate(shuffled)}
+    jobs: list[Job] = []
+    for s_index, (name, source) in enumerate(SOURCES.items()):
+        specials = np.random.default_rng([seed, 3, s_index])
+        broken_day = int(specials.integers(0, window.days))
+        broken_province = codes[int(specials.integers(0, len(codes)))]
+        exporters = {code: delivery.exporter_for(name, rank[code]) for code in codes}
+        forced: dict[str, list] = defaultdict(list)
+        for kind in delivery.kinds_for(source):
+            for code in codes:
+                if exporters[code].text or kind not in delivery.PARSE_KINDS:
+                    forced[code].append(kind)
+                    break
+        unreadable = set()
+        for fault in ("gzip", "parquet"):
+            for code in codes:
+                exporter = exporters[code]
+                if (exporter.compression or exporter.format) == fault:
+                    unreadable.add(code)
+                    break
+        for code in codes:
+            jobs.append(
+                Job(
+                    out=out, source=name, province=code, window=window, scale=scale,
+                    seed=seed, incidents=tuple(planted), exporter=exporters[code],
+                    forced=tuple(forced[code]),
+                    broken_day=broken_day if code == broken_province else None,
+                    unreadable=code in unreadable, first_duplicate=code == codes[0],
+                )
+            )  # fmt: skip
+    return jobs
+
+
+def run_jobs(jobs: list[Job], workers: int) -> Iterator[tuple[int, JobResult]]:
+    """Run every job, yielding (index, result) as each finishes.
+
+    One worker runs them here, in order. More run in fresh ("spawn") processes, the
+    biggest jobs first; each gets an equal share of the cores for polars' own threads,
+    and allocators that keep their freed pages (a worker's footprint is one month of one
+    province and source, allocated again and again).
+    """
+    if workers <= 1 or len(jobs) == 1:
+        for i, job in enumerate(jobs):
+            yield i, run(job)
+        return
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    population = {c: p.population for c, p in reference.provinces().items()}
+    order = sorted(
+        range(len(jobs)),
+        key=lambda i: -JOB_WEIGHT[jobs[i].source] * max(population[jobs[i].province], 3e7),
+    )
+    env = {
+        "POLARS_MAX_THREADS": str(max(1, default_workers() // workers)),
+        # Keep freed pages for reuse rather than hand them back to the kernel and fault
+        # them in again for the next month: polars' jemalloc, then glibc (NumPy).
+        "_RJEM_MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1",
+        "MALLOC_MMAP_THRESHOLD_": str(32 << 20),  # glibc's largest allowed value
+        "MALLOC_TRIM_THRESHOLD_": str(1 << 30),
+    }
+    saved = {name: os.environ.get(name) for name in env}
+    for name, value in env.items():
+        if name == "POLARS_MAX_THREADS" or saved[name] is None:  # the user's settings win
+            os.environ[name] = value
+    try:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = {pool.submit(run, jobs[i]): i for i in order}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def generate(
@@ -105,12 +180,19 @@ def generate(
     scale: float = 1.0,
     seed: int = 7,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> dict[str, object]:
-    """Generate the landing folder ``out``; return the manifest (also written beside it)."""
+    """Generate the landing folder ``out``; return the manifest (also written beside it).
+
+    ``workers`` (default: the number of cores) changes only how fast: the files, the
+    manifest and the truth are the same bytes for a seed at any number of workers.
+    """
     if days < 1:
         raise ValueError("--days must be at least 1")
     if scale <= 0:
         raise ValueError("--scale must be positive")
+    if workers is not None and workers < 1:
+        raise ValueError("--workers must be at least 1")
     known = reference.provinces()
     codes = sorted(provinces or known)
     unknown = [c for c in codes if c not in known]
@@ -118,107 +200,29 @@ def generate(
         raise ValueError(f"unknown province codes {unknown}; expected GB/T 2260 codes like 440000")
     window = Window(start, days)
     planted = incidents.plan(window, codes, np.random.default_rng([seed, 1]))
-    shuffled = np.random.default_rng([seed, 2]).permutation(codes)
-    rank = {str(code): i for i, code in enumerate(shuffled)}
-    landing = Landing(out)
     out.mkdir(parents=True, exist_ok=True)
+    jobs = plan_jobs(out, window, codes, scale, seed, planted)
+    results: list[JobResult | None] = [None] * len(jobs)
+    for done, (i, result) in enumerate(run_jobs(jobs, workers or default_workers()), start=1):
+        results[i] = result
+        if progress:
+            progress(f"{jobs[i].source} {jobs[i].province}", done, len(jobs))
+
+    # Put the pieces together in one fixed order, whatever order they finished in.
+    files: list[dict[str, object]] = []
+    invalid_rows: list[dict[str, object]] = []
+    invalid_by_kind: dict[str, Counter[str]] = defaultdict(Counter)
     truth: dict[str, dict[str, int]] = {}
     reference_kpis = Truth()
-    steps = len(SOURCES) * len(codes)
-    step = 0
-    for s_index, (name, source) in enumerate(SOURCES.items()):
-        counts: Counter[str] = Counter()
-        needed = list(delivery.kinds_for(source))
-        specials = np.random.default_rng([seed, 3, s_index])
-        broken_day = int(specials.integers(0, days))
-        broken_province = codes[int(specials.integers(0, len(codes)))]
-        unreadable_done = {"gzip": False, "parquet": False}
-        for code in codes:
-            step += 1
-            if progress:
-                progress(f"{name} {code}", step, steps)
-            rng = np.random.default_rng([seed, 10 + s_index, int(code)])
-            ctx = Context(window, known[code], scale, planted)
-            versions = SIMULATORS[name](ctx, rng)
-            exporter = delivery.exporter_for(name, rank[code])
-            if not exporter.keeps_fractions:
-                # The truth is what the files say: an exporter that writes whole seconds
-                # turns a 20.678 s answer into 20 s, within the 20 s limit.
-                stamps = [c.name for c in source.columns if c.type == "timestamp"]
-                versions = versions.with_columns(
-                    pl.col(c).dt.truncate("1s") for c in stamps if c in versions.columns
-                )
-            counts["versions"] += versions.height
-            counts["keys"] += versions.select(source.key).n_unique()
-            reference_kpis.add(name, versions)
-            day_index = (pl.col("export_ms") - window.t0) // DAY_MS
-            parts = versions.with_columns(day_index.alias("_day")).partition_by(
-                "_day", as_dict=True, maintain_order=True
-            )
-            for (day_i,), rows in sorted(parts.items()):
-                rows = rows.drop("_day", "export_ms")
-                business = window.day(int(day_i))
-                stem = _stem(name, code, business)
-                file_rows = delivery.with_junk(rows, source, exporter, code, needed, rng)
-                for _, kind in file_rows.junk:
-                    if kind in needed:
-                        needed.remove(Reason(kind))
-                data = delivery.serialise(file_rows.frame, source, exporter)
-                late = int(rng.integers(2, 7)) if rng.random() < delivery.LATE_RATE else 0
-                arrival = business + timedelta(days=1 + late)
-                meta = {
-                    "province_code": code,
-                    "business_date": business.isoformat(),
-                    "exporter": exporter.name,
-                    "format": exporter.format,
-                    "encoding": exporter.encoding,
-                    "compression": exporter.compression,
-                    "rows": file_rows.frame.height,
-                    "late_days": late,
-                }
-                first_name = stem + exporter.extension
-                # A broken export job: a required column missing; corrected the next day.
-                if code == broken_province and day_i == broken_day:
-                    bad, dropped = delivery.drop_column(
-                        delivery.format_rows(rows, source, exporter), source
-                    )
-                    rel = landing.write(
-                        name, arrival, first_name,
-                        delivery.serialise(bad, source, exporter),
-                        **{**meta, "rows": bad.height, "delivery": "missing_column",
-                           "missing_column": dropped},
-                    )  # fmt: skip
-                    landing.invalid_by_kind[name][Reason.MISSING_COLUMN] += bad.height
-                    landing.invalid_rows.append(
-                        {"path": rel, "row_number": "all", "kind": Reason.MISSING_COLUMN,
-                         "rows": bad.height, "column": dropped}
-                    )  # fmt: skip
-                    arrival += timedelta(days=1)
-                    first_name = stem + "_v2" + exporter.extension
-                # A delivery that cannot be read; the good copy follows a day later.
-                fault = "gzip" if exporter.compression else exporter.format
-                if fault in unreadable_done and not unreadable_done[fault] and day_i == days // 2:
-                    unreadable_done[fault] = True
-                    broken = data[: len(data) // 2] if fault == "gzip" else GARBAGE
-                    landing.write(
-                        name, arrival, first_name, broken,
-                        **{**meta, "rows": None, "delivery": "unreadable"},
-                    )  # fmt: skip
-                    arrival += timedelta(days=1)
-                    first_name = stem + "_resend" + exporter.extension
-                rel = landing.write(name, arrival, first_name, data, **meta, delivery="original")
-                for row_number, kind in file_rows.junk:
-                    landing.invalid_by_kind[name][kind] += 1
-                    landing.invalid_rows.append(
-                        {"path": rel, "row_number": row_number, "kind": kind}
-                    )
-                if rng.random() < delivery.DUPLICATE_RATE or (day_i == 0 and code == codes[0]):
-                    again = stem + ("_dup" if rng.random() < 0.5 else "") + exporter.extension
-                    landing.write(
-                        name, arrival + timedelta(days=1), again, data,
-                        **meta, delivery="duplicate", duplicate_of=rel,
-                    )  # fmt: skip
-        truth[name] = dict(counts)
+    for job, result in zip(jobs, results, strict=True):
+        assert result is not None
+        files += result.files
+        invalid_rows += result.invalid_rows
+        invalid_by_kind[job.source].update(result.invalid_by_kind)
+        counts = truth.setdefault(job.source, {"versions": 0, "keys": 0})
+        counts["versions"] += result.versions
+        counts["keys"] += result.keys
+        reference_kpis.merge(result.truth)
 
     kpis = reference_kpis.compliance([m.start for m in window.months()])
     kpis.write_csv(out / TRUTH)
@@ -239,17 +243,51 @@ def generate(
             "row_number": "1-based position of a record among the file's data records "
             "(CSV: line number minus the header; JSON Lines: line number; Parquet: row index + 1)",
             "incidents_planted_in_months_covering_at_least_days": incidents.MIN_COVERED_DAYS,
+            "seasonality": "Spring Festival: fewer hall tickets and hotline calls, slower "
+            "repairs and installations; summer: more hotline calls and broadband faults",
         },
         "truth": {"versions_and_keys": truth, "kpi_compliance": TRUTH},
         "incidents": [i.as_dict() for i in planted],
         "expected_breaches": expected,
         "invalid_rows": {
-            "by_kind": {
-                s: dict(sorted(c.items())) for s, c in sorted(landing.invalid_by_kind.items())
-            },
-            "rows": landing.invalid_rows,
+            "by_kind": {s: dict(sorted(c.items())) for s, c in sorted(invalid_by_kind.items())},
+            "rows": invalid_rows,
         },
-        "files": landing.files,
+        "files": files,
     }
-    (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1, default=str))
+    (out / MANIFEST).write_text(manifest_text(manifest))
     return manifest
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _one_per_line(items: list, indent: str) -> str:
+    if not items:
+        return "[]"
+    inner = indent + " "
+    return "[\n" + ",\n".join(inner + _compact(i) for i in items) + "\n" + indent + "]"
+
+
+def manifest_text(manifest: dict[str, object]) -> str:
+    """The manifest as JSON with one file, invalid row, incident or breach per line.
+
+    Readable with ``less`` and ``grep``, and written by json's C encoder: an indented
+    dump goes through its pure-Python encoder, seconds for a year's hundred thousand
+    files, in the one part of ``generate`` no worker can share.
+    """
+    parts = []
+    for key, value in manifest.items():
+        if key in ("files", "incidents", "expected_breaches"):
+            text = _one_per_line(value, " ")  # type: ignore[arg-type]
+        elif key == "invalid_rows":
+            rows = value  # type: ignore[assignment]
+            text = (
+                f'{{\n  "by_kind": {_compact(rows["by_kind"])},\n'  # type: ignore[index]
+                f'  "rows": {_one_per_line(rows["rows"], "  ")}\n }}'  # type: ignore[index]
+            )
+        else:
+            text = _compact(value)
+        parts.append(f" {_compact(key)}: {text}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"

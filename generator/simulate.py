@@ -1,9 +1,11 @@
-"""What really happened: the six sources' events for one province, drawn vectorised.
+"""What really happened: the six sources' events for one province and month, vectorised.
 
-Each ``simulate_<source>`` returns the *versions* a provincial system exports — one row
-per ticket for events that never change (hall tickets, hotline calls), one per hour and
-city for network counters, and for repairs and installations an open version when the
-ticket is created and a closed one when it is restored. ``export_ms`` is when the
+Each ``simulate_<source>`` draws the events *created* in one month of the window (a
+"chunk": its own random stream, see ``seeds.py``) and returns the *versions* a
+provincial system exports — one row per ticket for events that never change (hall
+tickets, hotline calls), one per hour and city for network counters, and for repairs
+and installations an open version when the ticket is created and a closed one when it
+is restored. ``export_ms`` is when the
 version was written; the delivery module turns it into a daily file.
 
 Volumes (``--scale 1.0`` is one national operator, per day, nationwide):
@@ -11,24 +13,32 @@ hall tickets 800 000, hotline calls to a human agent 1 200 000, local call attem
 600 million mobile and 60 million fixed (counted per city-hour, so rows do not scale),
 mobile fault tickets 60 000, broadband fault tickets 50 000, installation orders 40 000.
 A province gets its share of the 2020 census population; a floor per province and day
-keeps small provinces' monthly samples meaningful at demo scales.
+keeps small provinces' monthly samples meaningful at demo scales; ``season.py`` bends
+daily volumes over the year. Versions of a chunk's tickets may be exported in a later
+month (a fault reported on the 30th, restored on the 2nd): the export job carries them.
+
+Text columns are gathered from small polars Series by integer codes: building millions
+of Python or NumPy strings was most of the generator's time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import polars as pl
 
 from generator import incidents as inc
+from generator import season
 from generator.reference import Province, threshold
+from generator.seeds import SETUP, rng_for
 from generator.timeline import (
     DAY_MS,
     HOUR_MS,
     MINUTE_MS,
+    Month,
     Window,
-    daily_counts,
     lognormal_hours,
     times_in_days,
 )
@@ -98,7 +108,7 @@ BUSINESS_TYPES = np.array(
     ]
 )
 BUSINESS_WEIGHTS = np.array([10, 2, 2, 3, 3, 2, 2, 2, 2, 6, 8, 14, 9, 4, 4, 2, 8, 17], dtype=float)
-UNICOM_PREFIXES = np.array(["130", "131", "132", "155", "156", "166", "175", "176", "185", "186"])
+UNICOM_PREFIXES = np.array([130, 131, 132, 155, 156, 166, 175, 176, 185, 186], dtype=np.int64)
 TIERS = np.array(["standard", "silver", "gold", "diamond", "supreme"])
 VIP_TIER_SHARES = np.array([0.0, 0.06, 0.03, 0.012, 0.003])
 
@@ -109,6 +119,36 @@ class Context:
     province: Province
     scale: float
     incidents: list[inc.Incident]
+    month: Month
+    """The chunk: events created in this month's covered days are drawn."""
+    seed: int = 7
+
+    @property
+    def first_day(self) -> int:
+        return self.month.first_day
+
+    @property
+    def days(self) -> int:
+        return self.month.covered_days
+
+    @property
+    def t0(self) -> int:
+        return self.window.t0 + self.first_day * DAY_MS
+
+    @property
+    def t_end(self) -> int:
+        return self.t0 + self.days * DAY_MS
+
+    @property
+    def is_first(self) -> bool:
+        return self.first_day == 0
+
+    def dates(self, before: int = 0) -> list[date]:
+        return season.days_from(self.window.day(self.first_day - before), self.days + before)
+
+    def weekdays(self, before: int = 0) -> np.ndarray:
+        return (np.arange(self.first_day - before, self.first_day + self.days)
+                + self.window.start.weekday()) % 7  # fmt: skip
 
     def per_day(self, source: str) -> float:
         share = self.province.population / NATIONAL_POPULATION
@@ -117,8 +157,16 @@ class Context:
     def during(self, name: str) -> list[inc.Incident]:
         return inc.active(self.incidents, name, self.province.code)
 
+    def starting(self, name: str) -> list[inc.Incident]:
+        """Incidents that begin in this chunk (their extra events belong to it alone)."""
+        return [i for i in self.during(name) if self.t0 <= i.start_ms < self.t_end]
+
     def ceiling(self, kpi_id: str, segment: str = "all") -> float:
-        return threshold(kpi_id, self.window.start, segment)
+        return threshold(kpi_id, self.window.day(self.first_day), segment)
+
+    def setup_rng(self, source: str) -> np.random.Generator:
+        """The province's fixed set-up (its halls): the same stream in every month."""
+        return rng_for(self.seed, source, self.province.code, SETUP)
 
 
 def _ms(values: np.ndarray) -> pl.Series:
@@ -132,58 +180,110 @@ def _maybe_ms(values: np.ndarray, present: np.ndarray) -> pl.Series:
     )
 
 
-def _cities(ctx: Context, rng: np.random.Generator, n: int) -> np.ndarray:
-    codes = np.array(ctx.province.city_codes)
-    return codes[rng.choice(len(codes), size=n, p=np.array(ctx.province.city_weights))]
+def pick(values: np.ndarray | list[str] | tuple[str, ...], idx: np.ndarray) -> pl.Series:
+    """``values[idx]`` as a polars string column, gathered without Python strings."""
+    return pl.Series(list(values), dtype=pl.String).gather(idx.astype(np.int64))
 
 
-def _area(ctx: Context, rng: np.random.Generator, n: int, rural_boost: float = 1.0) -> np.ndarray:
+def _city_idx(ctx: Context, rng: np.random.Generator, n: int) -> np.ndarray:
+    codes = ctx.province.city_codes
+    return rng.choice(len(codes), size=n, p=np.array(ctx.province.city_weights))
+
+
+def _cities(ctx: Context, rng: np.random.Generator, n: int) -> pl.Series:
+    return pick(ctx.province.city_codes, _city_idx(ctx, rng, n))
+
+
+def _rural(ctx: Context, rng: np.random.Generator, n: int, rural_boost: float = 1.0) -> np.ndarray:
     rural = min(0.95, (1 - ctx.province.urban_share) * rural_boost)
-    return np.where(rng.random(n) < rural, "rural", "urban")
+    return rng.random(n) < rural
+
+
+AREAS = ("urban", "rural")
+
+
+def _area(rural: np.ndarray) -> pl.Series:
+    return pick(AREAS, rural.astype(np.int64))
+
+
+def _day_strings(ctx: Context, before: int = 0) -> list[str]:
+    return [d.strftime("%Y%m%d") for d in ctx.dates(before)]
+
+
+def _group_position(group: np.ndarray) -> np.ndarray:
+    """0-based position of each element within its run of equal (sorted) ``group`` values."""
+    n = group.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    lengths = np.diff(np.r_[starts, n])
+    return np.arange(n) - np.repeat(starts, lengths)
 
 
 # --------------------------------------------------------------------------- hall tickets
 
 
-def simulate_hall_tickets(ctx: Context, rng: np.random.Generator) -> pl.DataFrame:
-    w = ctx.window
+@dataclass(frozen=True)
+class Halls:
+    """A province's halls: fixed for the whole window, whatever month is drawn."""
+
+    city: np.ndarray
+    """Index into the province's city codes."""
+    rural: np.ndarray
+    type_idx: np.ndarray
+    size: np.ndarray
+    counters: np.ndarray
+    ids: pl.Series
+
+
+HALL_TYPES = ("own_hall", "brand_store_3g", "self_service")
+
+
+def _halls(ctx: Context) -> Halls:
+    rng = ctx.setup_rng("hall_tickets")
     n_halls = max(2, round(ctx.per_day("hall_tickets") / HALL_TICKETS_PER_HALL_DAY))
-    hall_city = _cities(ctx, rng, n_halls)
-    hall_area = np.where(rng.random(n_halls) < min(0.9, ctx.province.urban_share + 0.15),
-                         "urban", "rural")  # fmt: skip
-    hall_type = rng.choice(
-        np.array(["own_hall", "brand_store_3g", "self_service"]), n_halls, p=[0.55, 0.27, 0.18]
-    )
-    hall_size = rng.lognormal(0, 0.35, n_halls)
-    hall_size *= ctx.per_day("hall_tickets") / hall_size.sum()
-    open_hours = np.count_nonzero(HALL_HOURLY)
+    city = _city_idx(ctx, rng, n_halls)
+    rural = ~(rng.random(n_halls) < min(0.9, ctx.province.urban_share + 0.15))
+    type_idx = rng.choice(3, n_halls, p=[0.55, 0.27, 0.18])
+    type_idx[0] = 0  # every province has an own hall, so its staffed-hall KPIs are measured
+    size = rng.lognormal(0, 0.35, n_halls)
+    size *= ctx.per_day("hall_tickets") / size.sum()
     service_min = 5.0
     # Staffing: enough counters for the hall's expected peak hour at 75 % utilisation.
-    peak_servers = hall_size * HALL_HOURLY.max() * service_min / 60
+    peak_servers = size * HALL_HOURLY.max() * service_min / 60
     counters = np.maximum(2, np.ceil(peak_servers / 0.75)).astype(int)
     seq_in_city = np.zeros(n_halls, dtype=int)
-    for city in np.unique(hall_city):
-        mask = hall_city == city
+    for c in np.unique(city):
+        mask = city == c
         seq_in_city[mask] = np.arange(1, mask.sum() + 1)
-    hall_ids = np.array([f"H{c}{s:03d}" for c, s in zip(hall_city, seq_in_city, strict=True)])
+    codes = ctx.province.city_codes
+    ids = pl.Series([f"H{codes[c]}{s:03d}" for c, s in zip(city, seq_in_city, strict=True)])
+    return Halls(city, rural, type_idx, size, counters, ids)
 
-    # Arrivals per hall and day, in opening hours.
-    weekdays = w.weekdays()
-    per_hall_day = rng.poisson(hall_size[:, None] * HALL_WEEKDAY[weekdays][None, :])
-    day_idx = np.repeat(np.tile(np.arange(w.days), n_halls), per_hall_day.ravel())
-    hall_idx = np.repeat(np.repeat(np.arange(n_halls), w.days), per_hall_day.ravel())
+
+def simulate_hall_tickets(ctx: Context, rng: np.random.Generator) -> pl.DataFrame:
+    halls = _halls(ctx)
+    n_halls = halls.size.size
+    days = ctx.days
+    open_hours = np.count_nonzero(HALL_HOURLY)
+    service_min = 5.0
+
+    # Arrivals per hall and day, in opening hours, shaped by weekday and season.
+    daily = HALL_WEEKDAY[ctx.weekdays()] * season.demand("hall_tickets", ctx.dates())
+    per_hall_day = rng.poisson(halls.size[:, None] * daily[None, :])
+    day_idx = np.repeat(np.tile(np.arange(days), n_halls), per_hall_day.ravel())
+    hall_idx = np.repeat(np.repeat(np.arange(n_halls), days), per_hall_day.ravel())
     n = hall_idx.size
     hour = rng.choice(24, size=n, p=HALL_HOURLY / HALL_HOURLY.sum())
-    taken = w.t0 + day_idx * DAY_MS + hour * HOUR_MS + rng.integers(0, HOUR_MS, n)
+    taken = ctx.t0 + day_idx * DAY_MS + hour * HOUR_MS + rng.integers(0, HOUR_MS, n)
     order = np.lexsort((taken, hall_idx, day_idx))
     hall_idx, day_idx, taken = hall_idx[order], day_idx[order], taken[order]
+    number = _group_position(day_idx * n_halls + hall_idx) + 1
 
-    tier = TIERS[
-        np.searchsorted(np.cumsum(VIP_TIER_SHARES), rng.random(n), side="right").clip(0, 4)
-    ]
-    tier = np.where(rng.random(n) < VIP_TIER_SHARES.sum(), tier, "standard")
-    is_vip = tier != "standard"
-    no_wait_tier = np.isin(tier, ["gold", "diamond", "supreme"])
+    tier_idx = np.searchsorted(np.cumsum(VIP_TIER_SHARES), rng.random(n), side="right").clip(0, 4)
+    tier_idx = np.where(rng.random(n) < VIP_TIER_SHARES.sum(), tier_idx, 0)
+    is_vip = tier_idx != 0
+    no_wait_tier = tier_idx >= 2
     is_appointment = np.where(no_wait_tier, rng.random(n) < 0.25, rng.random(n) < 0.02)
     handle_min = lognormal_hours(rng, n, 4.5, 0.45, 0.5, 60)
     slow = inc.in_incident(taken, ctx.during("hall_slow_system"))
@@ -192,46 +292,51 @@ def simulate_hall_tickets(ctx: Context, rng: np.random.Generator) -> pl.DataFram
 
     # The general queue: a FIFO of c counters, taken as one server c times as fast, its
     # waits by Lindley's recursion -- vectorised over hall-days, looping over positions.
-    servers = np.broadcast_to(counters[:, None], (n_halls, w.days)).astype(float).copy()
+    servers = np.broadcast_to(halls.counters[:, None], (n_halls, days)).astype(float).copy()
     for incident in ctx.during("hall_understaffed"):
         # Counters staffed for half the hall's average demand: queues build.
-        d0 = (incident.start_ms - w.t0) // DAY_MS
-        d1 = (incident.end_ms - w.t0) // DAY_MS
-        demand = hall_size / open_hours * service_min / 60
-        staffed = hall_type != "self_service"
+        d0 = max(0, (incident.start_ms - ctx.t0) // DAY_MS)
+        d1 = min(days, (incident.end_ms - ctx.t0) // DAY_MS)
+        if d1 <= d0:
+            continue
+        demand = halls.size / open_hours * service_min / 60
+        staffed = halls.type_idx != 2
         servers[staffed, d0:d1] = np.minimum(servers[staffed, d0:d1], 0.5 * demand[staffed, None])
     queued = ~(is_vip | (is_appointment & no_wait_tier))
     group = day_idx * n_halls + hall_idx
     q_idx = np.flatnonzero(queued)
     q_group = group[q_idx]
-    starts = np.searchsorted(q_group, np.arange(n_halls * w.days))
+    starts = np.searchsorted(q_group, np.arange(n_halls * days))
     position = np.arange(q_idx.size) - starts[q_group]
     width = int(position.max()) + 1 if q_idx.size else 0
-    grid = (n_halls * w.days, width)
-    t_min = np.full(grid, np.nan)
-    t_min[q_group, position] = (taken[q_idx] - w.t0) / MINUTE_MS
+    # Grids are (position, hall-day): each step of the recursion reads contiguous rows.
+    # An empty slot arrives at +inf (so it waits 0) with patience -1 (so it never stays).
+    grid = (width, n_halls * days)
+    t_min = np.full(grid, np.inf)
+    t_min[position, q_group] = (taken[q_idx] - ctx.t0) / MINUTE_MS
     service = np.zeros(grid)
-    service[q_group, position] = handle_min[q_idx] / servers.T.ravel()[q_group]
-    patience_grid = np.full(grid, np.inf)
-    patience_grid[q_group, position] = patience[q_idx]
-    wait_grid = np.zeros(grid)
-    busy_until = np.full(grid[0], -np.inf)
+    service[position, q_group] = handle_min[q_idx] / servers.T.ravel()[q_group]
+    patience_grid = np.full(grid, -1.0)
+    patience_grid[position, q_group] = patience[q_idx]
+    wait_grid = np.empty(grid)
+    busy_until = np.full(grid[1], -np.inf)
+    done = np.empty(grid[1])
     for k in range(width):
-        arrive = t_min[:, k]
-        present = ~np.isnan(arrive)
-        wait = np.where(present, np.maximum(0.0, busy_until - arrive), 0.0)
-        stays = present & (wait <= patience_grid[:, k])
-        wait_grid[:, k] = wait
-        busy_until = np.where(stays, arrive + wait + service[:, k], busy_until)
+        wait = wait_grid[k]
+        np.subtract(busy_until, t_min[k], out=wait)
+        np.maximum(wait, 0.0, out=wait)
+        np.add(t_min[k], wait, out=done)
+        done += service[k]
+        np.copyto(busy_until, done, where=wait <= patience_grid[k])
     wait_min = np.zeros(n)
-    wait_min[q_idx] = wait_grid[q_group, position]
+    wait_min[q_idx] = wait_grid[position, q_group]
 
     vip_closed = inc.in_incident(taken, ctx.during("hall_vip_zone_closed"))
     vip_wait = np.where(vip_closed, rng.uniform(3, 15, n), rng.uniform(0, 4.5, n))
     appt_wait = np.where(vip_closed, rng.uniform(2, 10, n), rng.uniform(0, 50 / 60, n))
     wait_min = np.where(is_vip, vip_wait, wait_min)
     wait_min = np.where(is_appointment & no_wait_tier, appt_wait, wait_min)
-    self_service = hall_type[hall_idx] == "self_service"
+    self_service = halls.type_idx[hall_idx] == 2
     wait_min = np.where(self_service, rng.uniform(0, 1, n), wait_min)
 
     served = (wait_min <= patience) | ~queued
@@ -239,52 +344,54 @@ def simulate_hall_tickets(ctx: Context, rng: np.random.Generator) -> pl.DataFram
     finished = called + (handle_min * MINUTE_MS).astype(np.int64)
     left_at = taken + (np.minimum(wait_min, patience) * MINUTE_MS).astype(np.int64)
     updated = np.where(served, finished, left_at) + rng.integers(1_000, 300_000, n)
-    business = BUSINESS_TYPES[
-        rng.choice(len(BUSINESS_TYPES), n, p=BUSINESS_WEIGHTS / BUSINESS_WEIGHTS.sum())
-    ]
+    business = rng.choice(len(BUSINESS_TYPES), n, p=BUSINESS_WEIGHTS / BUSINESS_WEIGHTS.sum())
+    is_3g = rng.random(n) < 0.55
 
-    df = pl.DataFrame(
+    hall_id = halls.ids.gather(hall_idx)
+    ticket_id = pl.select(
+        pl.concat_str(
+            pl.lit(hall_id),
+            pl.lit(pick(_day_strings(ctx), day_idx)),
+            pl.lit(pl.Series(number)).cast(pl.String).str.zfill(4),
+            separator="-",
+        )
+    ).to_series()
+    # Rows in the order tickets were taken (ties: by hall).
+    out = np.lexsort((hall_idx, taken))
+    g = pl.Series(out)
+    return pl.DataFrame(
         {
-            "hall_id": hall_ids[hall_idx],
-            "hall_type": hall_type[hall_idx],
-            "province_code": ctx.province.code,
-            "city_code": hall_city[hall_idx],
-            "area_type": hall_area[hall_idx],
-            "customer_tier": tier,
-            "business_type": business,
-            "is_3g": rng.random(n) < 0.55,
-            "is_appointment": is_appointment,
-            "taken_at": _ms(taken),
-            "called_at": _maybe_ms(called, served),
-            "finished_at": _maybe_ms(finished, served),
-            "updated_at": _ms(updated),
-            "export_ms": updated,
+            "ticket_id": ticket_id.gather(g),
+            "hall_id": hall_id.gather(g),
+            "hall_type": pick(HALL_TYPES, halls.type_idx[hall_idx[out]]),
+            "province_code": pl.Series([ctx.province.code]).gather(np.zeros(n, np.int64)),
+            "city_code": pick(ctx.province.city_codes, halls.city[hall_idx[out]]),
+            "area_type": _area(halls.rural[hall_idx[out]]),
+            "customer_tier": pick(TIERS, tier_idx[out]),
+            "business_type": pick(BUSINESS_TYPES, business[out]),
+            "is_3g": is_3g[out],
+            "is_appointment": is_appointment[out],
+            "taken_at": _ms(taken[out]),
+            "called_at": _maybe_ms(called[out], served[out]),
+            "finished_at": _maybe_ms(finished[out], served[out]),
+            "updated_at": _ms(updated[out]),
+            "export_ms": updated[out],
         }
-    ).sort("taken_at", "hall_id")
-    local_day = pl.col("taken_at").dt.convert_time_zone("Asia/Shanghai").dt.date()
-    number = pl.col("taken_at").rank("ordinal").over("hall_id", local_day)
-    ticket_id = pl.concat_str(
-        pl.col("hall_id"),
-        pl.col("taken_at").dt.convert_time_zone("Asia/Shanghai").dt.strftime("%Y%m%d"),
-        number.cast(pl.String).str.zfill(4),
-        separator="-",
     )
-    return df.select(ticket_id.alias("ticket_id"), pl.all())
 
 
 # -------------------------------------------------------------------------- hotline calls
 
 
 def simulate_hotline_calls(ctx: Context, rng: np.random.Generator) -> pl.DataFrame:
-    w = ctx.window
-    counts = daily_counts(rng, ctx.per_day("hotline_calls"), HOTLINE_WEEKDAY, w.weekdays())
-    queued = times_in_days(rng, counts, w.t0, HOTLINE_HOURLY)
+    daily = HOTLINE_WEEKDAY[ctx.weekdays()] * season.demand("hotline_calls", ctx.dates())
+    counts = rng.poisson(ctx.per_day("hotline_calls") * daily)
+    queued = np.sort(times_in_days(rng, counts, ctx.t0, HOTLINE_HOURLY))
     n = queued.size
-    hour = ((queued - w.t0) % DAY_MS) // HOUR_MS
-    vip_tier = TIERS[1:][rng.choice(4, n, p=VIP_TIER_SHARES[1:] / VIP_TIER_SHARES[1:].sum())]
+    hour = ((queued - ctx.t0) % DAY_MS) // HOUR_MS
+    vip_tier = 1 + rng.choice(4, n, p=VIP_TIER_SHARES[1:] / VIP_TIER_SHARES[1:].sum())
     is_vip = rng.random(n) < 0.08
-    queue = np.where(is_vip, "vip", "standard")
-    tier = np.where(is_vip, vip_tier, "standard")
+    tier_idx = np.where(is_vip, vip_tier, 0)
 
     mean_wait = np.where(np.isin(hour, HOTLINE_PEAK_HOURS), 10.0, 6.0)
     night = (hour < 7) | (hour >= 22)
@@ -294,6 +401,10 @@ def simulate_hotline_calls(ctx: Context, rng: np.random.Generator) -> pl.DataFra
     vip_mean = np.where(inc.in_incident(queued, ctx.during("hotline_vip_misrouted")), 60.0, 4.0)
     mean_wait = np.where(is_vip, vip_mean, mean_wait)
     wait_s = rng.exponential(mean_wait)
+    # Outside incidents an agent always picks up before the most impatient caller gives
+    # up (40 s): a thin night or a small province must not get a dark hour by chance.
+    troubled = short | (is_vip & (vip_mean > 4.0))
+    wait_s = np.where(troubled, wait_s, np.minimum(wait_s, 39.0))
     patience_s = 40 + rng.exponential(90, n)
     answered = wait_s <= patience_s
     talk_s = lognormal_hours(rng, n, 180, 0.6, 20, 3600)
@@ -305,37 +416,36 @@ def simulate_hotline_calls(ctx: Context, rng: np.random.Generator) -> pl.DataFra
     )
 
     pool = max(50, int(n * 0.6))
-    numbers = np.char.add(
-        UNICOM_PREFIXES[rng.integers(0, len(UNICOM_PREFIXES), pool)],
-        np.char.zfill(rng.integers(0, 10**8, pool).astype(str), 8),
+    numbers = UNICOM_PREFIXES[rng.integers(0, len(UNICOM_PREFIXES), pool)] * 10**8 + rng.integers(
+        0, 10**8, pool
     )
     # Repeat callers: a few numbers call often (heavy-tailed draw from the pool).
-    caller = numbers[np.minimum(pool - 1, rng.zipf(1.6, n) - 1 + rng.integers(0, pool, n) // 3)]
-    day = pl.col("queued_at").dt.convert_time_zone("Asia/Shanghai").dt.strftime("%Y%m%d")
-    return (
-        pl.DataFrame(
-            {
-                "province_code": ctx.province.code,
-                "caller_number": caller,
-                "queue": queue,
-                "customer_tier": tier,
-                "queued_at": _ms(queued),
-                "answered_at": _maybe_ms(answered_ms, answered),
-                "ended_at": _ms(ended),
-                "updated_at": _ms(ended + rng.integers(1_000, 120_000, n)),
-                "export_ms": ended,
-            }
+    # (A Pareto draw of shape 0.6, floored, has Zipf's 1.6 tail at a quarter of the cost.)
+    heavy = np.floor(np.minimum(rng.pareto(0.6, n), pool)).astype(np.int64)
+    caller = numbers[np.minimum(pool - 1, heavy + rng.integers(0, pool, n) // 3)]
+    # Calls are numbered per province and day, in the order they queued.
+    day = (queued - ctx.t0) // DAY_MS
+    seq = _group_position(day) + 1
+    call_id = pl.select(
+        pl.concat_str(
+            pl.lit("C" + ctx.province.code[:2]),
+            pl.lit(pick(_day_strings(ctx), day)),
+            pl.lit(pl.Series(seq)).cast(pl.String).str.zfill(8),
         )
-        .sort("queued_at")
-        .select(
-            pl.concat_str(
-                pl.lit("C"),
-                pl.lit(ctx.province.code[:2]),
-                day,
-                (pl.int_range(pl.len()) + 1).cast(pl.String).str.zfill(8),
-            ).alias("call_id"),
-            pl.all(),
-        )
+    ).to_series()
+    return pl.DataFrame(
+        {
+            "call_id": call_id,
+            "province_code": pl.Series([ctx.province.code]).gather(np.zeros(n, np.int64)),
+            "caller_number": pl.Series(caller).cast(pl.String),
+            "queue": pick(("standard", "vip"), is_vip.astype(np.int64)),
+            "customer_tier": pick(TIERS, tier_idx),
+            "queued_at": _ms(queued),
+            "answered_at": _maybe_ms(answered_ms, answered),
+            "ended_at": _ms(ended),
+            "updated_at": _ms(ended + rng.integers(1_000, 120_000, n)),
+            "export_ms": ended,
+        }
     )
 
 
@@ -344,11 +454,10 @@ def simulate_hotline_calls(ctx: Context, rng: np.random.Generator) -> pl.DataFra
 
 def simulate_network_calls(ctx: Context, rng: np.random.Generator) -> pl.DataFrame:
     """Counters per city, hour and network; some (city, day) batches are re-sent corrected."""
-    w = ctx.window
     cities = np.array(ctx.province.city_codes)
     weights = np.array(ctx.province.city_weights)
-    hours = w.days * 24
-    hour_start = w.t0 + np.arange(hours) * HOUR_MS
+    hours = ctx.days * 24
+    hour_start = ctx.t0 + np.arange(hours) * HOUR_MS
     hour_of_day = np.arange(hours) % 24
     share = ctx.province.population / NATIONAL_POPULATION
     frames = []
@@ -383,7 +492,7 @@ def simulate_network_calls(ctx: Context, rng: np.random.Generator) -> pl.DataFra
     df = df.with_columns(pl.from_epoch("export_ms", "ms").dt.replace_time_zone("UTC")
                          .cast(pl.Datetime("ms", "UTC")).alias("updated_at"))  # fmt: skip
     # A few (city, day) batches are first sent under-counted, then re-sent two days later.
-    day = (pl.col("stat_hour").dt.epoch("ms") - w.t0) // DAY_MS
+    day = (pl.col("stat_hour").dt.epoch("ms") - ctx.t0) // DAY_MS
     batches = df.select(pl.col("city_code"), day.alias("day")).unique().sort("city_code", "day")
     resent = batches.filter(pl.Series(rng.random(batches.height) < 0.02))
     first = (
@@ -403,6 +512,8 @@ def simulate_network_calls(ctx: Context, rng: np.random.Generator) -> pl.DataFra
 
 # ------------------------------------------------------------- repairs, faults, installs
 
+Attr = np.ndarray | pl.Series
+
 
 def _ticket_versions(
     ctx: Context,
@@ -413,19 +524,26 @@ def _ticket_versions(
     start: np.ndarray,
     duration_ms: np.ndarray,
     suspended_min: np.ndarray,
-    attrs: dict[str, np.ndarray],
+    attrs: dict[str, Attr],
     prefix: str,
 ) -> pl.DataFrame:
-    """Open and closed versions of tickets, as a daily change export would carry them."""
+    """Open and closed versions of tickets, as a daily change export would carry them.
+
+    Versions exported after the chunk's month (a ticket still open at its end) are
+    returned too, up to the window's end: the export job files them in their own month.
+    """
     w = ctx.window
     n = start.size
     order = np.argsort(start, kind="stable")
     start, duration_ms, suspended_min = start[order], duration_ms[order], suspended_min[order]
-    attrs = {k: v[order] for k, v in attrs.items()}
+    g = pl.Series(order)
+    attrs = {k: (v.gather(g) if isinstance(v, pl.Series) else v[order]) for k, v in attrs.items()}
     end = start + duration_ms + suspended_min.astype(np.int64) * MINUTE_MS
-    ids = np.char.add(
-        f"{prefix}{ctx.province.code[:2]}", np.char.zfill(np.arange(n).astype(str), 9)
-    )
+    # Ids: source, province, the month the chunk covers, and the ticket's rank in it.
+    month_tag = f"{prefix}{ctx.province.code[:2]}{ctx.month.start:%y%m}"
+    ids = pl.select(
+        pl.concat_str(pl.lit(month_tag), pl.int_range(n, eager=False).cast(pl.String).str.zfill(7))
+    ).to_series() if n else pl.Series([], dtype=pl.String)  # fmt: skip
     # The open version is written minutes after creation, always before the restoration.
     open_at = start + np.minimum(rng.integers(MINUTE_MS, 30 * MINUTE_MS, n), (end - start) // 2)
     closed_at = end + rng.integers(MINUTE_MS, 10 * MINUTE_MS, n)
@@ -436,20 +554,24 @@ def _ticket_versions(
     # Suspensions are agreed with the customer when the ticket is opened (a later
     # appointment), so the open version already carries them.
     frames = []
-    for mask, end_present, export, susp in (
-        (has_open, np.zeros(n, bool), open_at, suspended_min),
-        (closed_in_window, np.ones(n, bool), closed_at, suspended_min),
+    for mask, end_present, export in (
+        (has_open, np.zeros(n, bool), open_at),
+        (closed_in_window, np.ones(n, bool), closed_at),
     ):
         exported = mask & (export >= w.t0) & (export < w.t_end)
         idx = np.flatnonzero(exported)
+        gi = pl.Series(idx)
         frames.append(
             pl.DataFrame(
                 {
-                    key: ids[idx],
-                    **{k: v[idx] for k, v in attrs.items()},
+                    key: ids.gather(gi),
+                    **{
+                        k: (v.gather(gi) if isinstance(v, pl.Series) else v[idx])
+                        for k, v in attrs.items()
+                    },
                     start_col: _ms(start[idx]),
                     end_col: _maybe_ms(end[idx], end_present[idx]),
-                    "suspended_minutes": susp[idx].astype(np.int64),
+                    "suspended_minutes": suspended_min[idx].astype(np.int64),
                     "updated_at": _ms(export[idx]),
                     "export_ms": export[idx],
                 }
@@ -459,20 +581,36 @@ def _ticket_versions(
 
 
 def _starts(ctx: Context, rng: np.random.Generator, source: str, hourly: np.ndarray) -> np.ndarray:
-    w = ctx.window
-    warm = WARM_UP_DAYS[source]
-    weekdays = (np.arange(-warm, w.days) + w.start.weekday()) % 7
-    counts = daily_counts(rng, ctx.per_day(source), FLAT_WEEKDAY, weekdays)
-    return times_in_days(rng, counts, w.t0 - warm * DAY_MS, hourly)
+    """Creation instants of the chunk's items; the window's first month also draws the
+    warm-up days before it, so its first days see restorations too."""
+    warm = WARM_UP_DAYS[source] if ctx.is_first else 0
+    daily = season.demand(source, ctx.dates(warm))
+    counts = rng.poisson(ctx.per_day(source) * daily)
+    return times_in_days(rng, counts, ctx.t0 - warm * DAY_MS, hourly)
+
+
+def _slower_in_holiday(
+    ctx: Context, start: np.ndarray, hours: np.ndarray, cap: float | np.ndarray
+) -> np.ndarray:
+    """Spring Festival: crews on leave, so repairs reported in the holiday take longer."""
+    dates = ctx.dates(WARM_UP_DAYS["install_orders"])
+    holiday = season.in_holiday(dates)
+    if not holiday.any():
+        return hours
+    first = ctx.t0 - WARM_UP_DAYS["install_orders"] * DAY_MS
+    day = np.clip((start - first) // DAY_MS, 0, len(dates) - 1)
+    slow = holiday[day] & (start >= first)
+    return np.where(slow, np.minimum(hours * season.REPAIR_HOLIDAY_SLOWDOWN, cap), hours)
 
 
 def simulate_mobile_repairs(ctx: Context, rng: np.random.Generator) -> pl.DataFrame:
     reported = _starts(ctx, rng, "mobile_repairs", DAYTIME_HOURLY)
     n = reported.size
-    cause = rng.choice(np.array(["network", "terminal", "other"]), n, p=[0.55, 0.25, 0.20])
+    cause = rng.choice(3, n, p=[0.55, 0.25, 0.20])
     ceiling = ctx.ceiling("mobile_repair_hours_max")
     hours = lognormal_hours(rng, n, 5, 0.8, 0.2, 0.8 * ceiling)
-    terminal = cause == "terminal"
+    hours = _slower_in_holiday(ctx, reported, hours, 0.8 * ceiling)
+    terminal = cause == 1
     hours = np.where(terminal, lognormal_hours(rng, n, 30, 0.6, 1, 150), hours)
     cut = inc.in_incident(reported, ctx.during("mobile_fibre_cut")) & ~terminal
     hours = np.where(cut & (rng.random(n) < 0.2), rng.uniform(ceiling + 2, ceiling + 32, n), hours)
@@ -487,10 +625,10 @@ def simulate_mobile_repairs(ctx: Context, rng: np.random.Generator) -> pl.DataFr
         (hours * HOUR_MS).astype(np.int64),
         suspended,
         {
-            "province_code": np.full(n, ctx.province.code),
+            "province_code": pick([ctx.province.code], np.zeros(n, np.int64)),
             "city_code": _cities(ctx, rng, n),
-            "area_type": _area(ctx, rng, n),
-            "cause": cause,
+            "area_type": _area(_rural(ctx, rng, n)),
+            "cause": pick(("network", "terminal", "other"), cause),
         },
         "M",
     )
@@ -498,26 +636,27 @@ def simulate_mobile_repairs(ctx: Context, rng: np.random.Generator) -> pl.DataFr
 
 def simulate_broadband_faults(ctx: Context, rng: np.random.Generator) -> pl.DataFrame:
     reported = _starts(ctx, rng, "broadband_faults", DAYTIME_HOURLY)
-    area = _area(ctx, rng, reported.size, rural_boost=1.2)
+    rural = _rural(ctx, rng, reported.size, rural_boost=1.2)
     # A storm multiplies rural faults: extra tickets in the storm's days.
     extra = []
-    for storm in ctx.during("rural_broadband_storm"):
+    for storm in ctx.starting("rural_broadband_storm"):
         days = (storm.end_ms - storm.start_ms) // DAY_MS
         rural_per_day = ctx.per_day("broadband_faults") * (1 - ctx.province.urban_share) * 1.2
         counts = rng.poisson(max(rural_per_day, 2.0) * 7, days)
         extra.append(times_in_days(rng, counts, storm.start_ms, DAYTIME_HOURLY))
     if extra:
         reported = np.concatenate([reported, *extra])
-        area = np.concatenate([area, np.full(reported.size - area.size, "rural")])
+        rural = np.concatenate([rural, np.ones(reported.size - rural.size, bool)])
     n = reported.size
-    rural = area == "rural"
     urban_max = ctx.ceiling("broadband_repair_hours_max", "urban")
     rural_max = ctx.ceiling("broadband_repair_hours_max", "rural")
+    cap = np.where(rural, 0.8 * rural_max, 0.8 * urban_max)
     hours = np.where(
         rural,
         lognormal_hours(rng, n, 9, 0.7, 0.3, 0.8 * rural_max),
         lognormal_hours(rng, n, 5, 0.8, 0.2, 0.8 * urban_max),
     )
+    hours = _slower_in_holiday(ctx, reported, hours, cap)
     stormy = rural & inc.in_incident(reported, ctx.during("rural_broadband_storm"))
     hours = np.where(stormy, lognormal_hours(rng, n, 60, 0.3, 30, 96), hours)
     suspended = np.where(rng.random(n) < 0.15, rng.integers(30, 1440, n), 0)
@@ -531,12 +670,10 @@ def simulate_broadband_faults(ctx: Context, rng: np.random.Generator) -> pl.Data
         (hours * HOUR_MS).astype(np.int64),
         suspended,
         {
-            "province_code": np.full(n, ctx.province.code),
+            "province_code": pick([ctx.province.code], np.zeros(n, np.int64)),
             "city_code": _cities(ctx, rng, n),
-            "area_type": area,
-            "access_type": rng.choice(
-                np.array(["ftth", "copper", "other"]), n, p=[0.8, 0.15, 0.05]
-            ),
+            "area_type": _area(rural),
+            "access_type": pick(("ftth", "copper", "other"), rng.choice(3, n, p=[0.8, 0.15, 0.05])),
         },
         "B",
     )
@@ -546,10 +683,10 @@ def simulate_install_orders(ctx: Context, rng: np.random.Generator) -> pl.DataFr
     w = ctx.window
     accepted = _starts(ctx, rng, "install_orders", INSTALL_HOURLY)
     n = accepted.size
-    service = rng.choice(np.array(["fixed_phone", "broadband"]), n, p=[0.3, 0.7])
+    fixed = rng.choice(2, n, p=[0.3, 0.7]) == 0
     ceiling = ctx.ceiling("install_days_max")
     days = lognormal_hours(rng, n, 2.2, 0.6, 0.1, 0.75 * ceiling)
-    fixed = service == "fixed_phone"
+    days = _slower_in_holiday(ctx, accepted, days, 0.75 * ceiling)
     backlog = fixed & inc.in_incident(accepted, ctx.during("install_crew_shortage"))
     days = np.where(backlog, lognormal_hours(rng, n, 10, 0.2, 6, 0.85 * ceiling), days)
     suspended = np.where(rng.random(n) < 0.10, rng.integers(1, 6, n) * 1440, 0)
@@ -558,7 +695,7 @@ def simulate_install_orders(ctx: Context, rng: np.random.Generator) -> pl.DataFr
     # Lost orders: accepted on the incident's day, completed a few days past the ceiling
     # (or just before the month's covered end, whichever is first).
     lost = []
-    for incident in ctx.during("install_lost_orders"):
+    for incident in ctx.starting("install_lost_orders"):
         month_end = w.t0 + (incident.month.first_day + incident.month.covered_days) * DAY_MS
         start = incident.start_ms + 8 * HOUR_MS + np.arange(3) * 17 * MINUTE_MS
         finish = np.minimum(start + int((ceiling + 3) * DAY_MS), month_end - 2 * HOUR_MS)
@@ -567,7 +704,7 @@ def simulate_install_orders(ctx: Context, rng: np.random.Generator) -> pl.DataFr
         accepted = np.concatenate([accepted, *(s for s, _ in lost)])
         duration = np.concatenate([duration, *(d for _, d in lost)])
         k = accepted.size - n
-        service = np.concatenate([service, np.full(k, "fixed_phone")])
+        fixed = np.concatenate([fixed, np.ones(k, bool)])
         suspended = np.concatenate([suspended, np.zeros(k, dtype=suspended.dtype)])
         n = accepted.size
     return _ticket_versions(
@@ -580,11 +717,11 @@ def simulate_install_orders(ctx: Context, rng: np.random.Generator) -> pl.DataFr
         duration,
         suspended,
         {
-            "province_code": np.full(n, ctx.province.code),
+            "province_code": pick([ctx.province.code], np.zeros(n, np.int64)),
             "city_code": _cities(ctx, rng, n),
-            "area_type": _area(ctx, rng, n),
-            "service": service,
-            "order_type": rng.choice(np.array(["new", "move"]), n, p=[0.8, 0.2]),
+            "area_type": _area(_rural(ctx, rng, n)),
+            "service": pick(("broadband", "fixed_phone"), fixed.astype(np.int64)),
+            "order_type": pick(("new", "move"), rng.choice(2, n, p=[0.8, 0.2])),
         },
         "O",
     )

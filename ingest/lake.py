@@ -38,7 +38,7 @@ import duckdb
 from ingest.rules import literal, quote, raw_columns
 from kpiwatch.contract import SOURCES
 from kpiwatch.home import Home, make_writable
-from kpiwatch.warehouse import configure, exclusive
+from kpiwatch.warehouse import configure, exclusive, refused_as_busy
 
 ENV = "KPIWATCH_LAKE"
 PARTITION = "event_date"
@@ -242,14 +242,17 @@ def _loaded(con: duckdb.DuckDBPyConnection) -> dict[str, list[int]]:
 
 def export(home: Home, lake: Lake) -> LakeReport:
     """``kpiwatch lake export``: the lake from the working warehouse (else the published
-    one), under the writer lock so that no ingest writes either meanwhile."""
+    one), under the writer lock so that no ingest writes either meanwhile. Another
+    process holding DuckDB's own lock on that file (an analyst's ``duckdb``) is
+    ``WriterBusy``: try again later."""
     with exclusive(home):
         warehouse = home.work if home.work.exists() else home.warehouse
         if not warehouse.exists():
             raise LakeError(
                 f"no warehouse in {home.root} to export; load one first (kpiwatch ingest)"
             )
-        con = configure(duckdb.connect(str(warehouse), read_only=True), writer=False)
+        with refused_as_busy(warehouse):
+            con = configure(duckdb.connect(str(warehouse), read_only=True), writer=False)
         try:
             return lake.export(con)
         except (duckdb.Error, OSError) as exc:

@@ -15,14 +15,16 @@ failed) and finds what makes it unreadable as a whole: empty, a line or header t
 is not gzip or ends early, not Parquet, duplicate or nameless header columns. Such a file
 is recorded as ``failed`` with a plain reason and never read; the others still load.
 
-New files are read by DuckDB; ``rules`` types and checks every row; valid rows land in
-``raw.<source>``, faulty ones move to ``audit.quarantine`` with every reason and the
-record as delivered; ``audit.ingest_files`` records rows read = loaded + quarantined.
-When DuckDB cannot read a text file whole (a field too many, a quote never closed, a line
-that is not a JSON object, a NUL byte), it is read again line by line
-(``ingest.malformed``): its malformed lines are quarantined as ``malformed_line`` with
-their line number and no content, and its good rows load with their own row numbers. A
-failed file's error is always our own words (DuckDB's quote the offending line).
+New files are read by DuckDB (JSON Lines with every key spelling found anywhere in the
+file, ``json_keys``: a key spelt differently on a later line is never lost); ``rules``
+types and checks every row; valid rows land in ``raw.<source>``, faulty ones move to
+``audit.quarantine`` with every reason and the record as delivered;
+``audit.ingest_files`` records rows read = loaded + quarantined. When DuckDB cannot read
+a text file whole (a field too many, a quote never closed, a line that is not a JSON
+object, a NUL byte), it is read again line by line (``ingest.malformed``): its malformed
+lines are quarantined as ``malformed_line`` with their line number and no content, and
+its good rows load with their own row numbers. A failed file's error is always our own
+words (DuckDB's quote the offending line).
 
 All of a file happens in one transaction, so a file killed half-way leaves no trace and
 the next run loads it exactly once.
@@ -52,7 +54,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from ingest import malformed, store
+from ingest import json_keys, malformed, store
 from ingest.lake import Lake, LakeReport
 from ingest.landing_file import (
     MAX_HEADER_BYTES,
@@ -68,9 +70,9 @@ from ingest.landing_file import (
     survey,
 )
 from ingest.privacy import pii_key
-from ingest.rules import FileColumn, RowRules, literal, normal_name, quote
+from ingest.rules import FileColumn, RowRules, file_columns, literal, normal_name
 from ingest.window import IngestSettings
-from kpiwatch.contract import SOURCES, Reason
+from kpiwatch.contract import SOURCES, Reason, Source
 from kpiwatch.home import Home
 from kpiwatch.warehouse import writer
 
@@ -186,7 +188,8 @@ def _header(file: LandingFile, encoding: str | None) -> tuple[str, str | None]:
 
 def _csv_names(names: list[str]) -> tuple[str, str | None]:
     """Column names DuckDB can bind: none empty. A name delivered twice is read under a
-    name of its own (``_unique``) and every row is quarantined as ``duplicate_column``."""
+    name of its own (``rules.file_columns``) and every row is quarantined as
+    ``duplicate_column``."""
     for position, name in enumerate(names, start=1):
         if not normal_name(name):
             return "", f"column {position} of the header has no name"
@@ -234,17 +237,28 @@ def _batches(new: list[_New]) -> Iterator[list[_New]]:
         yield batch
 
 
-def _json_columns(names: list[str], source: str) -> list[str]:
-    """Keys to read from JSON Lines: the first object's, plus every contract column not in
-    it (an exporter that omits null keys may leave one out of the first line), spelled in
-    the exporter's case."""
-    upper = bool(names) and all(n == n.upper() for n in names)
-    lowered = {normal_name(n) for n in names}
-    extra = [c.name for c in SOURCES[source].columns if c.name not in lowered]
-    return names + [n.upper() if upper else n for n in extra]
+@dataclass(frozen=True)
+class _Scan:
+    function: str
+    """The table function over the files, with ``filename``."""
+    columns: list[FileColumn]
+    """The delivered columns the rules read."""
+    json_spellings: bool = False
+    """JSON Lines read as objects (``function`` yields ``json``), every spelling of a
+    field extracted by key (``json_keys.spelled``)."""
+    keys_twice: bool = False
+    """Some object names a key twice: the relation says which (``json_keys.TWICE``)."""
+
+    def relation(self, numbered: str) -> str:
+        """The columns, from ``numbered`` (the scan with row numbers and file ids)."""
+        if not self.json_spellings:
+            return numbered
+        return json_keys.spelled(
+            numbered, self.columns, objects_only=True, repeated=self.keys_twice
+        )
 
 
-def _scan(items: list[_New], paths: list[Path], con: duckdb.DuckDBPyConnection):
+def _scan(items: list[_New], paths: list[Path], con: duckdb.DuckDBPyConnection) -> _Scan:
     """The table function over the files (with ``filename``) and their delivered columns."""
     where = "[" + ", ".join(literal(str(p)) for p in paths) + "]"
     first = items[0]
@@ -254,30 +268,39 @@ def _scan(items: list[_New], paths: list[Path], con: duckdb.DuckDBPyConnection):
         described = con.execute(f"describe select * from {scan}").fetchall()
         scanned = [(n, t) for n, t, *_ in described if n not in ("filename", "file_row_number")]
         delivered = _parquet_names(paths[0], [n for n, _ in scanned])
-        return scan, [FileColumn(d, t, n) for d, (n, t) in zip(delivered, scanned, strict=True)]
+        return _Scan(
+            scan, [FileColumn(d, t, n) for d, (n, t) in zip(delivered, scanned, strict=True)]
+        )
     names = first.shape.split("\t") if first.shape else []
     if fmt == "jsonl":
-        names = _json_columns(names, first.file.source)
-        declared = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
-        scan = (
-            f"read_json({where}, format = 'newline_delimited', columns = {declared}, "
-            "filename = true)"
-        )
-        absent = _absent_json_keys(con, scan, names, first)
-        return scan, [FileColumn(n, "VARCHAR") for n in names if n not in absent]
-    columns = _csv_columns(names)
+        return _json_scan(con, where, names, SOURCES[first.file.source])
+    columns = file_columns(names)
     declared = "{" + ", ".join(f"{literal(c.sql or c.name)}: 'VARCHAR'" for c in columns) + "}"
     scan = (
         f"read_csv({where}, columns = {declared}, header = true, auto_detect = false, "
         "delim = ',', quote = '\"', escape = '\"', strict_mode = true, filename = true, "
         f"max_line_size = {MAX_LINE_BYTES + 2})"
     )
-    return scan, columns
+    return _Scan(scan, columns)
 
 
-def _csv_columns(names: list[str]) -> list[FileColumn]:
-    """A CSV header's columns, each with a name DuckDB tells apart from the others."""
-    return [FileColumn(n, "VARCHAR", u) for n, u in zip(names, _unique(names), strict=True)]
+def _json_scan(
+    con: duckdb.DuckDBPyConnection, where: str, first: list[str], source: Source
+) -> _Scan:
+    """JSON Lines: every key of the files that spells a contract field, wherever it
+    occurs (``json_keys``). One spelling per field is read by ``read_json``, declared;
+    a field spelled several ways, a key named twice in one object (``read_json`` would
+    refuse the file) or no field at all: read from each line's object."""
+    objects = f"read_ndjson_objects({where}, filename = true)"
+    keys = json_keys.distinct_keys(con, objects)
+    columns = json_keys.contract_columns(keys, source, first)
+    if columns and not json_keys.spelled_alike(columns) and not keys.repeated:
+        scan = (
+            f"read_json({where}, format = 'newline_delimited', "
+            f"columns = {json_keys.declared(columns)}, filename = true)"
+        )
+        return _Scan(scan, columns)
+    return _Scan(objects, columns, json_spellings=True, keys_twice=keys.repeated)
 
 
 def _parquet_names(path: Path, scanned: list[str]) -> list[str]:
@@ -289,38 +312,6 @@ def _parquet_names(path: Path, scanned: list[str]) -> list[str]:
     except (OSError, ValueError):
         return scanned
     return names if len(names) == len(scanned) else scanned
-
-
-def _unique(names: list[str]) -> list[str]:
-    """Names for the scan that DuckDB (case-insensitive) tells apart; a repeated header
-    name gets a suffix, and the rules see both columns under their delivered names."""
-    seen: set[str] = set()
-    unique = []
-    for name in names:
-        candidate, n = name, 1
-        while candidate.lower() in seen:
-            n += 1
-            candidate = f"{name}__{n}"
-        seen.add(candidate.lower())
-        unique.append(candidate)
-    return unique
-
-
-def _absent_json_keys(
-    con: duckdb.DuckDBPyConnection, scan: str, names: list[str], first: _New
-) -> set[str]:
-    """Required keys missing from the first object and never present later: absent columns."""
-    first_keys = {normal_name(k) for k in first.shape.split("\t")}
-    required = [
-        n for n in names if normal_name(n) in SOURCES[first.file.source].required
-        and normal_name(n) not in first_keys
-    ]  # fmt: skip
-    if not required:
-        return set()
-    counts = con.execute(
-        "select " + ", ".join(f"count({quote(n)})" for n in required) + f" from {scan}"
-    ).fetchone()
-    return {n for n, k in zip(required, counts, strict=True) if k == 0}
 
 
 def _among(column: str, ids: list[int]) -> str:
@@ -634,11 +625,19 @@ class Loader:
         source = SOURCES[files[0].source]
         bad_lines: list[str] = []
         if tolerant:
-            relation, columns, bad_lines = self._tolerant(items[0], paths[0])
+            relation, columns, bad_lines, keys_twice = self._tolerant(items[0], paths[0])
         else:
-            scan, columns = _scan(items, paths, self.con)
+            scan = _scan(items, paths, self.con)
+            columns, keys_twice = scan.columns, scan.keys_twice
         delivered = datetime.now(UTC)  # the plausibility window ends a little after this
-        rules = RowRules(source, columns, self.key, self.settings.window(delivered))
+        rules = RowRules(
+            source,
+            columns,
+            self.key,
+            self.settings.window(delivered),
+            spellings_per_row=files[0].format == "jsonl",
+            keys_twice=json_keys.TWICE if keys_twice else None,
+        )
         table = store.raw_table(source.name)
         self._write_optimistically(
             sum(f.size for f in files) > BATCH_BYTES or any(f.size >= ALONE_BYTES for f in files)
@@ -655,9 +654,9 @@ class Loader:
             row = "row_number() over (partition by f.filename order by ordinality)"
         ordinality = "" if parquet else " with ordinality"
         if not tolerant:
-            relation = (
+            relation = scan.relation(
                 f"(select f.*, m.file_id as _file_id, {row} as _row "
-                f"from (select * from {scan}{ordinality}) as f "
+                f"from (select * from {scan.function}{ordinality}) as f "
                 f"join (values {mapping}) as m(path, file_id) on f.filename = m.path)"
             )
         quarantine = (
@@ -713,20 +712,24 @@ class Loader:
             self.loaded[(item.file.source, item.digest)] = file_id
         return outcomes
 
-    def _tolerant(self, item: _New, path: Path) -> tuple[str, list[FileColumn], list[str]]:
-        """The good records of a file DuckDB could not read whole, and its malformed ones."""
+    def _tolerant(self, item: _New, path: Path) -> tuple[str, list[FileColumn], list[str], bool]:
+        """The good records of a file DuckDB could not read whole, its malformed ones, and
+        whether the relation says which keys an object names twice (``json_keys.TWICE``)."""
         names = item.shape.split("\t") if item.shape else []
         if item.file.format == "csv":
             has_nul = item.seen is not None and item.seen.has_nul
             found = malformed.csv_records(
-                self.con, path, _csv_columns(names), item.file_id, has_nul
+                self.con, path, file_columns(names), item.file_id, has_nul
             )
-            return found.relation, found.columns, found.malformed
-        names = _json_columns(names, item.file.source)
-        found = malformed.json_records(self.con, path, names, item.file_id)
-        absent = _absent_json_keys(self.con, found.relation, names, item)
-        columns = [c for c in found.columns if c.name not in absent]
-        return found.relation, columns, found.malformed
+            return found.relation, found.columns, found.malformed, False
+        source = SOURCES[item.file.source]
+        found = malformed.json_records(
+            self.con,
+            path,
+            item.file_id,
+            lambda keys: json_keys.contract_columns(keys, source, names),
+        )
+        return found.relation, found.columns, found.malformed, found.keys_twice
 
     def _write_optimistically(self, big: bool) -> None:
         """DuckDB writes a big insert to disk as it goes, before the commit; but one row

@@ -9,7 +9,8 @@ reads it again through here:
   the file: row = position among the good records + malformed records before it (an ASOF
   join on the few malformed ones, no window over the file).
 - JSON Lines as lines of text (a CSV of one column, no quoting): a line that is not a JSON
-  object is malformed; the others' keys are extracted as the JSON reader would.
+  object is malformed; from the others, every spelling of a field found in the file is
+  extracted by its key (``ingest.json_keys``), as the loader reads a whole file.
 - A NUL byte in a field makes its record malformed (it has no place in text).
 
 Malformed records go to the quarantine with reason ``malformed_line``, the line number and
@@ -19,13 +20,15 @@ clear (a caller's number), and it cannot be split into fields to hash the right 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from ingest import json_keys
 from ingest.landing_file import MAX_LINE_BYTES
-from ingest.rules import FileColumn, literal, quote
+from ingest.rules import FileColumn, literal
 
 REJECTS = "kpiwatch_rejects"
 REJECT_SCANS = "kpiwatch_reject_scans"
@@ -55,6 +58,8 @@ class Tolerant:
     columns: list[FileColumn]
     malformed: list[str]
     """SELECTs of (file_id, row_number, message) for the quarantine."""
+    keys_twice: bool = False
+    """JSON Lines: the relation has ``json_keys.TWICE`` (some object repeats a key)."""
 
 
 def _reset(con: duckdb.DuckDBPyConnection) -> None:
@@ -140,10 +145,15 @@ def csv_records(
 
 
 def json_records(
-    con: duckdb.DuckDBPyConnection, path: Path, names: list[str], file_id: int
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    file_id: int,
+    columns_for: Callable[[json_keys.Keys], list[FileColumn]],
 ) -> Tolerant:
     """JSON Lines read as lines (a raw control character such as \\x01 never occurs
-    in a valid JSON line, so it is a safe delimiter: a line holding one is malformed)."""
+    in a valid JSON line, so it is a safe delimiter: a line holding one is malformed).
+    The columns are chosen by ``columns_for`` among the keys of the good lines (every
+    spelling anywhere in the file, ``ingest.json_keys``)."""
     options = CSV_OPTIONS.format(
         header="false", delim="'\x01'", quote="''", max_line=MAX_LINE_BYTES + 2
     )
@@ -157,21 +167,20 @@ def json_records(
         "'is a JSON ' || lower(json_type(line)) || ', not an object' end"
     )
     judged = f"(select *, {verdict} as _verdict from {_numbered(scan, skips)})"
-    pointers = "[" + ", ".join(literal(_pointer(n)) for n in names) + "]"
-    values = f"case when _verdict is null then json_extract_string(line, {pointers}) end"
-    extracted = ", ".join(f"_values[{i}] as {quote(n)}" for i, n in enumerate(names, start=1))
+    # only an object is parsed, whatever order the optimizer picks
+    objects = (
+        f"(select * replace (case when _verdict is null then line end as line) "
+        f"from {judged} where _verdict is null)"
+    )
+    keys = json_keys.distinct_keys(con, objects, "line")
+    columns = columns_for(keys)
     good = (
-        f"(select {extracted}, {file_id} as _file_id, _row from "
-        f"(select *, {values} as _values from {judged} where _verdict is null))"
+        f"(select {file_id} as _file_id, * exclude (line, _verdict, ordinality) from "
+        f"{json_keys.spelled(objects, columns, 'line', repeated=keys.repeated)})"
     )
     malformed = [_reject_rows(file_id, 0)] if skips else []
     malformed.append(
         f"select {file_id}, _row, 'line ' || _row || ': ' || _verdict from {judged} "
         "where _verdict is not null and _verdict <> 'blank'"
     )
-    return Tolerant(good, [FileColumn(n, "VARCHAR") for n in names], malformed)
-
-
-def _pointer(key: str) -> str:
-    """A JSON pointer to a top-level key (RFC 6901)."""
-    return "/" + key.replace("~", "~0").replace("/", "~1")
+    return Tolerant(good, columns, malformed, keys.repeated)

@@ -72,6 +72,8 @@ INSTANT_TYPES = ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ", "TIMESTAMPTZ_NS")
 SHANGHAI_FIXED_SINCE = "1992-01-01"
 """Asia/Shanghai has been UTC+08:00 all year since its last summer time ended in 1991."""
 WITHHELD = "(personal data, not shown)"
+CHOSEN = "c__"
+"""Prefix of a field's value chosen among its spellings, per row (``RowRules._chosen``)."""
 
 
 def quote(name: str) -> str:
@@ -132,6 +134,29 @@ class FileColumn:
         return quote(self.sql or self.name)
 
 
+def unique_names(names: list[str]) -> list[str]:
+    """Names for a scan that DuckDB (case-insensitive) tells apart; a repeated name gets a
+    suffix (``FileColumn.sql``), and the rules see every column under its delivered name."""
+    seen: set[str] = set()
+    unique = []
+    for name in names:
+        candidate, n = name, 1
+        while candidate.lower() in seen:
+            n += 1
+            candidate = f"{name}__{n}"
+        seen.add(candidate.lower())
+        unique.append(candidate)
+    return unique
+
+
+def file_columns(names: list[str]) -> list[FileColumn]:
+    """Text columns as delivered, each with a scan name DuckDB tells apart from the others."""
+    return [
+        FileColumn(n, "VARCHAR", u if u != n else None)
+        for n, u in zip(names, unique_names(names), strict=True)
+    ]
+
+
 @dataclass(frozen=True)
 class _Expr:
     """A contract column in the query: its text and typed value are computed once, in an
@@ -183,11 +208,21 @@ class RowRules:
         file_columns: list[FileColumn],
         pii_key: str,
         window: Window | None = None,
+        spellings_per_row: bool = False,
+        keys_twice: str | None = None,
     ) -> None:
         self.source = source
         self.file_columns = file_columns
         self.pii_key = pii_key
         self.window = window
+        self.spellings_per_row = spellings_per_row
+        """JSON Lines: every line names its own keys, so two spellings of one field in the
+        file are alternatives (``Caller_Number`` on one line, ``caller_number`` on the
+        next); only a line that carries both with a value is ambiguous. A header (CSV,
+        Parquet) gives every row every column: two spellings there condemn every row."""
+        self.keys_twice = keys_twice
+        """A column of the relation listing the keys a JSON object carries twice, exactly
+        so spelled (``json_keys.TWICE``); such a row is ``duplicate_column`` too."""
         names = {c.name for c in source.columns}
         self.delivered: dict[str, list[FileColumn]] = {}
         """Contract name -> the file's columns that spell it (more than one: ambiguous)."""
@@ -195,6 +230,13 @@ class RowRules:
             if (name := normal_name(column.name)) in names:
                 self.delivered.setdefault(name, []).append(column)
         self.by_name = {name: found[0] for name, found in self.delivered.items()}
+        self.alternatives = {
+            name: found
+            for name, found in self.delivered.items()
+            if spellings_per_row and len(found) > 1
+        }
+        """Fields a JSON Lines file spells more than one way: each line's value is taken
+        from the spelling it carries (``_chosen``)."""
 
     @property
     def missing(self) -> list[str]:
@@ -203,7 +245,10 @@ class RowRules:
 
     @property
     def duplicated(self) -> list[str]:
-        """Contract columns the file delivers twice: then every row is quarantined."""
+        """Contract columns the file delivers twice: then every row is quarantined (not
+        so in JSON Lines, where only a line carrying both spellings is)."""
+        if self.spellings_per_row:
+            return []
         return [name for name, found in self.delivered.items() if len(found) > 1]
 
     @property
@@ -215,6 +260,26 @@ class RowRules:
 
     def _hash(self, text: str) -> str:
         return f"sha256({literal(self.pii_key)} || '|' || {text})"
+
+    def _chosen(self, relation: str) -> str:
+        """``relation`` plus, for each field spelled more than one way, the value of the
+        spelling this row carries (``CHOSEN`` + name): the first one holding a value,
+        else whichever is there (empty, or null)."""
+        if not self.alternatives:
+            return relation
+        chosen = []
+        for name, found in self.alternatives.items():
+            holds = " ".join(f"when {_holds(c)} then {c.ref}" for c in found)
+            present = ", ".join(c.ref for c in found)
+            chosen.append(f"case {holds} else coalesce({present}) end as {quote(CHOSEN + name)}")
+        return f"(select *, {', '.join(chosen)} from {relation})"
+
+    def _found(self, name: str) -> FileColumn | None:
+        """The scanned column a field's value comes from (its chosen spelling's, when
+        the file spells it more than one way)."""
+        if name in self.alternatives:
+            return FileColumn(name, "VARCHAR", CHOSEN + name)
+        return self.by_name.get(name)
 
     def _spell(self, column: Column, found: FileColumn | None) -> _Expr:
         """The column's text (for records and messages) and typed value, from whatever
@@ -309,6 +374,30 @@ class RowRules:
         """(reason, condition, message) for every rule of SOURCES.md that applies, and the
         plausibility rules beyond it (the instant window, the cities reference)."""
         checks: list[tuple[Reason, str, str]] = []
+        for name, found in self.alternatives.items():
+            holding = " + ".join(f"(case when {_holds(c)} then 1 else 0 end)" for c in found)
+            spelled = ", ".join(
+                f"case when {_holds(c)} then {literal(repr(c.name))} end" for c in found
+            )
+            checks.append(
+                (
+                    Reason.DUPLICATE_COLUMN,
+                    f"(({holding}) > 1)",
+                    f"'column {name} is delivered more than once (' || concat_ws(', ', "
+                    f"{spelled}) || '): which value is meant is unknown'",
+                )
+            )
+        if self.keys_twice is not None:
+            twice = quote(self.keys_twice)
+            checks.append(
+                (
+                    Reason.DUPLICATE_COLUMN,
+                    f"(len({twice}) > 0)",
+                    f"'key ' || array_to_string(list_transform({twice}, lambda k: to_json(k)), "
+                    "', ') || ' is delivered twice in one object: which value is meant is "
+                    "unknown'",
+                )
+            )
         for column in self.source.columns:
             x = e[column.name]
             if column.required and column.name in self.by_name:
@@ -408,11 +497,17 @@ class RowRules:
     def _record(self, e: dict[str, _Expr]) -> str:
         """The record as delivered, as JSON, under the delivered column names: the
         contract's columns only (unknown columns are ignored, here too), personal data
-        replaced by its hash. A column delivered twice keeps both values."""
-        parts = []
+        replaced by its hash. A column delivered twice keeps both values; of a field a
+        JSON Lines file spells more than one way, the row's record has the spellings this
+        row carries (a null one is left out)."""
+        parts, carried = [], []
         for column in self.file_columns:
             name = normal_name(column.name)
             if name not in self.delivered:
+                continue
+            if name in self.alternatives:
+                value = self._spell(self.source.column(name), column).text_sql
+                carried.append(f"{literal(column.name)}, ({value})")
                 continue
             if column is self.by_name[name]:
                 value = e[name].text
@@ -420,13 +515,16 @@ class RowRules:
                 value = self._spell(self.source.column(name), column).text_sql
                 value = f"({value})"
             parts.append(f"{literal(column.name)}, {value}")
-        return "json_object(" + ", ".join(parts) + ")"
+        record = "json_object(" + ", ".join(parts) + ")"
+        if carried:  # a merge patch leaves out the keys whose value is null
+            record = f"json_merge_patch({record}, json_object({', '.join(carried)}))"
+        return record
 
     # --------------------------------------------------------------------- queries
 
     def _typed(self, relation: str) -> tuple[dict[str, _Expr], str]:
         """The contract columns as text and as typed values, each computed once."""
-        e = {c.name: self._spell(c, self.by_name.get(c.name)) for c in self.source.columns}
+        e = {c.name: self._spell(c, self._found(c.name)) for c in self.source.columns}
         projected = ", ".join(
             (f"{x.value_sql} as {x.value}" if x.lazy else
              f"{x.text_sql} as {x.text}" if x.same else
@@ -434,6 +532,7 @@ class RowRules:
             for x in e.values()
         )  # fmt: skip
         known = f"{e['province_code'].value} in {sql_list(PROVINCE_CODES)} as {quote(KNOWN)}"
+        relation = self._chosen(relation)
         return e, f"(select *, {known} from (select *, {projected} from {relation}))"
 
     def select(self, relation: str) -> str:
@@ -489,6 +588,11 @@ class RowRules:
             f"select _file_id as file_id, _row::bigint as row_number, [{reasons}] as reasons, "
             f"{self._record(e)} as record from {typed}"
         )
+
+
+def _holds(column: FileColumn) -> str:
+    """Whether a (text) column holds a value in this row: not null, not blank."""
+    return f"(trim({column.ref}) <> '')"
 
 
 def _replace(expr: _Expr, text: str, value: str, unparsed: Reason, message: str) -> _Expr:

@@ -82,6 +82,14 @@ def generate(
         float, typer.Option(min=0.0001, help="1.0 = one national operator's volumes.")
     ] = 1.0,
     seed: Annotated[int, typer.Option(help="Same seed, same bytes.")] = 7,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Processes to generate with (default: the number of cores). "
+            "The output is the same bytes for a seed at any number.",
+        ),
+    ] = None,
 ) -> None:
     """Write realistic landing files (and a manifest of what was planted) for testing."""
     from generator import MANIFEST
@@ -108,7 +116,7 @@ def generate(
         def progress(label: str, step: int, total: int) -> None:
             bar.update(task, description=label, completed=step - 1, total=total)
 
-        manifest = run(target, first, days, codes, scale, seed, progress)
+        manifest = run(target, first, days, codes, scale, seed, progress, workers)
     seconds = time.perf_counter() - began
     _summary(manifest, target, seconds)
     say(console, f"manifest: {target / MANIFEST}")

@@ -80,7 +80,7 @@ def busy_file(error: object, path: Path) -> WriterBusy | None:
     holder = _HOLDER.search(text)
     who = f"{holder[1]} (PID {holder[2]})" if holder else "another process"
     return WriterBusy(
-        f"{named[1] if named else path} is open in {who}, so it cannot be written now; "
+        f"{named[1] if named else path} is open in {who}, which holds DuckDB's lock on it; "
         "wait for that process to end (or close it) and try again"
     )
 

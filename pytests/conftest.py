@@ -7,10 +7,13 @@ changes the home gets its own copy (``home_copy``), which is cheap at this size.
 from __future__ import annotations
 
 import shutil
+import sys
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from receivers import HttpReceiver
 
 from generator import generate
 from ingest.loader import ingest
@@ -39,3 +42,21 @@ def home_copy(built_home: Home, tmp_path: Path) -> Home:
     target = tmp_path / "home"
     shutil.copytree(built_home.root, target, ignore=shutil.ignore_patterns("*.lock", "tmp"))
     return Home.resolve(target)
+
+
+@pytest.fixture
+def http() -> Iterator[HttpReceiver]:
+    """A real HTTP receiver on 127.0.0.1 that records what it is sent."""
+    receiver = HttpReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(autouse=True)
+def keep_the_main_module() -> Iterator[None]:
+    """Streamlit's AppTest runs a page as ``__main__`` and leaves it in ``sys.modules``; a
+    later ``generate()`` would then start its spawned workers by re-running that page.
+    Each test gets back the ``__main__`` it started with."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main

@@ -199,13 +199,6 @@ def tokens() -> Tokens:
 
 
 @pytest.fixture
-def http() -> Iterator[HttpReceiver]:
-    receiver = HttpReceiver().start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
 def refusing_smtp() -> Iterator[SmtpReceiver]:
     receiver = SmtpReceiver(refuse_login=True).start()
     yield receiver

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -23,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from dashboards.labels import TEXT
-from kpiwatch import access, oidc, users
+from kpiwatch import access, children, oidc, users
 from kpiwatch.access import Viewer
 from kpiwatch.cli import app
 from kpiwatch.home import PROJECT_DIR, Home
@@ -123,11 +122,11 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     door must not open a server on another address during the test)."""
     calls: list[list[str]] = []
 
-    def call(command, **kwargs):
+    def serve(command, **kwargs):
         calls.append(command)
         return 0
 
-    monkeypatch.setattr(subprocess, "call", call)
+    monkeypatch.setattr(children, "serve", serve)
     return calls
 
 

@@ -14,34 +14,20 @@ import io
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
+from served_dashboard import chromium, needs_chromium, serve
 
 from dashboards.labels import TEXT
 from kpiwatch import access, users
 from kpiwatch.home import Home
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-KPIWATCH = str(Path(sys.executable).with_name("kpiwatch"))
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-    reason="needs Debian's chromium (apt-get install chromium fonts-noto-cjk)",
-)
+pytestmark = needs_chromium
 
 PASSWORDS = {"boss": "national-pass-1", "gd": "provincial-pass-1", "noc": "operations-pass-1"}
 
@@ -63,12 +49,6 @@ def _copy(built_home: Home, root: Path) -> Home:
     return home
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def own_province(built_home: Home) -> str:
     """The provincial user's province: the one with the most cases beyond a limit."""
@@ -77,40 +57,6 @@ def own_province(built_home: Home) -> str:
         """select province_code from marts.kpi_breach_cases group by all
         order by count(*) desc limit 1""",
     )[0][0]
-
-
-def _serve(home: Home, env: dict[str, str] | None = None) -> Iterator[str]:
-    """``kpiwatch dashboard --address 127.0.0.1`` until the test module ends."""
-    port = _free_port()
-    log = (home.root / "dashboard-server.log").open("w")
-    process = subprocess.Popen(
-        [KPIWATCH, "--home", str(home.root), "dashboard", "--address", "127.0.0.1",
-         "--port", str(port)],
-        env={**os.environ, **(env or {})},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: Streamlit is stopped with it
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((home.root / "dashboard-server.log").read_text()) from None
-                time.sleep(0.3)
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -124,17 +70,12 @@ def local_home(built_home: Home, own_province: str, tmp_path_factory) -> Home:
 
 @pytest.fixture(scope="module")
 def local_server(local_home: Home) -> Iterator[str]:
-    yield from _serve(local_home)
+    yield from serve(local_home)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from chromium()
 
 
 @pytest.fixture
@@ -406,7 +347,7 @@ role = "national"
 
 @pytest.fixture(scope="module")
 def sso_server(sso_home: Home) -> Iterator[str]:
-    yield from _serve(sso_home, {"KPIWATCH_TEST_OIDC_SECRET": SSO_SECRET})
+    yield from serve(sso_home, {"KPIWATCH_TEST_OIDC_SECRET": SSO_SECRET})
 
 
 def _through_provider(page, sso_server: str, identity_provider: str, who: str) -> None:

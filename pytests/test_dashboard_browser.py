@@ -7,35 +7,21 @@ and saves a full-page screenshot of each page under ``<home>/screenshots/``.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from dashboard_warehouse import marts_query, published_home
+from served_dashboard import chromium, needs_chromium, serve
 
 from dashboards.labels import TEXT
-from kpiwatch.home import PROJECT_DIR, Home
+from kpiwatch.home import Home
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 WIDTH = 1440
 
-# A developer without Chromium sees a skip; CI (which installs it in .ci/run) never does.
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-    reason="needs Debian's chromium (apt-get install chromium fonts-noto-cjk)",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -43,57 +29,14 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Home:
     return published_home(tmp_path_factory)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(home: Home) -> Iterator[str]:
-    port = _free_port()
-    log = (home.root / "dashboard-server.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", str(PROJECT_DIR / "dashboards" / "app.py"),
-            "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            "--server.port", str(port), "--server.address", "127.0.0.1",
-            "--theme.primaryColor", "#1f4e79",
-        ],
-        env={**os.environ, "KPIWATCH_HOME": str(home.root)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((home.root / "dashboard-server.log").read_text()) from None
-                time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    yield from serve(home)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from chromium()
 
 
 @pytest.fixture(scope="module")

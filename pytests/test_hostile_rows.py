@@ -9,6 +9,7 @@ word of the messages (they name the column and the value).
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -33,6 +34,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 KEY = "hostile-rows-test-key"
 ENV = {"KPIWATCH_PII_KEY": KEY}
 TAKEN = "2026-10-12 09:00:00"
+DUPLICATE = frozenset({"duplicate_column"})
 
 
 def caller_hash(number: str) -> str:
@@ -601,6 +603,268 @@ def _json_typed_values() -> Case:
     )
 
 
+def call(i: int, number_key: str = "caller_number", **fields: object) -> dict:
+    """A valid hotline_calls object C<i> whose caller number is under ``number_key``."""
+    return {"call_id": f"C{i}", "province_code": "440000", number_key: f"1390000{i:04d}",
+            "queue": "standard", "queued_at": TAKEN, **fields}  # fmt: skip
+
+
+def number(i: int) -> str:
+    return f"1390000{i:04d}"
+
+
+def _json_key_spellings() -> Case:
+    # The reproduction: line 1 said Caller_Number, so a later caller_number was NULL.
+    # Two files of one first line load together (one scan); the spellings of the second
+    # are read per line, and only the line carrying two numbers is ambiguous.
+    day1 = jsonl([call(1, "Caller_Number"), call(2, "Caller_Number")])
+    day2 = jsonl(
+        [
+            call(3, "Caller_Number"),
+            call(4),  # the line the loader used to lose
+            call(5, " CALLER_NUMBER "),
+            call(6, "\ufeffcaller_number"),
+            {**call(7), "Caller_Number": "13900009999"},  # two numbers: which one?
+            {**call(8), "Caller_Number": None},  # a null is no second value
+            call(9, "Caller_Number", Answered_At="2026-10-12 09:01:00"),
+        ]
+    )
+    # restored_at spelt Restored_At on some lines: read, the ticket is not open.
+    repairs_ = jsonl(
+        [
+            {"ticket_id": "R1", "province_code": "440000", "city_code": "440100",
+             "reported_at": TAKEN, "restored_at": "2026-10-12 10:00:00"},
+            {"ticket_id": "R2", "province_code": "440000", "city_code": "440100",
+             "reported_at": TAKEN, "Restored_At": "2026-10-12 11:00:00"},
+            {"ticket_id": "R3", "Province_Code": "440000", "CITY_CODE": "440100",
+             "Reported_At": TAKEN, "RESTORED_AT": "2026-10-12 12:00:00"},
+        ]
+    )  # fmt: skip
+    good = jsonl([call(10)])
+    # Compressed, with a malformed line: read line by line, the spellings all the same.
+    broken = gzip.compress(
+        jsonl([call(11, "Caller_Number")])
+        + b'{"call_id": "C12", "caller_number": "13900000012"\n'
+        + jsonl([call(13), {**call(14), "CALLER_NUMBER": "13900008888"}])
+    )
+    return Case(
+        {
+            "hotline_calls/day1.jsonl": day1,
+            "hotline_calls/day2.jsonl": day2,
+            "hotline_calls/good.jsonl": good,
+            "hotline_calls/broken.jsonl.gz": broken,
+            "mobile_repairs/restored.jsonl": repairs_,
+        },
+        {
+            "hotline_calls/day1.jsonl": Expect("loaded", 2, 2),
+            "hotline_calls/day2.jsonl": Expect("loaded", 7, 6, 1, DUPLICATE),
+            "hotline_calls/good.jsonl": Expect("loaded", 1, 1),
+            "hotline_calls/broken.jsonl.gz": Expect(
+                "loaded", 4, 2, 2, frozenset({"duplicate_column", "malformed_line"})
+            ),
+            "mobile_repairs/restored.jsonl": Expect("loaded", 3, 3),
+        },
+        [
+            (
+                "select call_id, caller_hash, answered_at from raw.hotline_calls order by 1",
+                [
+                    (
+                        f"C{i}",
+                        caller_hash(number(i)),
+                        instant("2026-10-12 09:01:00") if i == 9 else None,
+                    )
+                    for i in (1, 10, 11, 13, 2, 3, 4, 5, 6, 8, 9)
+                ],
+            ),
+            (
+                "select ticket_id, restored_at from raw.mobile_repairs order by 1",
+                [
+                    ("R1", instant("2026-10-12 10:00:00")),
+                    ("R2", instant("2026-10-12 11:00:00")),
+                    ("R3", instant("2026-10-12 12:00:00")),
+                ],
+            ),
+            (  # the record keeps both numbers, hashed, under their spellings
+                "select path, row_number, record->>'call_id', record->>'caller_number', "
+                "coalesce(record->>'Caller_Number', record->>'CALLER_NUMBER') "
+                "from audit.quarantine where record is not null order by path",
+                [
+                    (
+                        "hotline_calls/broken.jsonl.gz",
+                        4,
+                        "C14",
+                        caller_hash(number(14)),
+                        caller_hash("13900008888"),
+                    ),
+                    (
+                        "hotline_calls/day2.jsonl",
+                        5,
+                        "C7",
+                        caller_hash(number(7)),
+                        caller_hash("13900009999"),
+                    ),
+                ],
+            ),
+            (  # no number in clear anywhere in the quarantine
+                "select count(*) from audit.quarantine "
+                "where record::varchar like '%1390000%' or messages::varchar like '%1390000%'",
+                [(0,)],
+            ),
+        ],
+        ["column caller_number is delivered more than once ('Caller_Number', 'caller_number')"],
+    )
+
+
+def _json_keys_differing_in_case() -> Case:
+    # The reproduction: one object with ticket_id and TICKET_ID failed every row of its
+    # file. It costs its own line, in a clean file and in one with a malformed line too.
+    def ticket(tid: str, **fields: object) -> dict:
+        return {"ticket_id": tid, "hall_id": "HALL1", "hall_type": "own_hall",
+                "province_code": "110000", "city_code": "110100", "taken_at": TAKEN,
+                **fields}  # fmt: skip
+
+    twice = jsonl([ticket("K1"), ticket("A", TICKET_ID="B"), ticket("K3")])
+    # JSON lets one object name a key twice, exactly so: a pointer would take the first
+    # value silently. Read whole (DuckDB refuses the object) and read by key alike.
+    same_key = b'{"ticket_id": "S1", "ticket_id": "S2"' + jsonl([ticket("")])[16:]
+    extra_twice = b'{"remark": 1, "remark": 2, ' + jsonl([ticket("S3")])[1:]
+    exactly_twice = jsonl([ticket("S0")]) + same_key + extra_twice
+    twice += same_key
+    broken = (
+        jsonl([ticket("M1", CALLER="x")])
+        + b"{not json\n"
+        + jsonl([{**ticket("M3"), "Ticket_ID": "M3b"}, {**ticket("M4"), "HALL_ID": ""}])
+        + same_key.replace(b"S1", b"M5")
+    )
+    return Case(
+        {
+            "hall_tickets/twice.jsonl": twice,
+            "hall_tickets/exactly_twice.jsonl": exactly_twice,
+            "hall_tickets/broken.jsonl": broken,
+            "hall_tickets/good.csv": hall_csv([("G1", TAKEN)]),
+        },
+        {
+            "hall_tickets/twice.jsonl": Expect("loaded", 4, 2, 2, DUPLICATE),
+            "hall_tickets/exactly_twice.jsonl": Expect("loaded", 3, 2, 1, DUPLICATE),
+            "hall_tickets/broken.jsonl": Expect(
+                "loaded", 5, 2, 3, frozenset({"duplicate_column", "malformed_line"})
+            ),
+            "hall_tickets/good.csv": Expect("loaded", 1, 1),
+        },
+        [
+            (
+                "select ticket_id, hall_id from raw.hall_tickets order by 1",
+                [
+                    ("G1", "HALL1"),
+                    ("K1", "HALL1"),
+                    ("K3", "HALL1"),
+                    ("M1", "HALL1"),
+                    ("M4", "HALL1"),
+                    ("S0", "HALL1"),
+                    ("S3", "HALL1"),
+                ],
+            ),
+            (
+                "select path, row_number, reasons, record->>'ticket_id', record->>'TICKET_ID', "
+                "record->>'Ticket_ID' from audit.quarantine order by 1, 2",
+                [
+                    ("hall_tickets/broken.jsonl", 2, ["malformed_line"], None, None, None),
+                    ("hall_tickets/broken.jsonl", 3, ["duplicate_column"], "M3", None, "M3b"),
+                    ("hall_tickets/broken.jsonl", 5, ["duplicate_column"], "M5", None, None),
+                    ("hall_tickets/exactly_twice.jsonl", 2, ["duplicate_column"], "S1", None, None),
+                    ("hall_tickets/twice.jsonl", 2, ["duplicate_column"], "A", "B", None),
+                    ("hall_tickets/twice.jsonl", 4, ["duplicate_column"], "S1", None, None),
+                ],
+            ),
+        ],
+        [
+            "column ticket_id is delivered more than once ('ticket_id', 'TICKET_ID')",
+            'key "ticket_id" is delivered twice in one object',
+        ],
+    )
+
+
+def _gb18030_chinese_column() -> Case:
+    # The reproduction: a GB18030 CSV whose header names an extra column in Chinese.
+    # Extra columns are ignored, in the raw table and in the quarantine record.
+    header = ["备注", *HALL_HEADER, "业务类型说明"]
+    rows = [
+        ["办理话费", "Z1", "HALL1", "own_hall", "110000", "110100", TAKEN, "缴费"],
+        ["补换卡", "Z2", "HALL1", "own_hall", "110000", "110100", "昨天", "换卡"],
+    ]
+    text = ("\n".join(",".join(r) for r in [header, *rows]) + "\n").encode("gb18030")
+    other = ("\n".join(",".join(r) for r in [header, rows[0]]) + "\n").replace("Z1", "Z3")
+    return Case(
+        {
+            "hall_tickets/gb18030.csv": text,
+            "hall_tickets/gb18030_same_header.csv": other.encode("gb18030"),
+            "hall_tickets/good.csv": hall_csv([("G1", TAKEN)]),
+        },
+        {
+            "hall_tickets/gb18030.csv": Expect("loaded", 2, 1, 1, frozenset({"bad_timestamp"})),
+            "hall_tickets/gb18030_same_header.csv": Expect("loaded", 1, 1),
+            "hall_tickets/good.csv": Expect("loaded", 1, 1),
+        },
+        [
+            (
+                "select ticket_id, hall_id, taken_at from raw.hall_tickets order by 1",
+                [
+                    ("G1", "HALL1", instant(TAKEN)),
+                    ("Z1", "HALL1", instant(TAKEN)),
+                    ("Z3", "HALL1", instant(TAKEN)),
+                ],
+            ),
+            (
+                "select f.encoding, json_keys(q.record) from audit.quarantine q "
+                "join audit.ingest_files f using (file_id)",
+                [("gb18030", HALL_HEADER)],
+            ),
+        ],
+        ['taken_at: "昨天" is not a timestamp'],
+    )
+
+
+def _jsonl_with_bom() -> Case:
+    # A UTF-8 BOM before the first key is not part of it: alone, batched with a file
+    # of the same keys, with a malformed line, and with a key spelt two ways.
+    bom = b"\xef\xbb\xbf"
+
+    def ticket(tid: str, at: str = TAKEN, key: str = "ticket_id") -> dict:
+        return {key: tid, "hall_id": "HALL1", "hall_type": "own_hall",
+                "province_code": "110000", "city_code": "110100", "taken_at": at}  # fmt: skip
+
+    return Case(
+        {
+            "hall_tickets/bom.jsonl": bom + jsonl([ticket("B1"), ticket("B2", "2026-13-01")]),
+            "hall_tickets/bom_twin.jsonl": bom + jsonl([ticket("B3")]),
+            "hall_tickets/bom_bad_line.jsonl": bom + jsonl([ticket("B4")]) + b"[1, 2]\n",
+            "hall_tickets/bom_spellings.jsonl": bom
+            + jsonl([ticket("B5"), ticket("B6", key="TICKET_ID")]),
+            "hall_tickets/good.jsonl": jsonl([ticket("G1")]),
+        },
+        {
+            "hall_tickets/bom.jsonl": Expect("loaded", 2, 1, 1, frozenset({"bad_timestamp"})),
+            "hall_tickets/bom_twin.jsonl": Expect("loaded", 1, 1),
+            "hall_tickets/bom_bad_line.jsonl": Expect(
+                "loaded", 2, 1, 1, frozenset({"malformed_line"})
+            ),
+            "hall_tickets/bom_spellings.jsonl": Expect("loaded", 2, 2),
+            "hall_tickets/good.jsonl": Expect("loaded", 1, 1),
+        },
+        [
+            (
+                "select ticket_id from raw.hall_tickets order by 1",
+                [("B1",), ("B3",), ("B4",), ("B5",), ("B6",), ("G1",)],
+            ),
+            (  # the record's first key is ticket_id, no BOM
+                "select json_keys(record)[1], record->>'ticket_id' from audit.quarantine "
+                "where record is not null",
+                [("ticket_id", "B2")],
+            ),
+        ],
+    )
+
+
 CASES: dict[str, Callable[[], Case]] = {
     "epoch_ms_int_in_timestamp": _epoch_ms_restored_at,
     "fractional_double_and_decimal_minutes": _fractional_minutes,
@@ -623,6 +887,10 @@ CASES: dict[str, Callable[[], Case]] = {
     "missing_column_record_hashed": _missing_column_keeps_hash,
     "other_int_widths_decimal_bool_time_double": _other_widths_and_types,
     "json_numbers_booleans_objects": _json_typed_values,
+    "json_key_spellings_change_by_line": _json_key_spellings,
+    "json_keys_differing_only_in_case": _json_keys_differing_in_case,
+    "gb18030_csv_with_chinese_column_names": _gb18030_chinese_column,
+    "jsonl_starting_with_a_bom": _jsonl_with_bom,
 }
 
 
