@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 
 from ingest import store
-from kpiwatch import build_basis, build_state, children
+from kpiwatch import build_basis, build_state, children, compaction
 from kpiwatch.home import PROJECT_DIR, Home
 from kpiwatch.warehouse import (
     PUBLICATION,
@@ -207,6 +207,7 @@ def publish(home: Home) -> float:
             con.execute(f"attach {sql_literal(str(staged))} as {PUBLICATION}")
         copy_audit(con)
         con.execute(f"detach {PUBLICATION}")  # checkpoints it
+    compaction.compact(staged)  # replaced tables and audit trails leave free blocks behind
     with staged.open("rb+") as handle:
         os.fsync(handle.fileno())
     os.replace(staged, home.warehouse)
