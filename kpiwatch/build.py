@@ -207,7 +207,7 @@ def publish(home: Home) -> float:
             con.execute(f"attach {sql_literal(str(staged))} as {PUBLICATION}")
         copy_audit(con)
         con.execute(f"detach {PUBLICATION}")  # checkpoints it
-    compaction.compact(staged)  # replaced tables and audit trails leave free blocks behind
+    compaction.compact_home(home)  # replaced tables and deleted rows leave free blocks
     with staged.open("rb+") as handle:
         os.fsync(handle.fileno())
     os.replace(staged, home.warehouse)

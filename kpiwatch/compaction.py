@@ -11,7 +11,8 @@ Compaction copies every schema, table, view, sequence and comment into a fresh f
 ``COPY FROM DATABASE`` (what DuckDB's documentation recommends) and renames it over the
 old one. It runs only when the free blocks are more than ``MAX_FREE_SHARE`` of the file
 (5 %), so a build that freed little pays nothing.
-The caller holds the writer lock and nobody else has the file open.
+The caller holds the writer lock and nobody else has the file open. kpiwatch compacts the
+next publication and the working warehouse when it publishes (``kpiwatch.build.publish``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from pathlib import Path
 
 import duckdb
 
-from kpiwatch.warehouse import SESSION, sql_literal
+from kpiwatch.home import Home
+from kpiwatch.warehouse import SESSION, refused_as_busy, sql_literal
 
 MAX_FREE_SHARE = 0.05
 """Compact when more than this share of the file's blocks is free: the file then stays
@@ -51,8 +53,9 @@ def free_share(con: duckdb.DuckDBPyConnection, database: str) -> float:
     return free / total if total else 0.0
 
 
-def compact(path: Path, share: float | None = None) -> Compaction:
-    """Rewrite ``path`` into a fresh file when its free blocks exceed ``share``."""
+def compact(path: Path, share: float | None = None, *, always: bool = False) -> Compaction:
+    """Rewrite ``path`` into a fresh file when its free blocks exceed ``share`` (or
+    ``always``: what the same data takes in a fresh file, for measurements)."""
     share = MAX_FREE_SHARE if share is None else share
     began = time.perf_counter()
     before = path.stat().st_size
@@ -61,10 +64,11 @@ def compact(path: Path, share: float | None = None) -> Compaction:
     with duckdb.connect() as con:
         con.execute(f"set memory_limit = {sql_literal(SESSION['memory_limit'])}")
         con.execute(f"set temp_directory = {sql_literal(str(path.parent / 'compaction.tmp'))}")
-        con.execute(f"attach {sql_literal(str(path))} as worn")
+        with refused_as_busy(path):  # someone opened it (an analyst's duckdb): WriterBusy
+            con.execute(f"attach {sql_literal(str(path))} as worn")
         con.execute("checkpoint worn")  # free blocks at the end go first, and the count is true
         found = free_share(con, "worn")
-        if found <= share:
+        if found <= share and not always:
             return Compaction(path, before, path.stat().st_size, found, False, 0.0)
         try:
             con.execute(f"attach {sql_literal(str(fresh))} as fresh")
@@ -77,3 +81,10 @@ def compact(path: Path, share: float | None = None) -> Compaction:
         os.fsync(handle.fileno())
     os.replace(fresh, path)
     return Compaction(path, before, path.stat().st_size, found, True, time.perf_counter() - began)
+
+
+def compact_home(home: Home) -> list[Compaction]:
+    """The next publication and the working warehouse, each if worn (at publishing: the
+    caller holds the writer lock and has closed both). The working warehouse frees blocks
+    at every build (dbt replaces the seeds there) and when retention prunes audit rows."""
+    return [compact(path) for path in (home.publication, home.work) if path.exists()]

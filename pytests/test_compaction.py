@@ -7,7 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-from kpiwatch.compaction import compact, free_share
+from kpiwatch.compaction import compact, compact_home, free_share
+from kpiwatch.home import Home
 
 CATALOG = {
     "tables": "select schema_name, table_name, comment, sql from duckdb_tables() "
@@ -109,3 +110,22 @@ def test_a_file_with_little_free_space_is_left_alone(tmp_path: Path) -> None:
 
     assert not result.compacted and result.free_share <= 0.05
     assert (fresh.stat().st_ino, fresh.stat().st_size) == (inode, size)
+
+
+def test_publishing_compacts_the_next_publication_and_the_working_warehouse(
+    tmp_path: Path,
+) -> None:
+    home = Home.resolve(tmp_path / "home")
+    home.work.parent.mkdir(parents=True)
+    _worn(home.work)
+    shutil.copyfile(home.work, home.publication)
+    sizes = {path: path.stat().st_size for path in (home.work, home.publication)}
+
+    done = compact_home(home)
+
+    assert [c.path for c in done] == [home.publication, home.work]
+    assert all(c.compacted for c in done), done
+    for path, before in sizes.items():
+        assert path.stat().st_size < 0.75 * before, path
+        with duckdb.connect(str(path), read_only=True) as con:
+            assert con.execute("select count(*) from marts.fct").fetchone() == (100000,)
