@@ -19,7 +19,7 @@ DEMO_START ?= 2026-10-01
 DEMO_DAYS ?= 31
 DEMO_SCALE ?= 0.002
 
-.PHONY: help install demo test lint format bench-generate bench-ingest bench-build bench-spark clean
+.PHONY: help install demo test lint format bench-generate bench-ingest bench-build bench-spark bench-history clean
 
 help:
 	@echo "make demo            install, generate a month for 31 provinces, ingest, build, serve the dashboard"
@@ -29,6 +29,7 @@ help:
 	@echo "make bench-ingest    ingest vs DuckDB's own readers on ~24 M rows, and peak memory (slow)"
 	@echo "make bench-build     kpiwatch build vs one hand-written query (KPIWATCH_BENCH_SCALE)"
 	@echo "make bench-spark     the same build on DuckDB and on a local Spark (KPIWATCH_BENCH_SCALE)"
+	@echo "make bench-history   a year of history: full, daily and hourly runs, file growth, pages (slow)"
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -77,6 +78,9 @@ bench-build: install
 
 bench-spark: install
 	$(UV) run --frozen pytest -m benchmark -s pytests/test_benchmarks_spark.py
+
+bench-history: install
+	$(UV) run --frozen pytest -m benchmark -s pytests/test_benchmarks_history.py
 
 clean:
 	rm -rf .venv .tools target logs

@@ -14,6 +14,7 @@ Nobody else sees the operational records: the Data-health page shows them only c
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
 import json
 import sys
@@ -109,6 +110,7 @@ def log_event(home: Home, user: str, method: str, outcome: str, client: str | No
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as log:
+            fcntl.flock(log, fcntl.LOCK_EX)  # kpiwatch.retention rewrites it under this lock
             log.write(line + "\n")
     except OSError as exc:  # the dashboard keeps serving; stderr still has the line
         print(f"kpiwatch dashboard: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)

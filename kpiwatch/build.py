@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 
 from ingest import store
-from kpiwatch import build_state, children, severity
+from kpiwatch import build_basis, build_state, children, compaction, severity
 from kpiwatch.home import PROJECT_DIR, Home
 from kpiwatch.warehouse import (
     PUBLICATION,
@@ -53,6 +53,7 @@ class BuildResult:
     seconds: float
     nodes: int
     publish_seconds: float
+    start: build_basis.Start | None = None
 
 
 def run_dbt(
@@ -220,6 +221,7 @@ def publish(home: Home) -> float:
             con.execute(f"attach {sql_literal(str(staged))} as {PUBLICATION}")
         copy_audit(con)
         con.execute(f"detach {PUBLICATION}")  # checkpoints it
+    compaction.compact_home(home)  # replaced tables and deleted rows leave free blocks
     with staged.open("rb+") as handle:
         os.fsync(handle.fileno())
     os.replace(staged, home.warehouse)
@@ -243,6 +245,7 @@ def build(
     project: Path = PROJECT_DIR,
     publish_after: bool = True,
     unit_tests: bool = False,
+    full_refresh: bool = False,
 ) -> BuildResult:
     """dbt build on the working warehouse; publish it if every error-severity test passed.
 
@@ -253,6 +256,12 @@ def build(
     which is why dbt itself advises leaving them out of production builds.
     A build records its progress (``kpiwatch.build_state``) so that a build killed before
     its tests passed is never published and the next run builds again.
+
+    The build starts from a copy of the published warehouse when what it was built from
+    still holds (``kpiwatch.build_basis``), and the incremental models then recompute only
+    what the files loaded since can change (docs/incremental.md); else, or with
+    ``full_refresh``, from an empty file. The copy is a private file: the published one is
+    never written, so a failed or killed build leaves it as it was.
     """
     began = time.perf_counter()
     with exclusive(home):
@@ -264,16 +273,25 @@ def build(
                 "from audit.ingest_files"
             ).fetchone()
             drop_built_schemas(con)
-        _remove(home.publication)  # every build writes a fresh one
+            basis = build_basis.current(con, project)
+            _remove(home.publication)  # never a leftover: a copy of the published one, or none
+            start = build_basis.start(home, basis, con, full_refresh)
         command = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
+        if start.incremental:
+            command += ["--vars", json.dumps({"built_through_file_id": start.through})]
         ok, failures, nodes = run_dbt(home, home.work, command, quiet, project)
         if ok:
+            with writer_connection(home) as con:
+                with refused_as_busy(home.publication):
+                    con.execute(f"attach {sql_literal(str(home.publication))} as {PUBLICATION}")
+                build_basis.write(con, basis)
+                con.execute(f"detach {PUBLICATION}")
             build_state.record(
                 home,
                 build_state.PASSED,
                 invocation_id=invocation_id(home),
                 built_through=str(through),
-                fingerprint=build_state.project_fingerprint(project),
+                fingerprint=basis.project_fingerprint,
             )
         else:
             _remove(home.publication)  # never published, not even by a later run
@@ -283,4 +301,4 @@ def build(
                 + "\n  ".join(failures or ["see " + str(home.dbt_logs / "dbt.log")])
             )
         publish_seconds = publish(home) if publish_after else 0.0
-    return BuildResult(home.warehouse, time.perf_counter() - began, nodes, publish_seconds)
+    return BuildResult(home.warehouse, time.perf_counter() - began, nodes, publish_seconds, start)

@@ -180,6 +180,14 @@ def build(
             "and CI; the Spark engine always runs them).",
         ),
     ] = False,
+    full_refresh: Annotated[
+        bool,
+        typer.Option(
+            "--full-refresh",
+            help="Recompute every mart from every raw row instead of starting from the "
+            "published warehouse (docs/incremental.md).",
+        ),
+    ] = False,
 ) -> None:
     """Build the warehouse with dbt aside, test it, and publish it if the tests pass."""
     from kpiwatch.build import BuildError
@@ -202,15 +210,20 @@ def build(
                 f"tables under {spark_dir(home) / 'warehouse'}",
             )
             return
-        result = run(home, unit_tests=unit_tests)
+        result = run(home, unit_tests=unit_tests, full_refresh=full_refresh)
     except WriterBusy as exc:
         raise _busy(exc) from exc
     except (BuildError, HomeError) as exc:
         raise _fail(str(exc)) from exc
+    began_from = (
+        f"incremental: {result.start.reason}"
+        if result.start and result.start.incremental
+        else f"full rebuild: {result.start.reason if result.start else 'requested'}"
+    )
     say(
         console,
-        f"published {result.published} ({result.nodes} dbt nodes, {result.seconds:.1f} s, "
-        f"of which publishing {result.publish_seconds:.1f} s)",
+        f"published {result.published} ({began_from}; {result.nodes} dbt nodes, "
+        f"{result.seconds:.1f} s, of which publishing {result.publish_seconds:.1f} s)",
     )
 
 

@@ -47,13 +47,15 @@ from ingest.lake import Lake, LakeError
 from ingest.landing_file import LandingError
 from ingest.loader import IngestReport, ingest
 from ingest.window import IngestSettings
-from kpiwatch import build_state
+from kpiwatch import build_state, retention
+from kpiwatch.access import log_path
 from kpiwatch.build import BuildError, build, publish
 from kpiwatch.build_state import project_fingerprint
 from kpiwatch.contract import SOURCES
 from kpiwatch.home import PROJECT_DIR, Home, HomeError
 from kpiwatch.messages import plain, say
 from kpiwatch.readers import ReaderSettings
+from kpiwatch.retention import Pruned, RetentionSettings
 from kpiwatch.severity import SEVERITIES, SeveritySettings
 from kpiwatch.warehouse import WriterBusy, connect_unlocked, exclusive
 from quality import ChecksReport, run_checks
@@ -87,6 +89,7 @@ class Settings:
     publish_deliveries: bool = True
     ingest: IngestSettings = field(default_factory=IngestSettings)
     severity: SeveritySettings = field(default_factory=SeveritySettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
 
 def load_settings(home: Home) -> Settings:
@@ -96,12 +99,13 @@ def load_settings(home: Home) -> Settings:
     severity = SeveritySettings.from_config(config)
     alerts = AlertSettings.from_config(config)
     ingest_settings = IngestSettings.from_config(config)
+    kept = RetentionSettings.from_config(config)
     run = config.table("run")
     publish_deliveries = run.boolean("publish_deliveries", True)
     run.reject_unknown()
     ReaderSettings.from_config(config)  # [sql]: read by every reader, checked here too
     config.reject_unknown()
-    return Settings(quality, alerts, publish_deliveries, ingest_settings, severity)
+    return Settings(quality, alerts, publish_deliveries, ingest_settings, severity, kept)
 
 
 def build_reason(
@@ -145,6 +149,7 @@ class RunReport:
     deliveries: DeliveryReport = field(default_factory=DeliveryReport)
     seconds: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    pruned: Pruned = field(default_factory=Pruned)
     exit_code: int = EXIT_OK
 
     @property
@@ -354,6 +359,7 @@ def run(
                 [clock(), report.deliveries.sent, pending, report.exit_code,
                  json.dumps({k: round(v, 3) for k, v in report.seconds.items()}), report.run_id],
             )  # fmt: skip
+            report.pruned = retention.prune(con, settings.retention, clock(), log_path(home))
             con.execute("checkpoint")
         if report.published and settings.publish_deliveries and report.deliveries.outcomes:
             began = time.perf_counter()
@@ -458,6 +464,7 @@ def print_summary(report: RunReport, console: Console) -> None:
     table.add_row(
         "deliver", f"{report.seconds.get('deliver', 0):.1f}", plain(sent or "nothing to send")
     )
+    table.add_row("retention", "", plain(f"pruned {report.pruned.describe()}"))
     console.print(table)
     problems = [r for r in c.results if r.status != "pass"]
     for r in sorted(problems, key=lambda r: (r.status != "fail", r.check_name))[:15]:

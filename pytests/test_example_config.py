@@ -8,6 +8,7 @@ the code without the example fails here too. What the example calls a default mu
 
 from __future__ import annotations
 
+import csv
 import shutil
 import tomllib
 from dataclasses import replace
@@ -20,6 +21,7 @@ from alerts.settings import CHANNEL_TYPES, AlertSettings
 from kpiwatch import oidc
 from kpiwatch.home import PROJECT_DIR, Home
 from kpiwatch.pipeline import load_settings
+from kpiwatch.retention import RetentionSettings
 from quality.settings import CONFIG_FILE, DEFAULT_RANGES, QualitySettings, Section
 
 EXAMPLE = PROJECT_DIR / "kpiwatch.example.toml"
@@ -86,7 +88,15 @@ def test_what_the_example_calls_defaults_are_the_defaults(tmp_path: Path) -> Non
     assert replace(quality, freshness=replace(quality.freshness, per_source={})) == (
         QualitySettings()
     )
-    alerts = replace(settings.alerts, kpi_shortfall={}, dashboard_url=None, channels={}, routes=())
+    alerts = replace(settings.alerts, dashboard_url=None, channels={}, routes=())
     assert alerts == AlertSettings()
+    every_kpi = next(row for row in settings.severity.overrides if row["kpi_id"] == "*")
+    with (PROJECT_DIR / "seeds" / "default_severity_bands.csv").open(encoding="utf-8") as seed:
+        shipped = {
+            (float(r["major_shortfall"]), float(r["critical_shortfall"]))
+            for r in csv.DictReader(seed)
+        }
+    assert shipped == {(every_kpi["major_shortfall"], every_kpi["critical_shortfall"])}
+    assert settings.retention == RetentionSettings()
     assert settings.publish_deliveries is True
     assert settings.ingest == load_settings(home_with(tmp_path / "empty", example=False)).ingest

@@ -43,7 +43,7 @@ cases as (
         count(*) filter (
             where cases.measured_value is null or cases.measured_value > case_limits.case_limit
         ) as beyond_count,
-        sum(cases.measured_value) as value_sum,
+        {{ sum_in_value_order('cases.measured_value') }} as value_sum,
         max(cases.measured_value) as value_max
     from int_kpi_cases_unioned as cases
     left join case_limits

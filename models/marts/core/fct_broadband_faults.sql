@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized=incremental_on_duckdb(),
+        incremental_strategy='delete+insert',
+        unique_key='ticket_id',
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ source('landing', 'broadband_faults') }}
 with
 
 int_broadband_faults_measured as (
@@ -25,3 +35,6 @@ final as (
 )
 
 select * from final
+{% if is_incremental() %}
+    where {{ arrived_since_last_build('broadband_faults', ['ticket_id']) }}
+{% endif %}

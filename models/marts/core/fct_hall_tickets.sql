@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized=incremental_on_duckdb(),
+        incremental_strategy='delete+insert',
+        unique_key='ticket_id',
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ source('landing', 'hall_tickets') }}
 with
 
 int_hall_tickets_measured as (
@@ -34,3 +44,6 @@ final as (
 )
 
 select * from final
+{% if is_incremental() %}
+    where {{ arrived_since_last_build('hall_tickets', ['ticket_id']) }}
+{% endif %}

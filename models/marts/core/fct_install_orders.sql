@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized=incremental_on_duckdb(),
+        incremental_strategy='delete+insert',
+        unique_key='order_id',
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ source('landing', 'install_orders') }}
 with
 
 int_install_orders_measured as (
@@ -27,3 +37,6 @@ final as (
 )
 
 select * from final
+{% if is_incremental() %}
+    where {{ arrived_since_last_build('install_orders', ['order_id']) }}
+{% endif %}

@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized=incremental_on_duckdb(),
+        incremental_strategy='delete+insert',
+        unique_key='ticket_id',
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ source('landing', 'mobile_repairs') }}
 with
 
 int_mobile_repairs_measured as (
@@ -26,3 +36,6 @@ final as (
 )
 
 select * from final
+{% if is_incremental() %}
+    where {{ arrived_since_last_build('mobile_repairs', ['ticket_id']) }}
+{% endif %}

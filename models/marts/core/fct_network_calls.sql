@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized=incremental_on_duckdb(),
+        incremental_strategy='delete+insert',
+        unique_key=['stat_hour', 'city_code', 'network'],
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ source('landing', 'network_calls') }}
 with
 
 int_network_calls_attributed as (
@@ -21,3 +31,6 @@ final as (
 )
 
 select * from final
+{% if is_incremental() %}
+    where {{ arrived_since_last_build('network_calls', ['stat_hour', 'city_code', 'network']) }}
+{% endif %}

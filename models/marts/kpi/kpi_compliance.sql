@@ -64,7 +64,7 @@ measures as (
         case_limit,
         sum(sample_size) as sample_size,
         sum(beyond_count) as beyond_count,
-        sum(value_sum) as value_sum,
+        {{ sum_in_value_order('value_sum') }} as value_sum,
         max(value_max) as value_max
     from measure_parts
     group by grouping sets (
