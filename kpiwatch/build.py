@@ -67,6 +67,7 @@ def run_dbt(
     dbt_dir: Path | None = None,
     publication: Path | None = None,
     publication_read_only: bool = False,
+    dbt_vars: dict[str, object] | None = None,
 ) -> tuple[bool, list[str], int]:
     """Run one dbt command against ``database``; return (ok, failures, nodes run).
 
@@ -88,7 +89,7 @@ def run_dbt(
         "DBT_VERSION_CHECK": "false",
         **(env or {}),
     }
-    args = [*args, *severity_vars(home, project)]
+    args = [*args, *vars_args(home, project, dbt_vars)]
     target = dbt_dir / "target" if dbt_dir else home.dbt_target
     logs = dbt_dir / "logs" if dbt_dir else home.dbt_logs
     command = [
@@ -119,16 +120,37 @@ def run_dbt(
     return done.returncode == 0, failures, nodes
 
 
-def severity_vars(home: Home, project: Path = PROJECT_DIR) -> list[str]:
-    """``--vars`` carrying kpiwatch.toml's ``[severity]`` bands to kpi_breaches (none when
-    the file keeps kpiwatch's defaults). Raises BuildError naming the key that is wrong."""
+def _severity(home: Home, project: Path) -> severity.SeveritySettings:
     try:
-        settings = severity.load(home.root, project)
+        return severity.load(home.root, project)
     except ConfigError as exc:
         raise BuildError(str(exc)) from exc
-    if not settings.overrides:
-        return []
-    return ["--vars", json.dumps(settings.dbt_vars())]
+
+
+def severity_vars(home: Home, project: Path = PROJECT_DIR) -> dict[str, object]:
+    """dbt vars carrying kpiwatch.toml's ``[severity]`` bands to kpi_breaches (none when
+    the file keeps kpiwatch's defaults). Raises BuildError naming the key that is wrong."""
+    settings = _severity(home, project)
+    return settings.dbt_vars() if settings.overrides else {}
+
+
+def vars_args(
+    home: Home, project: Path = PROJECT_DIR, dbt_vars: dict[str, object] | None = None
+) -> list[str]:
+    """One ``--vars`` with the severity bands and ``dbt_vars``: dbt keeps only the last of
+    several, so an incremental build with bands set would lose its file id otherwise."""
+    variables = {**severity_vars(home, project), **(dbt_vars or {})}
+    return ["--vars", json.dumps(variables)] if variables else []
+
+
+def marts_fingerprint(home: Home, project: Path = PROJECT_DIR) -> str:
+    """What the marts are judged by: the dbt project and, when kpiwatch.toml sets them, the
+    severity bands. A passed build records it; ``kpiwatch run`` rebuilds when it changed."""
+    fingerprint = build_state.project_fingerprint(project)
+    settings = _severity(home, project)
+    if settings.overrides:
+        fingerprint = f"{fingerprint[:8]}{settings.fingerprint()[:8]}"
+    return fingerprint
 
 
 def invocation_id(home: Home) -> str:
@@ -277,9 +299,10 @@ def build(
             _remove(home.publication)  # never a leftover: a copy of the published one, or none
             start = build_basis.start(home, basis, con, full_refresh)
         command = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
-        if start.incremental:
-            command += ["--vars", json.dumps({"built_through_file_id": start.through})]
-        ok, failures, nodes = run_dbt(home, home.work, command, quiet, project)
+        through_vars = {"built_through_file_id": start.through} if start.incremental else {}
+        ok, failures, nodes = run_dbt(
+            home, home.work, command, quiet, project, dbt_vars=through_vars
+        )
         if ok:
             with writer_connection(home) as con:
                 with refused_as_busy(home.publication):
@@ -291,7 +314,7 @@ def build(
                 build_state.PASSED,
                 invocation_id=invocation_id(home),
                 built_through=str(through),
-                fingerprint=basis.project_fingerprint,
+                fingerprint=marts_fingerprint(home, project),
             )
         else:
             _remove(home.publication)  # never published, not even by a later run

@@ -49,8 +49,7 @@ from ingest.loader import IngestReport, ingest
 from ingest.window import IngestSettings
 from kpiwatch import build_state, retention
 from kpiwatch.access import log_path
-from kpiwatch.build import BuildError, build, publish
-from kpiwatch.build_state import project_fingerprint
+from kpiwatch.build import BuildError, build, marts_fingerprint, publish
 from kpiwatch.contract import SOURCES
 from kpiwatch.home import PROJECT_DIR, Home, HomeError
 from kpiwatch.messages import plain, say
@@ -256,10 +255,7 @@ def run(
                 "select count(*) from information_schema.tables "
                 "where table_schema = 'marts' and table_name = 'kpi_compliance'"
             ).fetchone()[0]
-        # New severity bands judge the marts anew: they count as a change of the project.
-        fingerprint = project_fingerprint(project)
-        if settings.severity.overrides:
-            fingerprint = f"{fingerprint[:8]}{settings.severity.fingerprint()[:8]}"
+        fingerprint = marts_fingerprint(home, project)
         report.build_reason = build_reason(
             rebuild, bool(has_marts), last, loaded, fingerprint, build_state.unfinished(home)
         )

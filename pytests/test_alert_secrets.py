@@ -44,9 +44,10 @@ from alerts.channels import DeliveryError, send
 from alerts.deliver import pending
 from alerts.digest import render
 from alerts.redaction import describe
+from kpiwatch.build_state import project_fingerprint
 from kpiwatch.cli import app
 from kpiwatch.home import Home
-from kpiwatch.pipeline import EXIT_DELIVERY, EXIT_USAGE, load_settings, project_fingerprint
+from kpiwatch.pipeline import EXIT_DELIVERY, EXIT_USAGE, load_settings
 from quality import store as quality_store
 from quality.settings import ConfigError
 

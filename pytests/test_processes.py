@@ -24,8 +24,9 @@ import duckdb
 
 from kpiwatch import build_state
 from kpiwatch.build import publish
+from kpiwatch.build_state import project_fingerprint
 from kpiwatch.home import Home
-from kpiwatch.pipeline import build_reason, project_fingerprint
+from kpiwatch.pipeline import build_reason
 from kpiwatch.schedule import run_command
 from kpiwatch.warehouse import attach_publication, exclusive
 from quality import store as quality_store
