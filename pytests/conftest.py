@@ -21,6 +21,15 @@ from ingest.loader import ingest
 from kpiwatch.build import build
 from kpiwatch.home import Home
 
+# A pytest-xdist worker runs under execnet, whose ``__main__`` has neither a spec nor a file:
+# PySpark then takes itself for a doctest run and ends the worker with exit 0 when Great
+# Expectations imports it (pyspark/sql/connect/utils.py). Give that ``__main__`` a file that
+# does nothing, which is also what a spawned child would run first.
+if getattr(sys.modules["__main__"], "__spec__", None) is None and not hasattr(
+    sys.modules["__main__"], "__file__"
+):
+    sys.modules["__main__"].__file__ = str(Path(__file__).with_name("worker_main.py"))
+
 SMALL = dict(start=date(2026, 10, 1), days=3, provinces=["110000", "440000", "650000"],
              scale=0.002, seed=9)  # fmt: skip
 

@@ -389,8 +389,11 @@ def test_a_harmless_wrong_value_is_still_repeated(tmp_path: Path) -> None:
     [
         ("[alerts]\nreminder_hours = nan\n", "alerts.reminder_hours = nan"),
         ("[alerts.delivery]\ntimeout_seconds = inf\n", "alerts.delivery.timeout_seconds = inf"),
-        ("[alerts.severity]\ncritical_shortfall = -inf\n", "critical_shortfall = -inf"),
-        ("[alerts.severity.kpis]\nhall_wait_15m = +nan\n", "kpis.hall_wait_15m = nan"),
+        ("[severity]\ncritical_shortfall = -inf\n", "severity.critical_shortfall = -inf"),
+        (
+            "[severity.kpis.hall_wait_15m]\nmajor_shortfall = +nan\n",
+            "severity.kpis.hall_wait_15m.major_shortfall = nan",
+        ),
         ("[quality.volume]\nmin_z = +inf\n", "quality.volume.min_z = inf"),
         ("[quality.freshness]\nmax_lag_hours = inf\n", "quality.freshness.max_lag_hours = inf"),
         ("[quality.files]\nmax_quarantined_share = nan\n", "max_quarantined_share = nan"),

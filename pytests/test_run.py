@@ -25,6 +25,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from generator import generate
+from kpiwatch.build_state import project_fingerprint
 from kpiwatch.cli import app
 from kpiwatch.home import PROJECT_DIR, Home
 from kpiwatch.pipeline import (
@@ -36,7 +37,6 @@ from kpiwatch.pipeline import (
     EXIT_OK,
     EXIT_USAGE,
     build_reason,
-    project_fingerprint,
     run,
 )
 from kpiwatch.schedule import Scheduler, next_run

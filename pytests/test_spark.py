@@ -27,12 +27,13 @@ from ingest.lake import Lake
 from ingest.loader import ingest
 from kpiwatch.build import build
 from kpiwatch.cli import app
-from kpiwatch.home import Home
+from kpiwatch.home import PROJECT_DIR, Home
 from kpiwatch.spark import build_on_spark, compare_engines, spark_dir
 
 WINDOW = dict(start=date(2026, 6, 28), days=6, provinces=["110000", "440000", "650000"],
               scale=0.002, seed=11)  # fmt: skip
-MARTS = 17
+MARTS = len(list((PROJECT_DIR / "models" / "marts").rglob("*.sql")))
+"""Every mart of the project, each compared between the engines."""
 
 
 @pytest.fixture(scope="module")
