@@ -37,9 +37,9 @@ class IncidentKind:
 
 KINDS: tuple[IncidentKind, ...] = (
     IncidentKind(
-        "hall_understaffed", "hall_queue", 8, 8, (("hall_wait_15m", "all"),),
-        "halls run with half their counters for eight days; queues build up at peaks",
-        "营业厅柜台人员缺半，连续八天高峰排队积压",
+        "hall_understaffed", "hall_queue", 8, 10, (("hall_wait_15m", "all"),),
+        "halls run short of counter staff for ten days; queues build up at peaks",
+        "营业厅柜台人手不足，连续十天高峰排队积压",
     ),
     IncidentKind(
         "hall_vip_zone_closed", "hall_vip", 4, 9,

@@ -261,6 +261,10 @@ def _halls(ctx: Context) -> Halls:
     return Halls(city, rural, type_idx, size, counters, ids)
 
 
+UNDERSTAFFED_SHARE = 0.7
+"""Counters a hall_understaffed incident leaves, as a share of the day's expected demand."""
+
+
 def simulate_hall_tickets(ctx: Context, rng: np.random.Generator) -> pl.DataFrame:
     halls = _halls(ctx)
     n_halls = halls.size.size
@@ -294,14 +298,19 @@ def simulate_hall_tickets(ctx: Context, rng: np.random.Generator) -> pl.DataFram
     # waits by Lindley's recursion -- vectorised over hall-days, looping over positions.
     servers = np.broadcast_to(halls.counters[:, None], (n_halls, days)).astype(float).copy()
     for incident in ctx.during("hall_understaffed"):
-        # Counters staffed for half the hall's average demand: queues build.
+        # Counters staffed for UNDERSTAFFED_SHARE of the day's expected demand (weekday and season
+        # included: a Spring Festival week has fewer customers, and an incident then must
+        # still be short of staff): queues build at peaks. Fewer counters would not do more
+        # harm: the impatient leave unserved, and only served tickets count.
         d0 = max(0, (incident.start_ms - ctx.t0) // DAY_MS)
         d1 = min(days, (incident.end_ms - ctx.t0) // DAY_MS)
         if d1 <= d0:
             continue
-        demand = halls.size / open_hours * service_min / 60
+        demand = halls.size[:, None] * daily[None, d0:d1] / open_hours * service_min / 60
         staffed = halls.type_idx != 2
-        servers[staffed, d0:d1] = np.minimum(servers[staffed, d0:d1], 0.5 * demand[staffed, None])
+        servers[staffed, d0:d1] = np.minimum(
+            servers[staffed, d0:d1], UNDERSTAFFED_SHARE * demand[staffed]
+        )
     queued = ~(is_vip | (is_appointment & no_wait_tier))
     group = day_idx * n_halls + hall_idx
     q_idx = np.flatnonzero(queued)
