@@ -227,6 +227,7 @@ def build(
     publish_after: bool = True,
     unit_tests: bool = False,
     full_refresh: bool = False,
+    data_tests: bool = True,
 ) -> BuildResult:
     """dbt build on the working warehouse; publish it if every error-severity test passed.
 
@@ -235,6 +236,8 @@ def build(
     dbt's unit tests run only with ``unit_tests=True`` (development and CI): their inputs
     are fixed rows in the project, so a build over new data learns nothing new from them,
     which is why dbt itself advises leaving them out of production builds.
+    ``data_tests=False`` leaves out the data tests too: only for a test that compares this
+    build's tables with those of a build that ran them (equal tables pass the same tests).
     A build records its progress (``kpiwatch.build_state``) so that a build killed before
     its tests passed is never published and the next run builds again.
 
@@ -254,8 +257,8 @@ def build(
             _remove(home.publication)  # never a leftover: a copy of the published one, or none
             start = build_basis.start(home, basis, con, full_refresh)
         command = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
-        if start.incremental:
-            command += ["--vars", json.dumps({"built_through_file_id": start.through})]
+        if not data_tests:
+            command += ["--exclude-resource-type", "test"]
         ok, failures, nodes = run_dbt(home, home.work, command, quiet, project)
         if ok:
             with writer_connection(home) as con:

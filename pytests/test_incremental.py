@@ -1,15 +1,21 @@
 """Incremental builds equal a full rebuild of the same raw layer (docs/incremental.md).
 
-Each build here is a real ``dbt build`` (20-40 s on a busy machine): the landings are tiny
-(one province, scale 0.0005, three days across the end of October) and examples few.
+Each build here is a real ``dbt build`` (10-40 s on a busy machine), so the landing is tiny
+(one province, scale 0.0005, three days across the end of October) and generated once, the
+first build of a sequence is not compared (it is a full build itself), the full rebuilds
+leave out the data tests (the incremental build ran them; in the random sequences
+neither side runs them: the deliveries test does), and every build of a sequence
+and every full rebuild reuses one home, so that dbt parses the project once per home.
+Hypothesis draws 3 sequences of 2 deliveries by default; ``KPIWATCH_HYPOTHESIS_PROFILE=
+thorough`` draws 40 of 2-4 (about an hour on a quiet machine).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
-import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -72,16 +78,24 @@ def re_export(
     return target
 
 
-def _assert_equal_to_full_rebuild(home: Home, scratch: Path) -> None:
-    full = full_rebuild_of(home, scratch / "full")
-    assert differences(home.warehouse, full.warehouse) == {}
+def _assert_equal_to_full_rebuild(home: Home, full_home: Path) -> None:
+    assert differences(home.warehouse, full_rebuild_of(home, full_home)) == {}
+
+
+def _fresh_home(root: Path) -> Home:
+    """An empty home at ``root``, keeping only dbt's folder (its parsed project)."""
+    if root.exists():
+        for child in root.iterdir():
+            if child.name != "dbt":
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+    return Home.resolve(root)
 
 
 def test_each_delivery_builds_incrementally_to_what_a_full_rebuild_gives(
     generated: Path, tmp_path: Path
 ) -> None:
-    """Three deliveries (late files, v2 re-exports, re-sent counters and duplicates
-    among them), then a hand-made re-export that moves tickets into November: after each,
+    """Three deliveries (late files, v2 re-exports, re-sent counters and duplicates among
+    them), the last with a hand-made re-export that moves tickets into November: after each,
     the build starts from the published warehouse and every mart and intermediate table is
     the full rebuild's, row for row."""
     home = Home.resolve(tmp_path / "home")
@@ -90,50 +104,78 @@ def test_each_delivery_builds_incrementally_to_what_a_full_rebuild_gives(
     groups = [days[:2], days[2:3], days[3:]]
     for number, group in enumerate(groups):
         deliver([p for p in _files(generated) if p.parent.name in group], generated, landing)
-        result = ingest_and_build(home, landing)
+        if number == len(groups) - 1:
+            re_export(generated, landing, "2026-11-06", timedelta(days=1), wins=True, rows=5)
+        result = ingest_and_build(home, landing, data_tests=number > 0)
         assert result.start is not None and result.start.incremental == (number > 0)
-        _assert_equal_to_full_rebuild(home, tmp_path)
-    re_export(generated, landing, "2026-11-06", timedelta(days=1), wins=True, rows=5)
-    result = ingest_and_build(home, landing)
-    assert result.start is not None and result.start.incremental
+        if number > 0:
+            _assert_equal_to_full_rebuild(home, tmp_path / "full")
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
         moved = con.execute(
             "select count(*) from marts.fct_hall_tickets "
             "where taken_month = date '2026-11-01' and ticket_id like '%-20261031-%'"
         ).fetchone()[0]
-    assert moved == 5  # the re-export did move them: the comparison below is not vacuous
-    full = full_rebuild_of(home, tmp_path / "full")
-    assert differences(home.warehouse, full.warehouse) == {}
+    assert moved == 5  # the re-export did move them: the comparison above is not vacuous
 
     # and the comparison can fail: one value off by the smallest step of a double is found
-    with duckdb.connect(str(full.warehouse)) as con:
+    full = tmp_path / "full" / "warehouse.duckdb"
+    with duckdb.connect(str(full)) as con:
         con.execute(
             "update marts.kpi_compliance set value = nextafter(value, 1e9) "
             "where rowid = (select min(rowid) from marts.kpi_compliance where value is not null)"
         )
-    found = differences(home.warehouse, full.warehouse)
+    found = differences(home.warehouse, full)
     assert list(found) == ["marts.kpi_compliance"] and found["marts.kpi_compliance"][:2] == (1, 1)
 
 
-# Random delivery sequences: each file of the tiny landing goes to one of 2-3 deliveries or
-# is held back, and hand-made re-exports (winning or losing, across the month end or not)
-# join a random delivery; every file may also be sent twice (a duplicate, skipped by ingest).
-DELIVERY = st.integers(min_value=0, max_value=3)  # 3: never delivered in this sequence
+# Random delivery sequences: each file of the tiny landing goes to one of 2 deliveries (2-4
+# when thorough) or is held back, and hand-made re-exports (winning or losing, across the
+# month end or not) join a random delivery; every file may also be sent twice (a duplicate,
+# skipped by ingest).
+
+HYPOTHESIS_PROFILE = "KPIWATCH_HYPOTHESIS_PROFILE"
+"""The environment variable that picks how many sequences hypothesis draws (below)."""
+
+for _name, _examples in (("default", 3), ("thorough", 40)):
+    settings.register_profile(
+        f"kpiwatch-incremental-{_name}",
+        max_examples=_examples,
+        deadline=None,  # a build takes seconds, and more on a busy machine
+        database=None,  # each example is cheap to draw again and costly to keep
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
 
 
-@settings(
-    max_examples=3,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+def _profile() -> settings:
+    return settings.get_profile(f"kpiwatch-incremental-{_profile_name()}")
+
+
+def _profile_name() -> str:
+    return os.environ.get(HYPOTHESIS_PROFILE, "default")
+
+
+MOST_DELIVERIES = 4 if _profile_name() == "thorough" else 2
+"""Deliveries per sequence: a first build and one incremental by default (3 builds)."""
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for every example, so that each reuses the homes (and parsed projects)
+    of the last."""
+    return tmp_path_factory.mktemp("sequences")
+
+
+@settings(_profile())
 @given(data=st.data())
 def test_random_delivery_sequences_build_incrementally_to_the_full_rebuild(
-    generated: Path, data: st.DataObject
+    generated: Path, scratch: Path, data: st.DataObject
 ) -> None:
     files = _files(generated)
-    count = data.draw(st.integers(min_value=2, max_value=3), label="deliveries")
-    plan = data.draw(st.lists(DELIVERY, min_size=len(files), max_size=len(files)), label="plan")
+    count = data.draw(st.integers(min_value=2, max_value=MOST_DELIVERIES), label="deliveries")
+    delivery_of_a_file = st.integers(min_value=0, max_value=count)  # count: never delivered
+    plan = data.draw(
+        st.lists(delivery_of_a_file, min_size=len(files), max_size=len(files)), label="plan"
+    )
     plan[data.draw(st.integers(0, len(files) - 1), label="first file")] = 0  # a first build
     re_exports = data.draw(
         st.lists(
@@ -143,25 +185,25 @@ def test_random_delivery_sequences_build_incrementally_to_the_full_rebuild(
         label="re-exports (delivery, days later, wins)",
     )
     twice = data.draw(st.sets(st.integers(0, len(files) - 1), max_size=3), label="sent twice")
-    with tempfile.TemporaryDirectory() as scratch:
-        root = Path(scratch)
-        home = Home.resolve(root / "home")
-        landing = root / "landing"
-        for delivery in range(count):
-            chosen = [f for f, d in zip(files, plan, strict=True) if d == delivery]
-            deliver(chosen, generated, landing)
-            for index in twice & {files.index(f) for f in chosen}:
-                source, _, name = files[index].relative_to(generated).parts
-                copy = landing / source / f"2026-11-2{delivery}" / name
-                copy.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(files[index], copy)
-            for number, (at, days, wins) in enumerate(re_exports):
-                if at == delivery:
-                    day = f"2026-11-1{number}"
-                    re_export(generated, landing, day, timedelta(days=days, hours=1), wins, rows=4)
-            result = ingest_and_build(home, landing)
-            assert result.start is not None and result.start.incremental == (delivery > 0)
-            _assert_equal_to_full_rebuild(home, root)
+    home = _fresh_home(scratch / "home")
+    landing = scratch / "landing"
+    shutil.rmtree(landing, ignore_errors=True)
+    for delivery in range(count):
+        chosen = [f for f, d in zip(files, plan, strict=True) if d == delivery]
+        deliver(chosen, generated, landing)
+        for index in twice & {files.index(f) for f in chosen}:
+            source, _, name = files[index].relative_to(generated).parts
+            copy = landing / source / f"2026-11-2{delivery}" / name
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(files[index], copy)
+        for number, (at, days, wins) in enumerate(re_exports):
+            if at == delivery:
+                day = f"2026-11-1{number}"
+                re_export(generated, landing, day, timedelta(days=days, hours=1), wins, rows=4)
+        result = ingest_and_build(home, landing, data_tests=False)
+        assert result.start is not None and result.start.incremental == (delivery > 0)
+        if delivery > 0:
+            _assert_equal_to_full_rebuild(home, scratch / "full")
 
 
 def _working_warehouse(path: Path, files: int) -> duckdb.DuckDBPyConnection:
