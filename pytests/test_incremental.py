@@ -78,6 +78,24 @@ def re_export(
     return target
 
 
+REPAIR_HEADER = (
+    "ticket_id,province_code,city_code,area_type,reported_at,restored_at,suspended_minutes,"
+    "cause,updated_at\n"
+)
+
+
+def repair_version(landing: Path, day: str, restored_at: str, updated_at: str) -> Path:
+    """A version of repair ticket M1126102000001, reported on 20 October at 08:00: still
+    open (``restored_at`` empty) or restored then, delivered in the folder of ``day``."""
+    target = landing / "mobile_repairs" / day / f"mobile_repairs_110000_20261020_{day[5:]}.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        REPAIR_HEADER + "M1126102000001,110000,110100,urban,2026-10-20T08:00:00+08:00,"
+        f"{restored_at},0,network,{updated_at}\n"
+    )
+    return target
+
+
 def _assert_equal_to_full_rebuild(home: Home, full_home: Path) -> None:
     assert differences(home.warehouse, full_rebuild_of(home, full_home)) == {}
 
@@ -95,16 +113,22 @@ def test_each_delivery_builds_incrementally_to_what_a_full_rebuild_gives(
     generated: Path, tmp_path: Path
 ) -> None:
     """Three deliveries (late files, v2 re-exports, re-sent counters and duplicates among
-    them), the last with a hand-made re-export that moves tickets into November: after each,
-    the build starts from the published warehouse and every mart and intermediate table is
-    the full rebuild's, row for row."""
+    them): the second with a repair ticket reported in October and still open, the last
+    with its restoration on 2 December (the as-of time moves into December: November ends,
+    every open item ages) and a hand-made re-export that moves tickets into November. After
+    each, the build starts from the published warehouse and every mart and intermediate
+    table is the full rebuild's, row for row."""
     home = Home.resolve(tmp_path / "home")
     landing = tmp_path / "landing"
     days = _delivery_days(generated)
     groups = [days[:2], days[2:3], days[3:]]
     for number, group in enumerate(groups):
         deliver([p for p in _files(generated) if p.parent.name in group], generated, landing)
-        if number == len(groups) - 1:
+        if number == 1:
+            repair_version(landing, "2026-11-02", "", "2026-10-20T08:05:00+08:00")
+        if number == 2:
+            repair_version(landing, "2026-12-02", "2026-12-02T10:00:00+08:00",
+                           "2026-12-02T10:05:00+08:00")  # fmt: skip
             re_export(generated, landing, "2026-11-06", timedelta(days=1), wins=True, rows=5)
         result = ingest_and_build(home, landing, data_tests=number > 0)
         assert result.start is not None and result.start.incremental == (number > 0)
@@ -115,7 +139,17 @@ def test_each_delivery_builds_incrementally_to_what_a_full_rebuild_gives(
             "select count(*) from marts.fct_hall_tickets "
             "where taken_month = date '2026-11-01' and ticket_id like '%-20261031-%'"
         ).fetchone()[0]
+        maxima = dict(
+            con.execute(
+                "select period_month, value from marts.kpi_compliance "
+                "where province_code = '110000' and kpi_id = 'mobile_repair_hours_max'"
+            ).fetchall()
+        )
     assert moved == 5  # the re-export did move them: the comparison above is not vacuous
+    # the October ticket, open at the end of October (280 h old) and of November (1,000 h),
+    # restored in December after 1,034 h, is the oldest item of each month
+    assert maxima[date(2026, 10, 1)] >= 280
+    assert (maxima[date(2026, 11, 1)], maxima[date(2026, 12, 1)]) == (1000, 1034)
 
     # and the comparison can fail: one value off by the smallest step of a double is found
     full = tmp_path / "full" / "warehouse.duckdb"
@@ -185,6 +219,11 @@ def test_random_delivery_sequences_build_incrementally_to_the_full_rebuild(
         label="re-exports (delivery, days later, wins)",
     )
     twice = data.draw(st.sets(st.integers(0, len(files) - 1), max_size=3), label="sent twice")
+    # the October repair ticket: its open version and its December restoration each come in
+    # one delivery (the same, either order) or never (count)
+    opened, restored = data.draw(
+        st.tuples(st.integers(0, count), st.integers(0, count)), label="repair (open, restored)"
+    )
     home = _fresh_home(scratch / "home")
     landing = scratch / "landing"
     shutil.rmtree(landing, ignore_errors=True)
@@ -200,6 +239,11 @@ def test_random_delivery_sequences_build_incrementally_to_the_full_rebuild(
             if at == delivery:
                 day = f"2026-11-1{number}"
                 re_export(generated, landing, day, timedelta(days=days, hours=1), wins, rows=4)
+        if opened == delivery:
+            repair_version(landing, f"2026-11-0{delivery + 2}", "", "2026-10-20T08:05:00+08:00")
+        if restored == delivery:
+            repair_version(landing, f"2026-12-0{delivery + 2}", "2026-12-02T10:00:00+08:00",
+                           "2026-12-02T10:05:00+08:00")  # fmt: skip
         result = ingest_and_build(home, landing, data_tests=False)
         assert result.start is not None and result.start.incremental == (delivery > 0)
         if delivery > 0:
