@@ -125,11 +125,19 @@ distinct_ranges as (
     where first_day is not null
 ),
 
+-- (the series is cast in the next CTE: Spark allows no generator inside an expression)
+day_starts as (
+    select
+        source_name,
+        {{ date_series('first_day', 'last_day', 'day') }} as day_start
+    from distinct_ranges
+),
+
 days as (
     select
         source_name,
-        cast({{ date_series('first_day', 'last_day', 'day') }} as date) as period_start
-    from distinct_ranges
+        cast(day_start as date) as period_start
+    from day_starts
 ),
 
 periods as (
