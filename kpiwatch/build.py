@@ -67,7 +67,6 @@ def run_dbt(
     dbt_dir: Path | None = None,
     publication: Path | None = None,
     publication_read_only: bool = False,
-    dbt_vars: dict[str, object] | None = None,
 ) -> tuple[bool, list[str], int]:
     """Run one dbt command against ``database``; return (ok, failures, nodes run).
 
@@ -89,7 +88,7 @@ def run_dbt(
         "DBT_VERSION_CHECK": "false",
         **(env or {}),
     }
-    args = [*args, *vars_args(home, project, dbt_vars)]
+    args = [*args, *vars_args(home, project)]
     target = dbt_dir / "target" if dbt_dir else home.dbt_target
     logs = dbt_dir / "logs" if dbt_dir else home.dbt_logs
     command = [
@@ -134,12 +133,10 @@ def severity_vars(home: Home, project: Path = PROJECT_DIR) -> dict[str, object]:
     return settings.dbt_vars() if settings.overrides else {}
 
 
-def vars_args(
-    home: Home, project: Path = PROJECT_DIR, dbt_vars: dict[str, object] | None = None
-) -> list[str]:
-    """One ``--vars`` with the severity bands and ``dbt_vars``: dbt keeps only the last of
-    several, so an incremental build with bands set would lose its file id otherwise."""
-    variables = {**severity_vars(home, project), **(dbt_vars or {})}
+def vars_args(home: Home, project: Path = PROJECT_DIR) -> list[str]:
+    """The ``--vars`` of every dbt command: the severity bands, when kpiwatch.toml sets them
+    (none otherwise, so dbt's partial parsing holds from build to build)."""
+    variables = severity_vars(home, project)
     return ["--vars", json.dumps(variables)] if variables else []
 
 
@@ -268,6 +265,7 @@ def build(
     publish_after: bool = True,
     unit_tests: bool = False,
     full_refresh: bool = False,
+    data_tests: bool = True,
 ) -> BuildResult:
     """dbt build on the working warehouse; publish it if every error-severity test passed.
 
@@ -276,6 +274,8 @@ def build(
     dbt's unit tests run only with ``unit_tests=True`` (development and CI): their inputs
     are fixed rows in the project, so a build over new data learns nothing new from them,
     which is why dbt itself advises leaving them out of production builds.
+    ``data_tests=False`` leaves out the data tests too: only for a test that compares this
+    build's tables with those of a build that ran them (equal tables pass the same tests).
     A build records its progress (``kpiwatch.build_state``) so that a build killed before
     its tests passed is never published and the next run builds again.
 
@@ -299,10 +299,9 @@ def build(
             _remove(home.publication)  # never a leftover: a copy of the published one, or none
             start = build_basis.start(home, basis, con, full_refresh)
         command = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
-        through_vars = {"built_through_file_id": start.through} if start.incremental else {}
-        ok, failures, nodes = run_dbt(
-            home, home.work, command, quiet, project, dbt_vars=through_vars
-        )
+        if not data_tests:
+            command += ["--exclude-resource-type", "test"]
+        ok, failures, nodes = run_dbt(home, home.work, command, quiet, project)
         if ok:
             with writer_connection(home) as con:
                 with refused_as_busy(home.publication):

@@ -1,7 +1,6 @@
 {#-
     arrived_since_last_build: true for a row of a fact whose business key had a version in a
-    file loaded after the last build (var built_through_file_id, set by kpiwatch build when
-    it starts from the published warehouse; docs/incremental.md). Those keys are the only
+    file loaded after the last build (built_through_file_id(), below; docs/incremental.md). Those keys are the only
     ones whose latest version can have changed: an older version arriving late may still
     lose, so the fact recomputes every such key from all its versions and replaces its row
     (delete+insert on the key). A key with a null part is never deduplicated, so only the
@@ -9,13 +8,7 @@
     `source_table` is the raw table of landing, `key_columns` the fact's unique key.
 -#}
 {% macro arrived_since_last_build(source_table, key_columns) -%}
-    {%- set through = var('built_through_file_id', none) -%}
-    {%- if through is none -%}
-        {{ exceptions.raise_compiler_error(
-            "an incremental build needs var built_through_file_id (kpiwatch build sets it);"
-            ~ " build with --full-refresh to start from nothing"
-        ) }}
-    {%- endif -%}
+    {%- set through = built_through_file_id() -%}
     (
         ({{ key_columns | join(', ') }}) in (
             select {{ key_columns | join(', ') }}
@@ -35,4 +28,55 @@
 -#}
 {% macro incremental_on_duckdb() -%}
     {{ return('table' if target.type == 'spark' else 'incremental') }}
+{%- endmacro %}
+
+{#-
+    built_through_file_id: the greatest audit.ingest_files.file_id that the warehouse being
+    updated was built from. kpiwatch build records it in that warehouse when a build passes
+    (intermediate.build_basis, kpiwatch/build_basis.py), so an incremental build reads it
+    there when it runs. It is not a --vars value: a var that changes at every build would
+    make dbt parse the whole project again each time (partial parsing compares the vars).
+    The var built_through_file_id, when given, overrides it (a build run by hand, a unit
+    test); a warehouse without a basis counts every file as new.
+-#}
+{% macro built_through_file_id() -%}
+    {%- set through = var('built_through_file_id', none) -%}
+    {%- if through is none and execute and target.type != 'spark' -%}
+        {%- set basis = adapter.get_relation(
+            database='publication', schema='intermediate', identifier='build_basis'
+        ) -%}
+        {%- if basis is none -%}
+            {#- a warehouse that records no basis: every file counts as new, which
+                recomputes every key (correct, only slower) -#}
+            {%- set through = 0 -%}
+        {%- else -%}
+            {%- set through = run_query(
+                "select built_through_file_id from " ~ basis
+            ).columns[0].values()[0] -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(through | int if through is not none else 0) }}
+{%- endmacro %}
+
+{#-
+    where_arrived_for_fact: in a staging model, the WHERE clause that keeps only the raw
+    versions of the keys that arrived since the last build, when the fact `fact` that reads
+    it is about to be updated incrementally (it exists in the publication and no
+    --full-refresh was asked); else nothing. Filtering before staging ranks the versions
+    (a semi-join before the window) makes an incremental fact cost what the new files
+    cost, not a ranking of every raw row; the fact keeps its own filter, so it stays right
+    whatever staging gives it. Staging views are rebuilt at every build, so the filter
+    holds only for the build that created them (docs/incremental.md). Not in unit tests,
+    whose rows are fixed.
+-#}
+{% macro where_arrived_for_fact(fact, source_table, key_columns) -%}
+    {%- if execute and target.type != 'spark' and not flags.FULL_REFRESH
+        and model.resource_type != 'unit_test' -%}
+        {%- set published = adapter.get_relation(
+            database='publication', schema='marts', identifier=fact
+        ) -%}
+        {%- if published is not none -%}
+            where {{ arrived_since_last_build(source_table, key_columns) }}
+        {%- endif -%}
+    {%- endif -%}
 {%- endmacro %}

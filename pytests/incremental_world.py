@@ -18,6 +18,9 @@ from kpiwatch.build_basis import TABLE as BASIS_TABLE
 from kpiwatch.home import Home
 
 COMPARED_SCHEMAS = ("marts", "intermediate")
+BOOKKEEPING = (BASIS_TABLE, "intermediate.int_periods_affected")
+"""What a build records about itself, which differs between an incremental build and a
+full rebuild by design; every other table must not."""
 
 
 def deliver(files: list[Path], generated: Path, landing: Path) -> None:
@@ -28,30 +31,38 @@ def deliver(files: list[Path], generated: Path, landing: Path) -> None:
         shutil.copy2(file, target)
 
 
-def ingest_and_build(home: Home, landing: Path) -> BuildResult:
+def ingest_and_build(home: Home, landing: Path, data_tests: bool = True) -> BuildResult:
     ingest(home, landing)
-    return build(home, quiet=True)
+    return build(home, quiet=True, data_tests=data_tests)
 
 
-def full_rebuild_of(home: Home, aside: Path) -> Home:
-    """A new home holding a copy of ``home``'s raw layer, built with ``--full-refresh``."""
-    shutil.rmtree(aside, ignore_errors=True)
+def full_rebuild_of(home: Home, aside: Path) -> Path:
+    """The publication of ``kpiwatch build --full-refresh`` on a copy of ``home``'s raw
+    layer, built in the home ``aside``, less its data tests (the incremental build that it
+    is compared with ran them on the same tables).
+
+    ``aside`` keeps dbt's folder from one call to the next, so dbt parses the project once
+    (partial parsing needs the same profile, hence the same paths)."""
     rebuilt = Home.resolve(aside)
+    for path in (rebuilt.warehouse, rebuilt.work, rebuilt.publication):
+        path.unlink(missing_ok=True)
+        path.with_name(path.name + ".wal").unlink(missing_ok=True)
     rebuilt.work.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(home.work, rebuilt.work)
-    result = build(rebuilt, quiet=True, full_refresh=True)
-    assert not result.start or not result.start.incremental
-    return rebuilt
+    result = build(rebuilt, quiet=True, full_refresh=True, data_tests=False)
+    assert result.start is not None and not result.start.incremental
+    return rebuilt.warehouse
 
 
 def tables(path: Path) -> list[str]:
-    """The schema-qualified tables of a publication that a build writes (not its basis)."""
+    """The schema-qualified tables of a publication that a build writes (not its
+    bookkeeping)."""
     with duckdb.connect(str(path), read_only=True) as con:
         rows = con.execute(
             "select schema_name || '.' || table_name from duckdb_tables() "
             f"where schema_name in {COMPARED_SCHEMAS} order by 1"
         ).fetchall()
-    return [name for (name,) in rows if name != BASIS_TABLE]
+    return [name for (name,) in rows if name not in BOOKKEEPING]
 
 
 def differences(incremental: Path, full: Path) -> dict[str, tuple[int, int, int, int]]:

@@ -31,7 +31,7 @@ from alerts import latest_breaches, raise_alerts
 from alerts.digest import render
 from alerts.settings import AlertSettings
 from dashboards.labels import TEXT, month
-from kpiwatch.build import BuildError, severity_vars, vars_args
+from kpiwatch.build import BuildError, severity_vars
 from kpiwatch.home import PROJECT_DIR, Home
 from kpiwatch.pipeline import breaches_line
 from kpiwatch.warehouse import connect_unlocked
@@ -204,14 +204,3 @@ def test_kpiwatch_toml_bands_reach_dbt_as_vars(tmp_path: Path) -> None:
     (tmp_path / "kpiwatch.toml").write_text("[severity.kpis.nope]\nmajor_shortfall = 1\n")
     with pytest.raises(BuildError, match=r"\[severity.kpis.nope\]: 'nope' is not a KPI"):
         severity_vars(home)
-
-
-def test_bands_and_the_incremental_file_id_travel_in_one_vars(tmp_path: Path) -> None:
-    """dbt keeps only the last ``--vars``: both must be in one."""
-    home = Home.resolve(tmp_path)
-    (tmp_path / "kpiwatch.toml").write_text("[severity]\nmajor_shortfall = 0.02\n")
-    args = vars_args(home, dbt_vars={"built_through_file_id": 7})
-    assert args.count("--vars") == 1
-    given = json.loads(args[args.index("--vars") + 1])
-    assert given["built_through_file_id"] == 7
-    assert given["severity_overrides"][0]["major_shortfall"] == 0.02

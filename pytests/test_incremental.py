@@ -1,21 +1,27 @@
 """Incremental builds equal a full rebuild of the same raw layer (docs/incremental.md).
 
-Each build here is a real ``dbt build`` (20-40 s on a busy machine): the landings are tiny
-(one province, scale 0.0005, three days across the end of October) and examples few.
+Each build here is a real ``dbt build`` (10-40 s on a busy machine), so the landing is tiny
+(one province, scale 0.0005, three days across the end of October) and generated once, the
+first build of a sequence is not compared (it is a full build itself), the data tests run
+on one build only (the deliveries test's last incremental one: equal tables pass the same
+tests), and every build of a sequence and every full rebuild reuses one home, so that dbt
+parses the project once per home.
+Hypothesis draws 3 sequences of 2 deliveries by default; ``KPIWATCH_HYPOTHESIS_PROFILE=
+thorough`` draws 40 of 2-4 (about an hour on a quiet machine).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
-import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from incremental_world import deliver, differences, full_rebuild_of, ingest_and_build
 
@@ -72,68 +78,150 @@ def re_export(
     return target
 
 
-def _assert_equal_to_full_rebuild(home: Home, scratch: Path) -> None:
-    full = full_rebuild_of(home, scratch / "full")
-    assert differences(home.warehouse, full.warehouse) == {}
+REPAIR_HEADER = (
+    "ticket_id,province_code,city_code,area_type,reported_at,restored_at,suspended_minutes,"
+    "cause,updated_at\n"
+)
+
+
+def repair_version(landing: Path, day: str, restored_at: str, updated_at: str) -> Path:
+    """A version of repair ticket M1126102000001, reported on 20 October at 08:00: still
+    open (``restored_at`` empty) or restored then, delivered in the folder of ``day``."""
+    target = landing / "mobile_repairs" / day / f"mobile_repairs_110000_20261020_{day[5:]}.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        REPAIR_HEADER + "M1126102000001,110000,110100,urban,2026-10-20T08:00:00+08:00,"
+        f"{restored_at},0,network,{updated_at}\n"
+    )
+    return target
+
+
+def _assert_equal_to_full_rebuild(home: Home, full_home: Path) -> None:
+    assert differences(home.warehouse, full_rebuild_of(home, full_home)) == {}
+
+
+def _fresh_home(root: Path) -> Home:
+    """An empty home at ``root``, keeping only dbt's folder (its parsed project)."""
+    if root.exists():
+        for child in root.iterdir():
+            if child.name != "dbt":
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+    return Home.resolve(root)
 
 
 def test_each_delivery_builds_incrementally_to_what_a_full_rebuild_gives(
     generated: Path, tmp_path: Path
 ) -> None:
-    """Three deliveries (late files, v2 re-exports, re-sent counters and duplicates
-    among them), then a hand-made re-export that moves tickets into November: after each,
-    the build starts from the published warehouse and every mart and intermediate table is
-    the full rebuild's, row for row."""
+    """Three deliveries (late files, v2 re-exports, re-sent counters and duplicates among
+    them): the second with a repair ticket reported in October and still open, the last
+    with its restoration on 2 December (the as-of time moves into December: November ends,
+    every open item ages) and a hand-made re-export that moves tickets into November. After
+    each, the build starts from the published warehouse and every mart and intermediate
+    table is the full rebuild's, row for row."""
     home = Home.resolve(tmp_path / "home")
     landing = tmp_path / "landing"
     days = _delivery_days(generated)
     groups = [days[:2], days[2:3], days[3:]]
     for number, group in enumerate(groups):
         deliver([p for p in _files(generated) if p.parent.name in group], generated, landing)
-        result = ingest_and_build(home, landing)
+        if number == 1:
+            repair_version(landing, "2026-11-02", "", "2026-10-20T08:05:00+08:00")
+        if number == 2:
+            repair_version(landing, "2026-12-02", "2026-12-02T10:00:00+08:00",
+                           "2026-12-02T10:05:00+08:00")  # fmt: skip
+            re_export(generated, landing, "2026-11-06", timedelta(days=1), wins=True, rows=5)
+        # the data tests run once, on the last incremental build (the full ones are tested
+        # elsewhere, and equal tables pass the same tests)
+        result = ingest_and_build(home, landing, data_tests=number == len(groups) - 1)
         assert result.start is not None and result.start.incremental == (number > 0)
-        _assert_equal_to_full_rebuild(home, tmp_path)
-    re_export(generated, landing, "2026-11-06", timedelta(days=1), wins=True, rows=5)
-    result = ingest_and_build(home, landing)
-    assert result.start is not None and result.start.incremental
+        if number > 0:
+            _assert_equal_to_full_rebuild(home, tmp_path / "full")
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
         moved = con.execute(
             "select count(*) from marts.fct_hall_tickets "
             "where taken_month = date '2026-11-01' and ticket_id like '%-20261031-%'"
         ).fetchone()[0]
-    assert moved == 5  # the re-export did move them: the comparison below is not vacuous
-    full = full_rebuild_of(home, tmp_path / "full")
-    assert differences(home.warehouse, full.warehouse) == {}
+        maxima = dict(
+            con.execute(
+                "select period_month, value from marts.kpi_compliance "
+                "where province_code = '110000' and kpi_id = 'mobile_repair_hours_max'"
+            ).fetchall()
+        )
+    with duckdb.connect(str(home.work), read_only=True) as con:
+        (staging,) = con.execute(
+            "select sql from duckdb_views() where view_name = 'stg_landing__hall_tickets'"
+        ).fetchone()
+    assert "ingest_file_id >" in staging  # staging ranked only the versions of arrived keys
+    assert moved == 5  # the re-export did move them: the comparison above is not vacuous
+    # the October ticket, open at the end of October (280 h old) and of November (1,000 h),
+    # restored in December after 1,034 h, is the oldest item of each month
+    assert maxima[date(2026, 10, 1)] >= 280
+    assert (maxima[date(2026, 11, 1)], maxima[date(2026, 12, 1)]) == (1000, 1034)
 
     # and the comparison can fail: one value off by the smallest step of a double is found
-    with duckdb.connect(str(full.warehouse)) as con:
+    full = tmp_path / "full" / "warehouse.duckdb"
+    with duckdb.connect(str(full)) as con:
         con.execute(
             "update marts.kpi_compliance set value = nextafter(value, 1e9) "
             "where rowid = (select min(rowid) from marts.kpi_compliance where value is not null)"
         )
-    found = differences(home.warehouse, full.warehouse)
+    found = differences(home.warehouse, full)
     assert list(found) == ["marts.kpi_compliance"] and found["marts.kpi_compliance"][:2] == (1, 1)
 
 
-# Random delivery sequences: each file of the tiny landing goes to one of 2-3 deliveries or
-# is held back, and hand-made re-exports (winning or losing, across the month end or not)
-# join a random delivery; every file may also be sent twice (a duplicate, skipped by ingest).
-DELIVERY = st.integers(min_value=0, max_value=3)  # 3: never delivered in this sequence
+# Random delivery sequences: each file of the tiny landing goes to one of 2 deliveries (2-4
+# when thorough) or is held back, and hand-made re-exports (winning or losing, across the
+# month end or not) join a random delivery; every file may also be sent twice (a duplicate,
+# skipped by ingest).
+
+HYPOTHESIS_PROFILE = "KPIWATCH_HYPOTHESIS_PROFILE"
+"""The environment variable that picks how many sequences hypothesis draws (below)."""
+
+for _name, _examples, _phases in (
+    # a failure is reported as drawn: shrinking it would cost dozens of builds
+    ("default", 3, (Phase.explicit, Phase.reuse, Phase.generate)),
+    ("thorough", 40, tuple(Phase)),
+):
+    settings.register_profile(
+        f"kpiwatch-incremental-{_name}",
+        max_examples=_examples,
+        phases=_phases,
+        deadline=None,  # a build takes seconds, and more on a busy machine
+        database=None,  # each example is cheap to draw again and costly to keep
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
 
 
-@settings(
-    max_examples=3,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+def _profile() -> settings:
+    return settings.get_profile(f"kpiwatch-incremental-{_profile_name()}")
+
+
+def _profile_name() -> str:
+    return os.environ.get(HYPOTHESIS_PROFILE, "default")
+
+
+MOST_DELIVERIES = 4 if _profile_name() == "thorough" else 2
+"""Deliveries per sequence: a first build and one incremental by default (3 builds)."""
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for every example, so that each reuses the homes (and parsed projects)
+    of the last."""
+    return tmp_path_factory.mktemp("sequences")
+
+
+@settings(_profile())
 @given(data=st.data())
 def test_random_delivery_sequences_build_incrementally_to_the_full_rebuild(
-    generated: Path, data: st.DataObject
+    generated: Path, scratch: Path, data: st.DataObject
 ) -> None:
     files = _files(generated)
-    count = data.draw(st.integers(min_value=2, max_value=3), label="deliveries")
-    plan = data.draw(st.lists(DELIVERY, min_size=len(files), max_size=len(files)), label="plan")
+    count = data.draw(st.integers(min_value=2, max_value=MOST_DELIVERIES), label="deliveries")
+    delivery_of_a_file = st.integers(min_value=0, max_value=count)  # count: never delivered
+    plan = data.draw(
+        st.lists(delivery_of_a_file, min_size=len(files), max_size=len(files)), label="plan"
+    )
     plan[data.draw(st.integers(0, len(files) - 1), label="first file")] = 0  # a first build
     re_exports = data.draw(
         st.lists(
@@ -143,25 +231,35 @@ def test_random_delivery_sequences_build_incrementally_to_the_full_rebuild(
         label="re-exports (delivery, days later, wins)",
     )
     twice = data.draw(st.sets(st.integers(0, len(files) - 1), max_size=3), label="sent twice")
-    with tempfile.TemporaryDirectory() as scratch:
-        root = Path(scratch)
-        home = Home.resolve(root / "home")
-        landing = root / "landing"
-        for delivery in range(count):
-            chosen = [f for f, d in zip(files, plan, strict=True) if d == delivery]
-            deliver(chosen, generated, landing)
-            for index in twice & {files.index(f) for f in chosen}:
-                source, _, name = files[index].relative_to(generated).parts
-                copy = landing / source / f"2026-11-2{delivery}" / name
-                copy.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(files[index], copy)
-            for number, (at, days, wins) in enumerate(re_exports):
-                if at == delivery:
-                    day = f"2026-11-1{number}"
-                    re_export(generated, landing, day, timedelta(days=days, hours=1), wins, rows=4)
-            result = ingest_and_build(home, landing)
-            assert result.start is not None and result.start.incremental == (delivery > 0)
-            _assert_equal_to_full_rebuild(home, root)
+    # the October repair ticket: its open version and its December restoration each come in
+    # one delivery (the same, either order) or never (count)
+    opened, restored = data.draw(
+        st.tuples(st.integers(0, count), st.integers(0, count)), label="repair (open, restored)"
+    )
+    home = _fresh_home(scratch / "home")
+    landing = scratch / "landing"
+    shutil.rmtree(landing, ignore_errors=True)
+    for delivery in range(count):
+        chosen = [f for f, d in zip(files, plan, strict=True) if d == delivery]
+        deliver(chosen, generated, landing)
+        for index in twice & {files.index(f) for f in chosen}:
+            source, _, name = files[index].relative_to(generated).parts
+            copy = landing / source / f"2026-11-2{delivery}" / name
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(files[index], copy)
+        for number, (at, days, wins) in enumerate(re_exports):
+            if at == delivery:
+                day = f"2026-11-1{number}"
+                re_export(generated, landing, day, timedelta(days=days, hours=1), wins, rows=4)
+        if opened == delivery:
+            repair_version(landing, f"2026-11-0{delivery + 2}", "", "2026-10-20T08:05:00+08:00")
+        if restored == delivery:
+            repair_version(landing, f"2026-12-0{delivery + 2}", "2026-12-02T10:00:00+08:00",
+                           "2026-12-02T10:05:00+08:00")  # fmt: skip
+        result = ingest_and_build(home, landing, data_tests=False)
+        assert result.start is not None and result.start.incremental == (delivery > 0)
+        if delivery > 0:
+            _assert_equal_to_full_rebuild(home, scratch / "full")
 
 
 def _working_warehouse(path: Path, files: int) -> duckdb.DuckDBPyConnection:

@@ -1,7 +1,18 @@
 -- Hotline traffic per province and local clock hour: calls queued for a human agent and how
 -- many of them were answered at all. An hour with calls and no answer is a dark hour of the
--- 7×24 commitment (hotline_24x7_dark_hours). Materialized: two marts read it.
-{{ config(materialized='table') }}
+-- 7×24 commitment (hotline_24x7_dark_hours). Materialized: two marts read it. Incremental by
+-- day: an incremental build recomputes the affected days only (int_periods_affected).
+{{
+    config(
+        materialized=incremental_on_duckdb(),
+        incremental_strategy='delete+insert',
+        unique_key='period_date',
+        pre_hook="{{ forget_affected_periods('period_date', 'day') }}",
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ ref('int_periods_affected') }}
 
 with
 
@@ -18,6 +29,9 @@ hours as (
         count(*) as call_count,
         count(*) filter (where is_answered) as answered_count
     from fct_hotline_calls
+    {% if is_incremental() -%}
+        where {{ in_affected_periods('queued_date', 'day') }}
+    {%- endif %}
     group by queued_month, queued_date, queued_hour_at, province_code
 )
 

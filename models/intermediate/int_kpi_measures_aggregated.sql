@@ -3,17 +3,34 @@
 -- the cases beyond a per-case limit — counted once for each distinct case_limit the catalog
 -- gives the KPI, so that each period can take the count of the version judging it. For the
 -- connection rates: Σ attempts and Σ connected, without a limit. Materialized: the three
--- compliance marts read it instead of the event facts.
-{{ config(materialized='table') }}
+-- compliance marts read it instead of the event facts. Incremental by day: an incremental
+-- build recomputes the affected days only (int_periods_affected).
+{{
+    config(
+        materialized=incremental_on_duckdb(),
+        incremental_strategy='delete+insert',
+        unique_key='period_date',
+        pre_hook="{{ forget_affected_periods('period_date', 'day') }}",
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ ref('int_periods_affected') }}
 
 with
 
 int_kpi_cases_unioned as (
     select * from {{ ref('int_kpi_cases_unioned') }}
+    {% if is_incremental() -%}
+        where {{ in_affected_periods('period_date', 'day') }}
+    {%- endif %}
 ),
 
 fct_network_calls as (
     select * from {{ ref('fct_network_calls') }}
+    {% if is_incremental() -%}
+        where {{ in_affected_periods('stat_date', 'day') }}
+    {%- endif %}
 ),
 
 int_kpi_versions_dated as (

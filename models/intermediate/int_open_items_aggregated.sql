@@ -1,12 +1,26 @@
 -- Items open at each period end (int_open_items_aged) per period × city × KPI × segment:
 -- how many, how many already beyond the case limit of the version judging the period, and
 -- the oldest. Materialized: the compliance marts add it to each *_max KPI's completed items.
-{{ config(materialized='table') }}
+-- Incremental by period: an incremental build recomputes the affected months and days only.
+{{
+    config(
+        materialized=incremental_on_duckdb(),
+        incremental_strategy='delete+insert',
+        unique_key=['period_grain', 'period_start'],
+        pre_hook="{{ forget_affected_periods('period_start', none) }}",
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ ref('int_periods_affected') }}
 
 with
 
 int_open_items_aged as (
     select * from {{ ref('int_open_items_aged') }}
+    {% if is_incremental() -%}
+        where {{ in_affected_periods('period_start', none) }}
+    {%- endif %}
 ),
 
 aggregated as (

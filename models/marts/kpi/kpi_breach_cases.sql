@@ -6,19 +6,41 @@
 -- The limit is that of the catalog version judging the month. Counted per month × province
 -- × KPI × segment, these are kpi_compliance.breach_count. Hall and hotline cases carry the
 -- customer's tier, so breach cases by tier are read here, not joined to the facts.
+{{
+    config(
+        materialized=incremental_on_duckdb(),
+        incremental_strategy='delete+insert',
+        unique_key='period_month',
+        pre_hook="{{ forget_affected_periods('period_month', 'month') }}",
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ ref('int_periods_affected') }}
 with
 
 int_kpi_cases_unioned as (
     select * from {{ ref('int_kpi_cases_unioned') }}
+    {% if is_incremental() -%}
+        where {{ in_affected_periods('period_month', 'month') }}
+    {%- endif %}
 ),
 
 int_open_items_aged as (
     select * from {{ ref('int_open_items_aged') }}
-    where period_grain = 'month' and is_beyond_limit
+    where
+        period_grain = 'month'
+        and is_beyond_limit
+        {% if is_incremental() -%}
+            and {{ in_affected_periods('period_start', 'month') }}
+        {%- endif %}
 ),
 
 int_kpi_measures_aggregated as (
     select * from {{ ref('int_kpi_measures_aggregated') }}
+    {% if is_incremental() -%}
+        where {{ in_affected_periods('period_month', 'month') }}
+    {%- endif %}
 ),
 
 int_kpi_versions_dated as (

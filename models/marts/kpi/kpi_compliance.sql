@@ -3,19 +3,40 @@
 -- Every indicator of the standard per local calendar month × province (and the nation,
 -- 100000, computed over all events) × segment, judged by the catalog version in force on
 -- the month's first day.
+{{
+    config(
+        materialized=incremental_on_duckdb(),
+        incremental_strategy='delete+insert',
+        unique_key='period_month',
+        pre_hook="{{ forget_affected_periods('period_month', 'month') }}",
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ ref('int_periods_affected') }}
 with
 
 int_kpi_measures_aggregated as (
     select * from {{ ref('int_kpi_measures_aggregated') }}
+    {% if is_incremental() -%}
+        where {{ in_affected_periods('period_month', 'month') }}
+    {%- endif %}
 ),
 
 int_open_items_aggregated as (
     select * from {{ ref('int_open_items_aggregated') }}
-    where period_grain = 'month'
+    where
+        period_grain = 'month'
+        {% if is_incremental() -%}
+            and {{ in_affected_periods('period_start', 'month') }}
+        {%- endif %}
 ),
 
 int_hotline_hours_aggregated as (
     select * from {{ ref('int_hotline_hours_aggregated') }}
+    {% if is_incremental() -%}
+        where {{ in_affected_periods('period_month', 'month') }}
+    {%- endif %}
 ),
 
 int_kpi_versions_dated as (

@@ -3,16 +3,35 @@
 -- Every indicator with a city in its source per local calendar month × prefecture-level
 -- city × segment, judged by the catalog version in force on the month's first day. Hotline
 -- calls carry no city: their KPIs are published per province only.
+{{
+    config(
+        materialized=incremental_on_duckdb(),
+        incremental_strategy='delete+insert',
+        unique_key='period_month',
+        pre_hook="{{ forget_affected_periods('period_month', 'month') }}",
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ ref('int_periods_affected') }}
 with
 
 int_kpi_measures_aggregated as (
     select * from {{ ref('int_kpi_measures_aggregated') }}
-    where city_code is not null
+    where
+        city_code is not null
+        {% if is_incremental() -%}
+            and {{ in_affected_periods('period_month', 'month') }}
+        {%- endif %}
 ),
 
 int_open_items_aggregated as (
     select * from {{ ref('int_open_items_aggregated') }}
-    where period_grain = 'month'
+    where
+        period_grain = 'month'
+        {% if is_incremental() -%}
+            and {{ in_affected_periods('period_start', 'month') }}
+        {%- endif %}
 ),
 
 int_kpi_versions_dated as (

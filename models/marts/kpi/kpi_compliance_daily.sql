@@ -4,19 +4,40 @@
 -- 100000) × segment, judged by the catalog version in force on that day. A *_max KPI's
 -- population is the items completed that day plus those open at the day's end (or at the
 -- source's as-of time while the day is still running).
+{{
+    config(
+        materialized=incremental_on_duckdb(),
+        incremental_strategy='delete+insert',
+        unique_key='period_date',
+        pre_hook="{{ forget_affected_periods('period_date', 'day') }}",
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ ref('int_periods_affected') }}
 with
 
 int_kpi_measures_aggregated as (
     select * from {{ ref('int_kpi_measures_aggregated') }}
+    {% if is_incremental() -%}
+        where {{ in_affected_periods('period_date', 'day') }}
+    {%- endif %}
 ),
 
 int_open_items_aggregated as (
     select * from {{ ref('int_open_items_aggregated') }}
-    where period_grain = 'day'
+    where
+        period_grain = 'day'
+        {% if is_incremental() -%}
+            and {{ in_affected_periods('period_start', 'day') }}
+        {%- endif %}
 ),
 
 int_hotline_hours_aggregated as (
     select * from {{ ref('int_hotline_hours_aggregated') }}
+    {% if is_incremental() -%}
+        where {{ in_affected_periods('period_date', 'day') }}
+    {%- endif %}
 ),
 
 int_kpi_versions_dated as (

@@ -2,6 +2,7 @@ with
 
 broadband_faults as (
     select * from {{ source('landing', 'broadband_faults') }}
+    {{ where_arrived_for_fact('fct_broadband_faults', 'broadband_faults', ['ticket_id']) }}
 ),
 
 ingest_files as (

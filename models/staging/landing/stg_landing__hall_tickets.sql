@@ -2,6 +2,7 @@ with
 
 hall_tickets as (
     select * from {{ source('landing', 'hall_tickets') }}
+    {{ where_arrived_for_fact('fct_hall_tickets', 'hall_tickets', ['ticket_id']) }}
 ),
 
 ingest_files as (

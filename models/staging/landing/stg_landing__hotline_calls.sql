@@ -2,6 +2,7 @@ with
 
 hotline_calls as (
     select * from {{ source('landing', 'hotline_calls') }}
+    {{ where_arrived_for_fact('fct_hotline_calls', 'hotline_calls', ['call_id']) }}
 ),
 
 ingest_files as (

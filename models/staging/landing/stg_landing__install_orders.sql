@@ -2,6 +2,7 @@ with
 
 install_orders as (
     select * from {{ source('landing', 'install_orders') }}
+    {{ where_arrived_for_fact('fct_install_orders', 'install_orders', ['order_id']) }}
 ),
 
 ingest_files as (

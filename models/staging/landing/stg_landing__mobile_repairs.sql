@@ -2,6 +2,7 @@ with
 
 mobile_repairs as (
     select * from {{ source('landing', 'mobile_repairs') }}
+    {{ where_arrived_for_fact('fct_mobile_repairs', 'mobile_repairs', ['ticket_id']) }}
 ),
 
 ingest_files as (

@@ -2,6 +2,9 @@ with
 
 network_calls as (
     select * from {{ source('landing', 'network_calls') }}
+    {{ where_arrived_for_fact(
+        'fct_network_calls', 'network_calls', ['stat_hour', 'city_code', 'network']
+    ) }}
 ),
 
 ingest_files as (
