@@ -35,6 +35,7 @@ import pandas as pd
 import streamlit as st
 
 from kpiwatch.access import Viewer
+from kpiwatch.contract import STANDARD_ORDER
 from kpiwatch.home import Home
 from kpiwatch.readers import reader
 
@@ -48,14 +49,6 @@ SOURCE_ORDER = [
     "mobile_repairs", "broadband_faults",
 ]  # fmt: skip
 """The sources in the order of the standard's indicators."""
-
-STANDARD_ORDER = [
-    "hall_wait_15m", "hall_handle_10m", "hall_vip_wait_5m", "hall_appointment_no_wait",
-    "hotline_sl20", "hotline_vip_sl20", "hotline_24x7_dark_hours", "install_days_avg",
-    "install_days_max", "fixed_connect_rate", "mobile_connect_rate", "mobile_repair_hours_avg",
-    "mobile_repair_hours_max", "broadband_repair_hours_avg", "broadband_repair_hours_max",
-]  # fmt: skip
-"""The order in which docs/standard.md lists the indicators; a KPI added later comes after them."""
 
 RELATIVE_MARGIN = """
     case
