@@ -754,3 +754,24 @@ def dq_results(limit: int = 500) -> pd.DataFrame | None:
 def data_docs() -> Path:
     """Where the quality engineer's Great Expectations Data Docs are built."""
     return home().root / "quality" / "data_docs"
+
+
+# --- the monthly report -------------------------------------------------------------
+
+
+def report_workbook(period: date, lang: str, who: Viewer | None = None) -> bytes:
+    """The monthly report's workbook (``reports/``) for ``period``: a national or operations
+    viewer gets the whole country, a provincial viewer a workbook holding only their own
+    provinces (not the nation, not another province)."""
+    from reports.data import load
+    from reports.data import scope as report_scope
+    from reports.workbook import workbook
+
+    who = who if who is not None else viewer()
+    pub = publication()
+    if pub is None:
+        raise NotPublished(str(home().warehouse))
+    provinces = who.provinces if who.role == "provincial" else None
+    with reader(home()) as con:
+        data = load(con, report_scope(period, provinces), pub.published_at)
+    return workbook(data, lang)
