@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kpiwatch.contract import NATIONAL_CODE
 from reports.data import SEVERITIES, MonthlyData
+from reports.fonts import FAMILY, font_faces
 from reports.labels import fmt_threshold, fmt_value, month, reason, severity, t
 from reports.workbook import catalog_versions, headline, matrix_layout, scope_text, title
 
@@ -45,14 +46,27 @@ def chromium_path() -> Path:
     return Path(os.environ.get("KPIWATCH_CHROMIUM") or CHROMIUM)
 
 
+def require_chromium() -> Path:
+    """The Chromium to print with, or ChromiumMissing (checked before the page is made)."""
+    executable = chromium_path()
+    if not executable.exists():
+        raise ChromiumMissing(
+            f"no Chromium at {executable}: the PDF was not written "
+            "(apt-get install chromium fonts-noto-cjk, or set KPIWATCH_CHROMIUM)"
+        )
+    return executable
+
+
 def html(data: MonthlyData, lang: str, generated: datetime | None = None) -> str:
-    """The report as one self-contained HTML page."""
+    """The report as one self-contained HTML page, its Chinese font embedded (``fonts``)."""
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"])
     )
-    return environment.get_template("report.html").render(
-        **page(data, lang), generated=f"{generated or datetime.now().astimezone():%Y-%m-%d %H:%M}"
-    )
+    template = environment.get_template("report.html")
+    stamp = f"{generated or datetime.now().astimezone():%Y-%m-%d %H:%M}"
+    values = {**page(data, lang), "generated": stamp}
+    plain = template.render(**values, font_faces="")
+    return template.render(**values, font_faces=font_faces(plain))
 
 
 def page(data: MonthlyData, lang: str) -> dict:
@@ -120,6 +134,7 @@ def page(data: MonthlyData, lang: str) -> dict:
             )
     return {
         "lang": lang,
+        "family": FAMILY,
         "t": lambda key, **values: t(lang, key, **values),
         "title": title(data, lang),
         "heading": t(lang, "title"),
@@ -187,12 +202,7 @@ def short_name(data: MonthlyData, lang: str, code: str) -> str:
 
 def pdf(page_html: str, footer: str = "") -> bytes:
     """``page_html`` printed to A4 landscape by headless Chromium (ChromiumMissing if none)."""
-    executable = chromium_path()
-    if not executable.exists():
-        raise ChromiumMissing(
-            f"no Chromium at {executable}: the PDF was not written "
-            "(apt-get install chromium fonts-noto-cjk, or set KPIWATCH_CHROMIUM)"
-        )
+    executable = require_chromium()
     from playwright.sync_api import Error, sync_playwright
 
     try:

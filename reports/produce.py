@@ -11,8 +11,8 @@ from pathlib import Path
 from kpiwatch.home import Home
 from kpiwatch.sql import connect
 from reports.data import MonthlyData, Scope, load
-from reports.pdf import ChromiumMissing, html, pdf
-from reports.workbook import title, workbook
+from reports.pdf import ChromiumMissing, html, pdf, require_chromium
+from reports.workbook import workbook
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,8 @@ def write(home: Home, chosen: Scope, lang: str, folder: Path, with_pdf: bool = T
     if not with_pdf:
         return Written(book, None)
     try:
-        printed = pdf(html(data, lang), title(data, lang))
+        require_chromium()
+        printed = pdf(html(data, lang), f"kpiwatch · {chosen.label}")
     except ChromiumMissing as exc:
         return Written(book, None, str(exc))
     return Written(book, _replace(stem.with_suffix(".pdf"), printed))
