@@ -15,12 +15,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
 
 from kpiwatch.contract import NATIONAL_CODE, PROVINCE_CODES, STANDARD_ORDER
 
+BEIJING = ZoneInfo("Asia/Shanghai")
+"""Publication and generation times are shown in Beijing time, as on the dashboard."""
 TREND_MONTHS = 6
 """How many published months, ending with the report's, the trends show."""
 SEVERITIES = ("critical", "major", "minor")

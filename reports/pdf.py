@@ -17,7 +17,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kpiwatch.contract import NATIONAL_CODE
-from reports.data import SEVERITIES, MonthlyData
+from reports.data import BEIJING, SEVERITIES, MonthlyData
 from reports.fonts import FAMILY, font_faces
 from reports.labels import fmt_threshold, fmt_value, month, reason, severity, t
 from reports.workbook import catalog_versions, headline, matrix_layout, scope_text, title
@@ -63,7 +63,7 @@ def html(data: MonthlyData, lang: str, generated: datetime | None = None) -> str
         loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"])
     )
     template = environment.get_template("report.html")
-    stamp = f"{generated or datetime.now().astimezone():%Y-%m-%d %H:%M}"
+    stamp = f"{generated or datetime.now(BEIJING):%Y-%m-%d %H:%M}"
     values = {**page(data, lang), "generated": stamp}
     plain = template.render(**values, font_faces="")
     return template.render(**values, font_faces=font_faces(plain))

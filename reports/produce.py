@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kpiwatch.home import Home
 from kpiwatch.sql import connect
-from reports.data import MonthlyData, Scope, load
+from reports.data import BEIJING, MonthlyData, Scope, load
 from reports.pdf import ChromiumMissing, html, pdf, require_chromium
 from reports.workbook import workbook
 
@@ -26,7 +26,7 @@ class Written:
 
 def read(home: Home, chosen: Scope) -> MonthlyData:
     """The report's figures from ``home``'s published warehouse (read-only)."""
-    published = datetime.fromtimestamp(os.stat(home.warehouse).st_mtime).astimezone()
+    published = datetime.fromtimestamp(os.stat(home.warehouse).st_mtime, BEIJING)
     with connect(home) as con:
         return load(con, chosen, published)
 

@@ -125,7 +125,8 @@ def _summary(sheet: Worksheet, data: MonthlyData, lang: str) -> None:
         (t(lang, "catalog_versions"), ", ".join(catalog_versions(data))),
     ]
     if data.published_at is not None:
-        rows.append((t(lang, "published"), f"{data.published_at:%Y-%m-%d %H:%M}"))
+        stamp = f"{data.published_at:%Y-%m-%d %H:%M} ({t(lang, 'beijing_time')})"
+        rows.append((t(lang, "published"), stamp))
     row = FIRST_ROW
     for label, value in rows:
         sheet.cell(row, 1, label).font = BOLD
