@@ -625,6 +625,8 @@ def report(
         written = write(home, chosen, lang, out or home.root / "reports", with_pdf=pdf)
     except (ReportError, SqlError, ConfigError) as exc:
         raise _fail(str(exc)) from exc
+    except OSError as exc:
+        raise _fail(f"cannot write the report: {exc.filename}: {exc.strerror}") from exc
     say(console, written.workbook, "workbook:", "green")
     if written.pdf is not None:
         say(console, written.pdf, "pdf:", "green")

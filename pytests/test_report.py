@@ -302,6 +302,19 @@ def test_bad_arguments_are_one_line_and_exit_2(
     assert not list(tmp_path.iterdir())
 
 
+def test_nothing_published_or_unwritable_folder_is_one_line(home: Home, tmp_path: Path) -> None:
+    empty = CliRunner().invoke(app, ["--home", str(tmp_path), "report", "--month", MONTH])
+    assert empty.exit_code == 2
+    assert empty.output.startswith("error: no published warehouse at")
+    assert len(empty.output.strip().splitlines()) == 1
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    result = report(home, blocked / "reports", "--no-pdf")
+    assert result.exit_code == 2
+    assert result.output.startswith("error: cannot write the report:"), result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
 def test_without_chromium_the_workbook_is_still_written(
     home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -26,8 +26,8 @@ class Written:
 
 def read(home: Home, chosen: Scope) -> MonthlyData:
     """The report's figures from ``home``'s published warehouse (read-only)."""
-    published = datetime.fromtimestamp(os.stat(home.warehouse).st_mtime, BEIJING)
-    with connect(home) as con:
+    with connect(home) as con:  # SqlError (one line) when nothing is published
+        published = datetime.fromtimestamp(os.stat(home.warehouse).st_mtime, BEIJING)
         return load(con, chosen, published)
 
 
