@@ -7,6 +7,8 @@ months in breach from ``marts.kpi_breaches`` (their one owner).
 
 - ``data``: which month and provinces, and the queries (``MonthlyData``).
 - ``workbook``: the Excel workbook (openpyxl).
-- ``pdf``: the same report as an HTML page, printed to PDF by headless Chromium.
+- ``pdf``: the same report as an HTML page (``templates/report.html``), printed to PDF by
+  headless Chromium; ``fonts`` embeds the page's Chinese font.
+- ``labels``: the report's words in zh / en (the dashboard's where it has them).
 - ``produce``: both files for ``kpiwatch report``.
 """

@@ -55,7 +55,6 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
     "trend_values_provinces": ("各指标月值", "Each KPI's monthly value"),
     "generated": ("生成于", "Generated"),
     "no_breaches": ("本月全部达标。", "Every KPI was met this month."),
-    "page": ("第", "Page"),
 }
 
 
