@@ -41,6 +41,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "{what}: not available yet (the warehouse has no {table}).",
     ),
     "download_csv": ("下载 CSV", "Download CSV"),
+    "download_report": ("下载本月月报（Excel）", "Download this month's report (Excel)"),
     # the door: sign-in, sign-out, roles
     "sign_in_title": ("请登录", "Please sign in"),
     "sign_in_caption": (

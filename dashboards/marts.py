@@ -35,6 +35,7 @@ import pandas as pd
 import streamlit as st
 
 from kpiwatch.access import Viewer
+from kpiwatch.contract import STANDARD_ORDER
 from kpiwatch.home import Home
 from kpiwatch.readers import reader
 
@@ -48,14 +49,6 @@ SOURCE_ORDER = [
     "mobile_repairs", "broadband_faults",
 ]  # fmt: skip
 """The sources in the order of the standard's indicators."""
-
-STANDARD_ORDER = [
-    "hall_wait_15m", "hall_handle_10m", "hall_vip_wait_5m", "hall_appointment_no_wait",
-    "hotline_sl20", "hotline_vip_sl20", "hotline_24x7_dark_hours", "install_days_avg",
-    "install_days_max", "fixed_connect_rate", "mobile_connect_rate", "mobile_repair_hours_avg",
-    "mobile_repair_hours_max", "broadband_repair_hours_avg", "broadband_repair_hours_max",
-]  # fmt: skip
-"""The order in which docs/standard.md lists the indicators; a KPI added later comes after them."""
 
 RELATIVE_MARGIN = """
     case
@@ -761,3 +754,24 @@ def dq_results(limit: int = 500) -> pd.DataFrame | None:
 def data_docs() -> Path:
     """Where the quality engineer's Great Expectations Data Docs are built."""
     return home().root / "quality" / "data_docs"
+
+
+# --- the monthly report -------------------------------------------------------------
+
+
+def report_workbook(period: date, lang: str, who: Viewer | None = None) -> bytes:
+    """The monthly report's workbook (``reports/``) for ``period``: a national or operations
+    viewer gets the whole country, a provincial viewer a workbook holding only their own
+    provinces (not the nation, not another province)."""
+    from reports.data import load
+    from reports.data import scope as report_scope
+    from reports.workbook import workbook
+
+    who = who if who is not None else viewer()
+    pub = publication()
+    if pub is None:
+        raise NotPublished(str(home().warehouse))
+    provinces = who.provinces if who.role == "provincial" else None
+    with reader(home()) as con:
+        data = load(con, report_scope(period, provinces), pub.published_at)
+    return workbook(data, lang)

@@ -588,6 +588,53 @@ def dashboard(
     raise typer.Exit(serve(command, env={**os.environ, "KPIWATCH_HOME": str(home.root)}))
 
 
+EXIT_NO_PDF = 3
+"""``kpiwatch report`` wrote the workbook but not the PDF (no usable Chromium)."""
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    month: Annotated[str, typer.Option(help="The month to report, YYYY-MM.")],
+    province: Annotated[
+        str | None, typer.Option(help="One province (GB/T 2260 code); default the whole country.")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="zh (default) or en.")] = "zh",
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write to (default: <home>/reports).")
+    ] = None,
+    pdf: Annotated[bool, typer.Option(help="Also print the PDF (needs Chromium).")] = True,
+) -> None:
+    """Write the monthly report from the published marts: an Excel workbook and a PDF.
+
+    Exit 0 when both were written, 2 for usage (bad --month or --province, a month with no
+    published figures, no published warehouse), 3 when the workbook was written but the PDF
+    could not be (no usable Chromium; the message says why).
+    """
+    from kpiwatch.sql import SqlError
+    from quality.settings import ConfigError
+    from reports.data import ReportError, parse_month, scope
+    from reports.labels import LANGUAGES
+    from reports.produce import write
+
+    home: Home = ctx.obj
+    try:
+        if lang not in LANGUAGES:
+            raise ReportError(f"--lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+        chosen = scope(parse_month(month), [province] if province else None)
+        written = write(home, chosen, lang, out or home.root / "reports", with_pdf=pdf)
+    except (ReportError, SqlError, ConfigError) as exc:
+        raise _fail(str(exc)) from exc
+    except OSError as exc:
+        raise _fail(f"cannot write the report: {exc.filename}: {exc.strerror}") from exc
+    say(console, written.workbook, "workbook:", "green")
+    if written.pdf is not None:
+        say(console, written.pdf, "pdf:", "green")
+    elif written.pdf_problem is not None:
+        say(console, written.pdf_problem, "no pdf:", "bold yellow")
+        raise typer.Exit(EXIT_NO_PDF)
+
+
 users_app = typer.Typer(
     help="The dashboard's local users (<home>/secrets/dashboard-users.json), for sign-in "
     "without single sign-on.",

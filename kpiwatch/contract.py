@@ -31,6 +31,15 @@ PROVINCE_CODES: tuple[str, ...] = (
 
 NATIONAL_CODE = "100000"
 
+STANDARD_ORDER = [
+    "hall_wait_15m", "hall_handle_10m", "hall_vip_wait_5m", "hall_appointment_no_wait",
+    "hotline_sl20", "hotline_vip_sl20", "hotline_24x7_dark_hours", "install_days_avg",
+    "install_days_max", "fixed_connect_rate", "mobile_connect_rate", "mobile_repair_hours_avg",
+    "mobile_repair_hours_max", "broadband_repair_hours_avg", "broadband_repair_hours_max",
+]  # fmt: skip
+"""The order in which docs/standard.md lists the indicators (the dashboard's and the monthly
+report's order); a KPI added later comes after them."""
+
 TIMESTAMP_FORMATS = "YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SS[.fff][+08:00|+0800|Z]"
 CITIES_SEED = Path(__file__).resolve().parents[1] / "seeds" / "cities.csv"
 TRUE_WORDS = ("true", "1", "t", "y")

@@ -25,6 +25,18 @@ with left:
         format_func=lambda p: month(lang, pd.Timestamp(p).date()),
     )
 period = pd.Timestamp(period_text).date()
+with right:
+    # The monthly report (reports/) of the month shown, holding only what this viewer may
+    # see; made when the button is pressed, not on every rerun.
+    st.download_button(
+        t(lang, "download_report"),
+        data=lambda: marts.report_workbook(period, lang),
+        file_name=f"kpiwatch-report-{period_text}-{lang}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="download_report",
+        icon=":material/download:",
+        on_click="ignore",
+    )
 
 # --- headline figures ----------------------------------------------------------------
 figures = marts.headline(period).iloc[0]
