@@ -54,7 +54,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from ingest import json_keys, malformed, store
+from ingest import file_identity, json_keys, malformed, store
 from ingest.lake import Lake, LakeReport
 from ingest.landing_file import (
     MAX_HEADER_BYTES,
@@ -432,6 +432,7 @@ class Loader:
             "select path, content_hash, status, file_id, source from audit.ingest_files"
         ).fetchall()
         self.seen = {(path, digest) for path, digest, *_ in rows}
+        self.identities = file_identity.KnownFiles(con)
         self.loaded = {
             (source, digest): fid for _, digest, status, fid, source in rows if status == "loaded"
         }
@@ -501,8 +502,15 @@ class Loader:
         twins: list[_New] = []
         pending: set[tuple[str, str]] = set()
         for file in files:
+            before_read = file_identity.identity(file.path)
+            known = self.identities.digest(file.relative, before_read)
+            if known is not None and (file.relative, known) in self.seen:
+                on_file(FileOutcome(file, "unchanged"))  # not read: the same file as before
+                continue
             seen = _inspect(file)
             digest = seen.digest
+            if digest != NOT_READ:
+                self.identities.remember(file.relative, digest, before_read)
             if (file.relative, digest) in self.seen:
                 on_file(FileOutcome(file, "unchanged"))
             elif digest != NOT_READ and (
@@ -534,6 +542,7 @@ class Loader:
                 on_file(outcome)
         if self.lake is not None:
             self._to_lake(lambda lake, report: lake.finish(self.con, report))
+        self.identities.save(self.con, self.seen)
 
     # ---------------------------------------------------------------------- lake
 

@@ -35,6 +35,15 @@ create table if not exists audit.ingest_files (
     loaded_at timestamptz not null,
     seconds double
 );
+create schema if not exists ingest_state;
+create table if not exists ingest_state.landing_stats (
+    path varchar primary key,
+    content_hash varchar not null,
+    bytes bigint not null,
+    mtime_ns bigint not null,
+    ctime_ns bigint not null,
+    inode bigint not null
+);
 create table if not exists audit.quarantine (
     file_id bigint not null,
     source varchar not null,
@@ -73,6 +82,11 @@ COMMENTS = {
     ),
     "audit.ingest_files.duplicate_of": "For skipped_duplicate: the file_id of the same content.",
     "audit.ingest_files.loaded_at": "When the file was recorded; stands in for absent updated_at.",
+    "ingest_state.landing_stats": (
+        "The file-system identity of each landing file when its content was last hashed: "
+        "a file whose size, modification and change times and inode are unchanged is not "
+        "read again. Private to the working warehouse (never published)."
+    ),
     "audit.quarantine": "Delivered records that broke a landing-contract rule, with every reason.",
     "audit.quarantine.row_number": "1-based position of the record among the file's data records.",
     "audit.quarantine.reasons": (
@@ -138,7 +152,7 @@ def _comments(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
 
     Setting a comment rewrites the catalog even when the text is the same, so a run with
     nothing new (hourly) would otherwise rewrite the working warehouse every time."""
-    schemas = ["raw", "audit"]
+    schemas = ["raw", "audit", "ingest_state"]
     tables = con.execute(
         "select schema_name || '.' || table_name, comment from duckdb_tables() "
         "where database_name = current_database() and list_contains(?, schema_name)",

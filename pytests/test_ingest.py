@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from generator import generate
 from generator.expected import expected, total
+from ingest import loader
 from ingest.loader import ingest
 from kpiwatch import cli
 from kpiwatch.cli import app
@@ -360,3 +361,60 @@ def test_a_second_writer_is_refused_while_one_runs(tmp_path: Path) -> None:
     assert "another kpiwatch process is writing" in " ".join(busy.stderr.split())
     free = subprocess.run(command, capture_output=True, text=True)
     assert free.returncode == 0, free.stderr
+
+
+def _hall_csv(landing: Path) -> Path:
+    return next(p for p in sorted((landing / "hall_tickets").rglob("*.csv")) if p.stat().st_size)
+
+
+def test_a_file_unchanged_on_disk_is_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An hourly ingest into years of landing must not hash years of files: a file whose
+    size, times and inode are those it had when hashed is not opened; one only touched is
+    read again and found unchanged."""
+    landing = tmp_path / "landing"
+    generate(landing, date(2026, 10, 1), 1, ["110000"], 0.0005, 5)
+    home = Home.resolve(tmp_path / "home")
+    first = ingest(home, landing)
+    read: list[str] = []
+    real = loader.inspect
+    monkeypatch.setattr(loader, "inspect", lambda f: read.append(f.relative) or real(f))
+    again = ingest(home, landing)
+    assert again.count("unchanged") == len(first.outcomes) and read == []
+    touched = _hall_csv(landing)
+    os.utime(touched)
+    third = ingest(home, landing)
+    assert read == [touched.relative_to(landing).as_posix()]
+    assert third.count("unchanged") == len(first.outcomes)
+
+
+def test_a_file_rewritten_with_its_size_and_times_restored_is_read_again(
+    tmp_path: Path,
+) -> None:
+    """Same size, same modification time put back: the change time still moved (no user
+    can set it), so the file is hashed again and its new content loads."""
+    landing = tmp_path / "landing"
+    generate(landing, date(2026, 10, 1), 1, ["110000"], 0.0005, 5)
+    home = Home.resolve(tmp_path / "home")
+    ingest(home, landing)
+    target = _hall_csv(landing)
+    before = target.stat()
+    text = target.read_bytes()
+    header, first_row, rest = text.split(b"\n", 2)
+    # one digit of the first record changes, so the size stays the same
+    digit = next(i for i in range(len(first_row) - 1, -1, -1) if first_row[i : i + 1].isdigit())
+    changed = bytes([ord("1") if first_row[digit] != ord("1") else ord("2")])
+    swapped = first_row[:digit] + changed + first_row[digit + 1 :]
+    target.write_bytes(b"\n".join([header, swapped, rest]))
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = target.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
+        before.st_size, before.st_mtime_ns, before.st_ino,
+    )  # fmt: skip
+    report = ingest(home, landing)
+    relative = target.relative_to(landing).as_posix()
+    assert [o.status for o in report.outcomes if o.file.relative == relative] != ["unchanged"]
+    hashes = [h for (p, h) in _query(home, "select path, content_hash from audit.ingest_files")
+              if p == relative]  # fmt: skip
+    assert len(set(hashes)) == 2, "the rewritten content was not recorded"
