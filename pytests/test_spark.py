@@ -14,8 +14,10 @@ items at the period end and judge each month by the version in force.
 
 from __future__ import annotations
 
+import csv
 import time
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -36,10 +38,27 @@ MARTS = len(list((PROJECT_DIR / "models" / "marts").rglob("*.sql")))
 """Every mart of the project, each compared between the engines."""
 
 
+def demand_perfect_connections(catalog: Path) -> None:
+    """Six days plant no incident, so nothing would breach and ``kpi_breaches`` would be
+    empty on both engines (equal, proving nothing): in this test project only, an operator
+    setting asks a mobile connection rate of 1.0, so every province breaches it."""
+    with catalog.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields, rows = list(reader.fieldnames or []), list(reader)
+    for row in rows:
+        if row["kpi_id"] == "mobile_connect_rate":
+            row["threshold"], row["origin"] = "1.00", "operator setting"
+    with catalog.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 @pytest.fixture(scope="module")
 def both_engines(tmp_path_factory: pytest.TempPathFactory) -> Home:
     root = tmp_path_factory.mktemp("engines")
     project = project_with_versioned_catalog(root / "project")
+    demand_perfect_connections(project / "seeds" / "kpi_catalog.csv")
     home = Home.resolve(root / "home").ensure()
     generate(home.landing, **WINDOW)
     ingest(home, lake=Lake.resolve(home))
