@@ -60,10 +60,9 @@ format: install
 	$(UV) run --frozen ruff check --fix .
 	$(UV) run --frozen ruff format .
 
-# Three pytest-xdist workers on two cores: a test often waits on its dbt, DuckDB, Spark or
-# browser child, and one worker per core left cores idle (19 min for 26 CPU-minutes).
-# TEST_WORKERS=0 runs every test in this process.
-TEST_WORKERS ?= 3
+# Two workers (pytest-xdist): most tests wait on a dbt, DuckDB or browser child, so two
+# at a time finish in about half the time; TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 2
 
 test: lint
 	$(UV) run --frozen pytest -n $(TEST_WORKERS) --dist loadgroup

@@ -72,34 +72,14 @@ def keep_the_main_module() -> Iterator[None]:
     sys.modules["__main__"] = main
 
 
-LONGEST_FIRST = (
-    "test_incremental", "test_spark", "dashboard_warehouse", "test_processes", "test_publish",
-    "test_warehouse", "test_lake", "test_run", "test_hostile_files", "test_ingest", "test_sql",
-)  # fmt: skip
-"""Groups that take minutes: started first, so that no worker ends alone on a long one."""
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """``make test`` runs pytest-xdist workers with ``--dist loadgroup``: each module's tests
-    stay on one worker (its module fixtures are built once), and every module that reads the
-    shared dashboard warehouse runs on the same worker, so it is built once too. The longest
-    groups go first (a stable sort: each module's tests stay together and in order)."""
-    groups: dict[str, str] = {}
+    """``make test`` runs two pytest-xdist workers with ``--dist loadgroup``: each module's
+    tests stay on one worker (its module fixtures are built once), and every module that
+    reads the shared dashboard warehouse runs on the same worker, so it is built once too."""
     for item in items:
         module = getattr(item, "module", None)
-        if module is None:
+        if module is None or item.get_closest_marker("xdist_group"):
             continue
-        marker = item.get_closest_marker("xdist_group")
-        if marker is None:
-            shares = getattr(module, "published_home", None) is dashboard_warehouse.published_home
-            group = "dashboard_warehouse" if shares else module.__name__
-            item.add_marker(pytest.mark.xdist_group(group))
-        else:
-            group = marker.args[0] if marker.args else marker.kwargs.get("name", "")
-        groups[item.nodeid] = group
-
-    def rank(item: pytest.Item) -> int:
-        group = groups.get(item.nodeid, "")
-        return LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
-
-    items.sort(key=rank)
+        shares = getattr(module, "published_home", None) is dashboard_warehouse.published_home
+        group = "dashboard_warehouse" if shares else module.__name__
+        item.add_marker(pytest.mark.xdist_group(group))
