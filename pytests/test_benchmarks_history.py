@@ -180,7 +180,8 @@ def _generated(root: Path) -> tuple[Path, dict]:
     generated = root / "generated"
     settings = {"start": START.isoformat(), "months": MONTHS, "scale": SCALE, "seed": SEED}
     stamp = root / "generated.json"
-    if not (stamp.exists() and json.loads(stamp.read_text()) == settings):
+    recorded = json.loads(stamp.read_text()) if stamp.exists() else {}
+    if {key: recorded.get(key) for key in settings} != settings:
         shutil.rmtree(generated, ignore_errors=True)
         days = (_months_later(START, MONTHS) - START).days
         began = time.perf_counter()
