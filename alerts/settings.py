@@ -1,7 +1,7 @@
 """Alerting settings from ``<home>/kpiwatch.toml``: reminders, channels, routes.
 
 How bad a breach is comes from ``marts.kpi_breaches`` (bands in ``[severity]``, read by
-``kpiwatch.severity`` and applied by dbt), never from here.
+``core.severity`` and applied by dbt), never from here.
 
 Secrets never sit in the file: a channel names the environment variables that hold its
 webhook URL (which carries the robot's token), signing secret or SMTP password, and they
@@ -17,9 +17,9 @@ import fnmatch
 import os
 from dataclasses import dataclass, field
 
-from kpiwatch.contract import NATIONAL_CODE, PROVINCE_CODES, SOURCES
-from kpiwatch.severity import SEVERITIES
-from quality.settings import ConfigError, Section
+from core.config import ConfigError, Section
+from core.contract import NATIONAL_CODE, PROVINCE_CODES, SOURCES
+from core.severity import SEVERITIES
 
 CHANNEL_TYPES = ("webhook", "wecom", "dingtalk", "feishu", "slack", "email")
 CATEGORIES = ("breach", "data")
@@ -188,7 +188,7 @@ class AlertSettings:
             channels=channels,
             routes=routes,
         )
-        board.used.add("oidc")  # [dashboard.oidc]: the dashboard's sign-in (kpiwatch.oidc)
+        board.used.add("oidc")  # [dashboard.oidc]: the dashboard's sign-in (dashboards.oidc)
         for section in (d, a, board):
             section.reject_unknown()
         return settings

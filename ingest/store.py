@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import duckdb
 
-from ingest.rules import REASON_TYPE, literal, raw_columns
-from kpiwatch.contract import SOURCES
+from core.contract import SOURCES, raw_columns
+from core.sql import literal
+from ingest.rules import REASON_TYPE
 
 AUDIT = """
 create schema if not exists raw;

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from quality.settings import Section
+    from core.config import Section
 
 CONFIG_FILE = "kpiwatch.toml"
 
@@ -68,7 +68,7 @@ class IngestSettings:
         Only this table is checked here: ``kpiwatch run`` checks the whole file. (The
         reader is imported here: importing the ``quality`` package at start-up would cost
         ``kpiwatch ingest`` its checks' imports.)"""
-        from quality.settings import read_config
+        from core.config import read_config
 
         return cls.from_config(read_config(root / CONFIG_FILE))
 
@@ -86,7 +86,7 @@ def _instant(section: Section, key: str) -> datetime:
     elif isinstance(value, date) and not isinstance(value, datetime):
         value = datetime.combine(value, time())
     if not isinstance(value, datetime):
-        from quality.settings import ConfigError
+        from core.config import ConfigError
 
         shown = section.data.get(key)
         raise ConfigError(

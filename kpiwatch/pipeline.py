@@ -39,29 +39,30 @@ from rich.console import Console
 from rich.table import Table
 
 from alerts import AlertsReport, BreachCount, raise_alerts
-from alerts import store as alert_store
 from alerts.deliver import DeliveryReport, deliver
 from alerts.settings import AlertSettings
+from core import build_state
+from core.audit import alerts as alert_store
+from core.audit import runs as quality_store
+from core.audit.dq_results import CheckResult
+from core.audit.dq_results import insert as insert_results
+from core.config import CONFIG_FILE, ConfigError, QualitySettings, read_config
+from core.contract import SOURCES
+from core.home import PROJECT_DIR, Home, HomeError
+from core.readers import ReaderSettings
+from core.severity import SEVERITIES, SeveritySettings
+from core.warehouse import WriterBusy, connect_unlocked, exclusive
+from dashboards.access import log_path
 from ingest import store as ingest_store
 from ingest.lake import Lake, LakeError
 from ingest.landing_file import LandingError
 from ingest.loader import IngestReport, ingest
 from ingest.window import IngestSettings
-from kpiwatch import build_state, retention
-from kpiwatch.access import log_path
+from kpiwatch import retention
 from kpiwatch.build import BuildError, build, marts_fingerprint, publish
-from kpiwatch.contract import SOURCES
-from kpiwatch.home import PROJECT_DIR, Home, HomeError
 from kpiwatch.messages import plain, say
-from kpiwatch.readers import ReaderSettings
 from kpiwatch.retention import Pruned, RetentionSettings
-from kpiwatch.severity import SEVERITIES, SeveritySettings
-from kpiwatch.warehouse import WriterBusy, connect_unlocked, exclusive
 from quality import ChecksReport, run_checks
-from quality import store as quality_store
-from quality.results import CheckResult
-from quality.results import insert as insert_results
-from quality.settings import CONFIG_FILE, ConfigError, QualitySettings, read_config
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from quality.settings import Section
+from core.config import Section
 
 DEFAULT_DAYS = 400
 """Any 13 consecutive calendar months span at most 397 days: a month compared with the
@@ -40,7 +40,7 @@ KEPT_RUNS = " union all ".join(
          "validated_through_file_id desc, started_at desc"),
     )
 )  # fmt: skip
-"""The runs the next run reads (``quality.store``): the latest, the latest that built, and
+"""The runs the next run reads (``core.audit.runs``): the latest, the latest that built, and
 the one that validated the most files. A query, never NULL, so ``not in`` stays exact."""
 
 PRUNED_ALERTS = ("sent", "unrouted")
@@ -144,7 +144,7 @@ def prune_audit(
 def prune_access_log(path: Path, days: int, now: datetime) -> int:
     """Drop the lines of the dashboard's access log older than ``days``; return how many.
 
-    The dashboard appends to the log while it serves (``kpiwatch.access.log_event``), so
+    The dashboard appends to the log while it serves (``dashboards.access.log_event``), so
     the file is rewritten in place under the same ``flock`` the dashboard takes for each
     line: no line written meanwhile is lost. Lines whose time cannot be read are kept.
     """

@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 from cronsim import CronSim, CronSimError
 from rich.console import Console
 
+from core.home import Home
 from kpiwatch import children
-from kpiwatch.home import Home
 from kpiwatch.pipeline import EXIT_BUSY, EXIT_USAGE, MEANING
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

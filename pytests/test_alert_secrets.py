@@ -39,17 +39,17 @@ from test_alerts import make_home
 from typer.testing import CliRunner
 
 from alerts import raise_alerts
-from alerts import store as alert_store
 from alerts.channels import DeliveryError, send
 from alerts.deliver import pending
 from alerts.digest import render
 from alerts.redaction import describe
-from kpiwatch.build_state import project_fingerprint
+from core.audit import alerts as alert_store
+from core.audit import runs as quality_store
+from core.build_state import project_fingerprint
+from core.config import ConfigError
+from core.home import Home
 from kpiwatch.cli import app
-from kpiwatch.home import Home
 from kpiwatch.pipeline import EXIT_DELIVERY, EXIT_USAGE, load_settings
-from quality import store as quality_store
-from quality.settings import ConfigError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FEISHU_PATH = "open-apis/bot/v2/hook"

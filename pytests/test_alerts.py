@@ -29,10 +29,10 @@ from versioned_catalog import write_versioned_catalog
 from alerts import raise_alerts
 from alerts.deliver import DeliveryReport, deliver
 from alerts.settings import AlertSettings
-from kpiwatch.home import PROJECT_DIR, Home
+from core.config import ConfigError
+from core.home import PROJECT_DIR, Home
+from core.warehouse import configure
 from kpiwatch.pipeline import load_settings
-from kpiwatch.warehouse import configure
-from quality.settings import ConfigError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI)

@@ -21,11 +21,12 @@ from streamlit import config
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from dashboards.labels import TEXT
-from kpiwatch import access, children, oidc, users
-from kpiwatch.access import Viewer
+from core.home import PROJECT_DIR, Home
+from core.labels import TEXT
+from dashboards import access, oidc, users
+from dashboards.access import Viewer
+from kpiwatch import children
 from kpiwatch.cli import app
-from kpiwatch.home import PROJECT_DIR, Home
 
 runner = CliRunner()
 

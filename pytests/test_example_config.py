@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from alerts.settings import CHANNEL_TYPES, AlertSettings
-from kpiwatch import oidc
-from kpiwatch.home import PROJECT_DIR, Home
+from core.config import CONFIG_FILE, DEFAULT_RANGES, QualitySettings, Section
+from core.home import PROJECT_DIR, Home
+from dashboards import oidc
 from kpiwatch.pipeline import load_settings
 from kpiwatch.retention import RetentionSettings
-from quality.settings import CONFIG_FILE, DEFAULT_RANGES, QualitySettings, Section
 
 EXAMPLE = PROJECT_DIR / "kpiwatch.example.toml"
 

@@ -22,14 +22,14 @@ from pathlib import Path
 
 import duckdb
 
-from kpiwatch import build_state
+from core import build_state
+from core.audit import runs as quality_store
+from core.build_state import project_fingerprint
+from core.home import Home
+from core.warehouse import attach_publication, exclusive
 from kpiwatch.build import publish
-from kpiwatch.build_state import project_fingerprint
-from kpiwatch.home import Home
 from kpiwatch.pipeline import build_reason
 from kpiwatch.schedule import run_command
-from kpiwatch.warehouse import attach_publication, exclusive
-from quality import store as quality_store
 
 KPIWATCH = [sys.executable, "-m", "kpiwatch"]
 
@@ -119,8 +119,8 @@ PARENT = textwrap.dedent(
     """
     import sys
     from kpiwatch import children
-    from kpiwatch.home import Home
-    from kpiwatch.warehouse import exclusive, lock_descriptors
+    from core.home import Home
+    from core.warehouse import exclusive, lock_descriptors
 
     home, out, ignore = Home.resolve(sys.argv[1]), sys.argv[2], sys.argv[3] == "ignore"
     child = f'''

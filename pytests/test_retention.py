@@ -14,11 +14,13 @@ import duckdb
 import pytest
 from rich.console import Console
 
-from alerts import store as alert_store
+from core.audit import alerts as alert_store
+from core.audit import runs as quality_store
+from core.build_state import project_fingerprint
+from core.config import ConfigError
+from core.home import Home
+from dashboards.access import log_event, log_path
 from ingest import store as ingest_store
-from kpiwatch.access import log_event, log_path
-from kpiwatch.build_state import project_fingerprint
-from kpiwatch.home import Home
 from kpiwatch.pipeline import RunReport, load_settings, print_summary, run
 from kpiwatch.retention import (
     DEFAULT_DAYS,
@@ -27,8 +29,6 @@ from kpiwatch.retention import (
     prune,
     prune_access_log,
 )
-from quality import store as quality_store
-from quality.settings import ConfigError
 
 NOW = datetime(2027, 12, 1, 12, tzinfo=UTC)
 OLD = NOW - timedelta(days=DEFAULT_DAYS + 10)

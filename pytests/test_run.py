@@ -24,10 +24,12 @@ from receivers import HttpReceiver, SmtpReceiver, text_of
 from rich.console import Console
 from typer.testing import CliRunner
 
+from core.audit import runs as quality_store
+from core.build_state import project_fingerprint
+from core.home import PROJECT_DIR, Home
+from core.warehouse import exclusive
 from generator import generate
-from kpiwatch.build_state import project_fingerprint
 from kpiwatch.cli import app
-from kpiwatch.home import PROJECT_DIR, Home
 from kpiwatch.pipeline import (
     EXIT_BREACH,
     EXIT_BUILD,
@@ -40,8 +42,6 @@ from kpiwatch.pipeline import (
     run,
 )
 from kpiwatch.schedule import Scheduler, next_run
-from kpiwatch.warehouse import exclusive
-from quality import store as quality_store
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 IGNORE = shutil.ignore_patterns(".git", ".venv", ".tools", "data", "target", "logs", "pytests")

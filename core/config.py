@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kpiwatch.contract import SOURCES
+from core.contract import SOURCES
 
 CONFIG_FILE = "kpiwatch.toml"
 SECRET_WORDS = ("url", "token", "secret", "pass", "key", "hook", "auth", "cred", "user", "sign")

@@ -50,9 +50,10 @@ import duckdb
 from fsspec import AbstractFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
-from kpiwatch.home import Home
-from kpiwatch.warehouse import SESSION, sql_literal
-from quality.settings import CONFIG_FILE, ConfigError, Section, read_config
+from core.config import CONFIG_FILE, ConfigError, Section, read_config
+from core.home import Home
+from core.sql import literal
+from core.warehouse import SESSION
 
 PROTOCOL = "readonly"
 """Files in an allowed folder are read as ``readonly:///folder/file``."""
@@ -204,7 +205,7 @@ def forbidden_places(home: Home) -> tuple[Path, ...]:
 
 
 def _sql_list(texts: list[str] | tuple[str, ...]) -> str:
-    return "[" + ", ".join(sql_literal(t) for t in texts) + "]"
+    return "[" + ", ".join(literal(t) for t in texts) + "]"
 
 
 def reader(home: Home, settings: ReaderSettings | None = None) -> duckdb.DuckDBPyConnection:
@@ -216,10 +217,10 @@ def reader(home: Home, settings: ReaderSettings | None = None) -> duckdb.DuckDBP
     settings = settings if settings is not None else ReaderSettings.load(home)
     con = duckdb.connect(":memory:", config=dict(STARTUP))
     try:
-        con.execute(f"attach {sql_literal(str(home.warehouse))} as {CATALOG} (read_only)")
+        con.execute(f"attach {literal(str(home.warehouse))} as {CATALOG} (read_only)")
         con.execute(f"use {CATALOG}")
         con.execute("detach memory")
-        con.execute(f"set global TimeZone = {sql_literal(SESSION['TimeZone'])}")
+        con.execute(f"set global TimeZone = {literal(SESSION['TimeZone'])}")
         allowed: list[str] = []
         if settings.folders:
             con.register_filesystem(
@@ -236,3 +237,26 @@ def reader(home: Home, settings: ReaderSettings | None = None) -> duckdb.DuckDBP
         con.close()
         raise
     return con
+
+
+class SqlError(RuntimeError):
+    """A query failed; the message is one line: DuckDB's, or a clearer one of ours."""
+
+
+def connect(home: Home | str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published warehouse, in Asia/Shanghai time.
+
+    >>> con = connect()                                    # ./data or $KPIWATCH_HOME
+    >>> con.sql("select * from marts.kpi_compliance").pl()  # polars; .df() for pandas,
+    ...                                                     # .arrow() for Arrow
+    """
+    home = home if isinstance(home, Home) else Home.resolve(home)
+    if not home.warehouse.exists():
+        raise SqlError(
+            f"no published warehouse at {home.warehouse}: run `kpiwatch ingest` and "
+            "`kpiwatch build` first (or pass --home)"
+        )
+    try:
+        return reader(home)
+    except duckdb.Error as exc:
+        raise SqlError(f"cannot open {home.warehouse}: {str(exc).strip().splitlines()[0]}") from exc

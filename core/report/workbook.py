@@ -19,9 +19,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from kpiwatch.contract import NATIONAL_CODE
-from reports.data import SEVERITIES, MonthlyData
-from reports.labels import fmt_threshold, month, reason, segment, severity, t, unit
+from core.contract import NATIONAL_CODE
+from core.report.data import SEVERITIES, MonthlyData
+from core.report.labels import fmt_threshold, month, reason, segment, severity, t, unit
 
 NUMBER_FORMATS = {"share": "0.00%", "hours": "0.0", "days": "0.0", "hours_count": "0"}
 """How each unit of the marts is shown; the cell holds the published value unrounded."""

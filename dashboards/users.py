@@ -22,8 +22,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from kpiwatch.access import AccessError, Viewer, check_role
-from kpiwatch.home import Home
+from core.home import Home
+from dashboards.access import AccessError, Viewer, check_role
 
 FILE_NAME = "dashboard-users.json"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")

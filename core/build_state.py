@@ -29,7 +29,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kpiwatch.home import PROJECT_DIR, Home
+from core.home import PROJECT_DIR, Home
 
 BUILDING, PASSED, FAILED, PUBLISHED = "building", "passed", "failed", "published"
 PROJECT_PARTS = ("models", "seeds", "macros", "tests", "dbt_project.yml", "profiles.yml")

@@ -242,3 +242,26 @@ FORMAT_EXTENSIONS: dict[str, tuple[str, ...]] = {
     "jsonl": (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"),
     "parquet": (".parquet",),
 }
+
+
+RAW_TYPES: dict[str, str] = {
+    "text": "varchar",
+    "code": "varchar",
+    "enum": "varchar",
+    "timestamp": "timestamptz",
+    "boolean": "boolean",
+    "integer": "bigint",
+}
+"""The raw layer's DuckDB type for each contract type."""
+
+
+def raw_columns(source: Source) -> list[tuple[str, str]]:
+    """(name, type) of a source's raw table; personal data is replaced by its hash.
+
+    The raw tables' shape follows from the contract alone: ingest writes them, the quality
+    checks and the lake read them."""
+    columns = []
+    for column in source.columns:
+        name = column.name.replace("_number", "_hash") if column.pii else column.name
+        columns.append((name, "varchar" if column.pii else RAW_TYPES[column.type]))
+    return columns

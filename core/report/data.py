@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from kpiwatch.contract import NATIONAL_CODE, PROVINCE_CODES, STANDARD_ORDER
+from core.contract import NATIONAL_CODE, PROVINCE_CODES, STANDARD_ORDER
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 """Publication and generation times are shown in Beijing time, as on the dashboard."""

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kpiwatch.home import PROJECT_DIR
-from quality.settings import CONFIG_FILE, ConfigError, Section, read_config
+from core.config import CONFIG_FILE, ConfigError, Section, read_config
+from core.home import PROJECT_DIR
 
 SEVERITIES = ("minor", "major", "critical")
 """From least to most severe: the names of kpi_breaches.severity, the digest and the routes."""

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import duckdb
 
-from kpiwatch import build_state
-from kpiwatch.home import Home
+from core import build_state
+from core.home import Home
+from core.sql import literal
 
 SESSION = {
     # No offset means Asia/Shanghai (docs/landing-contract.md): casting a naive text or TIMESTAMP to
@@ -131,11 +132,6 @@ PUBLICATION = "publication"
 `dbt_project.yml` use the same name)."""
 
 
-def sql_literal(text: str) -> str:
-    """``text`` as a SQL string literal (for statements that take no parameters)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 def attach_publication(con: duckdb.DuckDBPyConnection, home: Home) -> bool:
     """Let ``marts.<name>`` resolve in the working warehouse's session; False if none.
 
@@ -152,7 +148,7 @@ def attach_publication(con: duckdb.DuckDBPyConnection, home: Home) -> bool:
     else:
         return False
     with refused_as_busy(path):
-        con.execute(f"attach if not exists {sql_literal(str(path))} as {PUBLICATION}{options}")
+        con.execute(f"attach if not exists {literal(str(path))} as {PUBLICATION}{options}")
     work = con.execute("select current_database()").fetchone()[0]
     con.execute(f"set search_path = '{work}.main,{PUBLICATION}.marts'")
     return True

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kpiwatch.contract import NATIONAL_CODE, PROVINCE_CODES
-from kpiwatch.home import Home
+from core.contract import NATIONAL_CODE, PROVINCE_CODES
+from core.home import Home
 
 ROLES = ("national", "provincial", "operations")
 EVERY_PROVINCE = (NATIONAL_CODE, *PROVINCE_CODES)

@@ -35,9 +35,9 @@ import secrets as token
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kpiwatch.access import AccessError, Viewer, check_role
-from kpiwatch.home import Home
-from quality.settings import CONFIG_FILE, ConfigError, Section, read_config
+from core.config import CONFIG_FILE, ConfigError, Section, read_config
+from core.home import Home
+from dashboards.access import AccessError, Viewer, check_role
 
 PROVIDER = "sso"
 """The provider's name in Streamlit's secrets: ``st.login("sso")``."""

@@ -1,13 +1,13 @@
 """The report's words in Chinese (the default) and English.
 
 Words the dashboard already has (columns, severities, met / missed, units, month names) are
-the dashboard's own, read from ``dashboards.labels``, so the two never call one thing by two
+the dashboard's own, read from ``core.labels``, so the two never call one thing by two
 names; only what exists in the report alone is written here.
 """
 
 from __future__ import annotations
 
-from dashboards import labels as shared
+from core import labels as shared
 
 LANGUAGES = shared.LANGUAGES
 DEFAULT_LANGUAGE = shared.DEFAULT_LANGUAGE
