@@ -25,7 +25,6 @@ overlap: a second one finds the lock taken and skips (exit 75).
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from collections import Counter
@@ -41,9 +40,8 @@ from rich.table import Table
 from alerts import AlertsReport, BreachCount, raise_alerts
 from alerts.deliver import DeliveryReport, deliver
 from alerts.settings import AlertSettings
-from core import build_state
-from core.audit import alerts as alert_store
-from core.audit import runs as quality_store
+from core import audit, build_state
+from core.audit import runs
 from core.audit.dq_results import CheckResult
 from core.audit.dq_results import insert as insert_results
 from core.config import CONFIG_FILE, ConfigError, QualitySettings, read_config
@@ -241,9 +239,8 @@ def run(
 
         with connect_unlocked(home, with_marts=True) as con:
             ingest_store.create(con)
-            quality_store.create(con)
-            alert_store.create(con)
-            validated = quality_store.validated_through(con)
+            audit.create(con)
+            validated = runs.validated_through(con)
             through, loaded = con.execute(
                 "select coalesce(max(file_id), 0), "
                 "coalesce(max(file_id) filter (where status = 'loaded'), 0) "
@@ -251,7 +248,7 @@ def run(
             ).fetchone()
             # The last build by any command: `make demo` builds with `kpiwatch build`,
             # which records what it saw in build.json, not in audit.runs.
-            last = build_state.last_passed(home) or quality_store.last_build(con)
+            last = build_state.last_passed(home) or runs.last_build(con)
             has_marts = con.execute(
                 "select count(*) from information_schema.tables "
                 "where table_schema = 'marts' and table_name = 'kpi_compliance'"
@@ -308,25 +305,29 @@ def run(
                 )
             block = settings.quality.block_publish and report.dq_failed > 0
             will_publish = report.build_error is None and not block
-            con.execute(
-                "insert into audit.runs (run_id, started_at, landing, files_loaded, files_failed, "
-                "rows_loaded, built, build_ok, project_fingerprint, built_through_file_id, "
-                "validated_through_file_id, dq_pass, dq_warn, dq_fail, alerts_new, "
-                "alerts_reminder, alerts_resolved, published) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    report.run_id, started, str(report.ingest.landing),
-                    report.ingest.count("loaded"),
-                    report.ingest.count("failed") + report.ingest.count("refused"),
-                    report.ingest.rows_loaded, report.built,
-                    report.built and report.build_error is None, fingerprint,
-                    loaded if report.built and report.build_error is None else None,
-                    report.checks.validated_through, report.checks.count("pass"),
-                    report.checks.count("warn"),
-                    report.checks.count("fail"), report.alerts.kinds["new"],
-                    report.alerts.kinds["reminder"], report.alerts.kinds["resolved"], will_publish,
-                ],
-            )  # fmt: skip
+            runs.record_run(
+                con,
+                run_id=report.run_id,
+                started_at=started,
+                landing=str(report.ingest.landing),
+                files_loaded=report.ingest.count("loaded"),
+                files_failed=report.ingest.count("failed") + report.ingest.count("refused"),
+                rows_loaded=report.ingest.rows_loaded,
+                built=report.built,
+                build_ok=report.built and report.build_error is None,
+                project_fingerprint=fingerprint,
+                built_through_file_id=(
+                    loaded if report.built and report.build_error is None else None
+                ),
+                validated_through_file_id=report.checks.validated_through,
+                dq_pass=report.checks.count("pass"),
+                dq_warn=report.checks.count("warn"),
+                dq_fail=report.checks.count("fail"),
+                alerts_new=report.alerts.kinds["new"],
+                alerts_reminder=report.alerts.kinds["reminder"],
+                alerts_resolved=report.alerts.kinds["resolved"],
+                published=will_publish,
+            )
             con.commit()
             con.execute("checkpoint")
             step("alerts", began)
@@ -350,12 +351,15 @@ def run(
             pending = con.execute(
                 "select count(*) from audit.alerts where status = 'pending'"
             ).fetchone()[0]
-            con.execute(
-                "update audit.runs set finished_at = ?, deliveries_sent = ?, "
-                "deliveries_pending = ?, exit_code = ?, seconds = ? where run_id = ?",
-                [clock(), report.deliveries.sent, pending, report.exit_code,
-                 json.dumps({k: round(v, 3) for k, v in report.seconds.items()}), report.run_id],
-            )  # fmt: skip
+            runs.finish_run(
+                con,
+                report.run_id,
+                finished_at=clock(),
+                deliveries_sent=report.deliveries.sent,
+                deliveries_pending=pending,
+                exit_code=report.exit_code,
+                seconds=report.seconds,
+            )
             report.pruned = retention.prune(con, settings.retention, clock(), log_path(home))
             con.execute("checkpoint")
         if report.published and settings.publish_deliveries and report.deliveries.outcomes:

@@ -43,8 +43,8 @@ from alerts.channels import DeliveryError, send
 from alerts.deliver import pending
 from alerts.digest import render
 from alerts.redaction import describe
+from core import audit
 from core.audit import alerts as alert_store
-from core.audit import runs as quality_store
 from core.build_state import project_fingerprint
 from core.config import ConfigError
 from core.home import Home
@@ -145,7 +145,7 @@ def built_home(root: Path, config: str) -> Home:
     """A home after a successful build: marts, the build on record, a publication."""
     home = make_home(root, config)
     with duckdb.connect(str(home.work)) as con:
-        quality_store.create(con)
+        audit.create(con)
         con.execute(
             "insert into audit.runs (run_id, started_at, built, build_ok, project_fingerprint, "
             "built_through_file_id) values ('built-by-the-test', now(), true, true, ?, 0)",

@@ -22,8 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from core import build_state
-from core.audit import runs as quality_store
+from core import audit, build_state
 from core.build_state import project_fingerprint
 from core.home import Home
 from core.warehouse import attach_publication, exclusive
@@ -262,7 +261,7 @@ def _with_last_run_ok(home: Home) -> None:
     project, as `kpiwatch run` does: the next run then has nothing new to build, unless it
     knows the last build did not finish."""
     with duckdb.connect(str(home.work)) as con:
-        quality_store.create(con)
+        audit.create(con)
         loaded = con.execute(
             "select coalesce(max(file_id) filter (where status = 'loaded'), 0) "
             "from audit.ingest_files"

@@ -24,7 +24,7 @@ from receivers import HttpReceiver, SmtpReceiver, text_of
 from rich.console import Console
 from typer.testing import CliRunner
 
-from core.audit import runs as quality_store
+from core.audit import runs
 from core.build_state import project_fingerprint
 from core.home import PROJECT_DIR, Home
 from core.warehouse import exclusive
@@ -236,7 +236,7 @@ def test_a_failed_build_publishes_nothing_but_still_says_so(world, receivers, tm
     assert [a["check_name"] for a in told] == ["dbt:build"]
     assert "dbt build failed, nothing was published" in told[0]["summary_en"]
     with duckdb.connect(str(home.work), read_only=True) as con:
-        last = quality_store.last_build(con)
+        last = runs.last_build(con)
     # The next run builds again, whatever else changed: the working copy is half built.
     assert build_reason(False, True, last, 0, project_fingerprint(world["project"])) == (
         "the last build failed (the working warehouse is half built)"

@@ -1,4 +1,5 @@
-"""One outcome of one check, as stored in ``audit.dq_results`` and turned into data alerts.
+"""``audit.dq_results``: one outcome of one check, its definition and its writer; the
+outcomes are also what the alerts turn into data alerts (so both wings read it from here).
 
 ``subject`` names what was checked, stably across runs, so that the alert lifecycle can tell
 a problem that persists from a new one. A *condition* (freshness, volume, a dbt test) is
@@ -21,6 +22,22 @@ COLUMNS = (
     "expected", "details", "subject",
 )  # fmt: skip
 
+DDL = """
+create schema if not exists audit;
+create table if not exists audit.dq_results (
+    run_id varchar not null,
+    checked_at timestamptz not null,
+    check_name varchar not null,
+    source varchar,
+    province_code varchar,
+    status varchar not null,
+    observed double,
+    expected varchar,
+    details json,
+    subject varchar not null
+);
+"""
+
 Status = Literal["pass", "warn", "fail"]
 Lifecycle = Literal["condition", "event"]
 
@@ -40,6 +57,11 @@ class CheckResult:
     summary_zh: str = ""
     summary_en: str = ""
     """One line each, for the digest: what is wrong, in words an operator reads."""
+
+
+def create(con: duckdb.DuckDBPyConnection) -> None:
+    """Create what is missing; existing rows stay."""
+    con.execute(DDL)
 
 
 def insert(

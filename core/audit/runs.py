@@ -1,10 +1,14 @@
-"""The audit tables of checks and runs, in the working warehouse beside ingest's.
+"""``audit.runs``: one row per ``kpiwatch run``, its definition and its only writers.
 
-They live in the warehouse (not in files beside it) so that every publication carries the
-checks of the data it publishes, and the dashboard reads them with the same connection.
+It lives in the warehouse (not in a file beside it) so that every publication carries the
+runs that made it, and the dashboard reads it with the same connection. A run's row is
+written by name (``record_run``, ``finish_run``): a column added here cannot shift the others.
 """
 
 from __future__ import annotations
+
+import json
+from datetime import datetime
 
 import duckdb
 
@@ -35,24 +39,62 @@ create table if not exists audit.runs (
     exit_code integer,
     seconds json
 );
-create table if not exists audit.dq_results (
-    run_id varchar not null,
-    checked_at timestamptz not null,
-    check_name varchar not null,
-    source varchar,
-    province_code varchar,
-    status varchar not null,
-    observed double,
-    expected varchar,
-    details json,
-    subject varchar not null
-);
 """
 
 
 def create(con: duckdb.DuckDBPyConnection) -> None:
     """Create what is missing; existing rows stay."""
     con.execute(DDL)
+
+
+def record_run(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    started_at: datetime,
+    landing: str,
+    files_loaded: int,
+    files_failed: int,
+    rows_loaded: int,
+    built: bool,
+    build_ok: bool,
+    project_fingerprint: str,
+    built_through_file_id: int | None,
+    validated_through_file_id: int,
+    dq_pass: int,
+    dq_warn: int,
+    dq_fail: int,
+    alerts_new: int,
+    alerts_reminder: int,
+    alerts_resolved: int,
+    published: bool,
+) -> None:
+    """A run's row, written in the transaction that stores its checks and alerts (so a run
+    that dies before it validates nothing twice); ``finish_run`` completes it."""
+    values = {k: v for k, v in locals().items() if k != "con"}
+    con.execute(
+        f"insert into audit.runs ({', '.join(values)}) values ({', '.join('?' for _ in values)})",
+        list(values.values()),
+    )
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    finished_at: datetime,
+    deliveries_sent: int,
+    deliveries_pending: int,
+    exit_code: int,
+    seconds: dict[str, float],
+) -> None:
+    """What a run knows only at its end: deliveries, its exit code and the seconds per step."""
+    con.execute(
+        "update audit.runs set finished_at = ?, deliveries_sent = ?, "
+        "deliveries_pending = ?, exit_code = ?, seconds = ? where run_id = ?",
+        [finished_at, deliveries_sent, deliveries_pending, exit_code,
+         json.dumps({k: round(v, 3) for k, v in seconds.items()}), run_id],
+    )  # fmt: skip
 
 
 def validated_through(con: duckdb.DuckDBPyConnection) -> int:
