@@ -19,9 +19,9 @@ from datetime import datetime
 import duckdb
 
 from alerts import conditions, outbox
-from alerts.settings import AlertSettings
 from core.audit import alerts as store
 from core.audit.dq_results import CheckResult
+from core.config.alerts import AlertSettings
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from typing import Any
 
 import duckdb
 
-from alerts.settings import AlertSettings
 from core.audit.dq_results import CheckResult
+from core.config.alerts import AlertSettings
 from core.contract import NATIONAL_CODE
 
 NATION = ("全国", "National")

@@ -34,13 +34,13 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from core.contract import STANDARD_ORDER
+from core.contract import NATIONAL_CODE, STANDARD_ORDER
 from core.home import Home
 from core.readers import reader
 from core.sql import quote
 from dashboards.access import Viewer
 
-NATIONAL = "100000"
+NATIONAL = NATIONAL_CODE
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 TTL_SECONDS = 600
 """How long a result stays cached for one publication (a new publication clears it at once)."""

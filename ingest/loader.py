@@ -54,6 +54,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
+from core.config.ingest import IngestSettings
 from core.contract import SOURCES, Reason, Source
 from core.home import Home
 from core.sql import literal
@@ -75,7 +76,6 @@ from ingest.landing_file import (
 )
 from ingest.privacy import pii_key
 from ingest.rules import FileColumn, RowRules, file_columns, normal_name
-from ingest.window import IngestSettings
 
 Progress = Callable[[LandingFile, float], None]
 """Called with a file and the fraction of it read so far (0.0 to 1.0)."""

@@ -42,7 +42,7 @@ from core.sql import literal, quote
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from ingest.window import Window
+    from core.config.ingest import Window
 
 TIMESTAMP_PATTERN = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?"
 INTEGER_PATTERN = r" *[+-]?\d+(\.0+)? *"

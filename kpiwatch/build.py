@@ -28,8 +28,8 @@ from pathlib import Path
 
 import duckdb
 
-from core import build_state, severity
-from core.config import ConfigError
+from core import build_state
+from core.config import ConfigError, severity
 from core.home import PROJECT_DIR, Home
 from core.sql import literal
 from core.warehouse import (

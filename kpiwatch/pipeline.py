@@ -39,27 +39,25 @@ from rich.table import Table
 
 from alerts import AlertsReport, BreachCount, raise_alerts
 from alerts.deliver import DeliveryReport, deliver
-from alerts.settings import AlertSettings
 from core import audit, build_state
 from core.audit import runs
 from core.audit.dq_results import CheckResult
 from core.audit.dq_results import insert as insert_results
-from core.config import CONFIG_FILE, ConfigError, QualitySettings, read_config
+from core.config import CONFIG_FILE, ConfigError
+from core.config.settings import Settings, load_settings
+from core.config.severity import SEVERITIES
 from core.contract import SOURCES
 from core.home import PROJECT_DIR, Home, HomeError
-from core.readers import ReaderSettings
-from core.severity import SEVERITIES, SeveritySettings
 from core.warehouse import WriterBusy, connect_unlocked, exclusive
 from dashboards.access import log_path
 from ingest import store as ingest_store
 from ingest.lake import Lake, LakeError
 from ingest.landing_file import LandingError
 from ingest.loader import IngestReport, ingest
-from ingest.window import IngestSettings
 from kpiwatch import retention
 from kpiwatch.build import BuildError, build, marts_fingerprint, publish
 from kpiwatch.messages import plain, say
-from kpiwatch.retention import Pruned, RetentionSettings
+from kpiwatch.retention import Pruned
 from quality import ChecksReport, run_checks
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -78,32 +76,6 @@ EXIT_BUILD = 5
 EXIT_BUSY = 75
 """Another kpiwatch process holds the writer lock: this run was skipped (EX_TEMPFAIL)."""
 FAIL_ON = ("dq", "breach")
-
-
-@dataclass(frozen=True)
-class Settings:
-    quality: QualitySettings
-    alerts: AlertSettings
-    publish_deliveries: bool = True
-    ingest: IngestSettings = field(default_factory=IngestSettings)
-    severity: SeveritySettings = field(default_factory=SeveritySettings)
-    retention: RetentionSettings = field(default_factory=RetentionSettings)
-
-
-def load_settings(home: Home) -> Settings:
-    """Read and check ``<home>/kpiwatch.toml`` (raises ConfigError naming the key)."""
-    config = read_config(home.root / CONFIG_FILE)
-    quality = QualitySettings.from_config(config)
-    severity = SeveritySettings.from_config(config)
-    alerts = AlertSettings.from_config(config)
-    ingest_settings = IngestSettings.from_config(config)
-    kept = RetentionSettings.from_config(config)
-    run = config.table("run")
-    publish_deliveries = run.boolean("publish_deliveries", True)
-    run.reject_unknown()
-    ReaderSettings.from_config(config)  # [sql]: read by every reader, checked here too
-    config.reject_unknown()
-    return Settings(quality, alerts, publish_deliveries, ingest_settings, severity, kept)
 
 
 def build_reason(

@@ -47,9 +47,10 @@ from core import audit
 from core.audit import alerts as alert_store
 from core.build_state import project_fingerprint
 from core.config import ConfigError
+from core.config.settings import load_settings
 from core.home import Home
 from kpiwatch.cli import app
-from kpiwatch.pipeline import EXIT_DELIVERY, EXIT_USAGE, load_settings
+from kpiwatch.pipeline import EXIT_DELIVERY, EXIT_USAGE
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FEISHU_PATH = "open-apis/bot/v2/hook"

@@ -29,7 +29,7 @@ from streamlit.testing.v1 import AppTest
 
 from alerts import latest_breaches, raise_alerts
 from alerts.digest import render
-from alerts.settings import AlertSettings
+from core.config.alerts import AlertSettings
 from core.home import PROJECT_DIR, Home
 from core.labels import TEXT, month
 from core.warehouse import connect_unlocked

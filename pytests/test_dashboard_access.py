@@ -218,7 +218,7 @@ def test_sso_settings_become_private_streamlit_secrets(
     kpiwatch(home, "dashboard")
     assert tomllib.loads(secrets.read_text())["auth"]["cookie_secret"] == cookie
     # The alerting settings, which own [dashboard] url, accept the section.
-    from kpiwatch.pipeline import load_settings
+    from core.config.settings import load_settings
 
     assert load_settings(home).alerts.dashboard_url == "http://kpi.example.cn:8501"
     # SSO switched off: the secrets are removed at the next start.

@@ -27,8 +27,8 @@ import pytest
 from hostile_landing import INGEST_OK, Expect, check, ingest_cli, plant, query
 
 from core.config import ConfigError
+from core.config.settings import load_settings
 from core.home import Home
-from kpiwatch.pipeline import load_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 KEY = "hostile-rows-test-key"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = "core"
@@ -117,8 +118,8 @@ PLANTED = [
     ),
     pytest.param(
         "quality/freshness.py",
-        "from alerts.settings import AlertSettings\n",
-        "quality/freshness.py:1: alerts.settings: the wing quality imports the wing alerts" + SHARE,
+        "from alerts.outbox import pending\n",
+        "quality/freshness.py:1: alerts.outbox: the wing quality imports the wing alerts" + SHARE,
         id="wing-imports-a-wing",
     ),
     pytest.param(
@@ -164,3 +165,21 @@ def test_downward_edges_pass(tmp_path: Path) -> None:
         (tmp_path / name).write_text(text, encoding="utf-8")
     assert len(edges(tmp_path)) == 4
     assert violations(tmp_path) == []
+
+
+def test_the_national_code_is_one_value() -> None:
+    """The nation's province_code is core.contract's constant; dbt gets the same value as a
+    var (SQL cannot import Python), and no Python module spells it out a second time."""
+    from core.contract import NATIONAL_CODE
+
+    project = yaml.safe_load((ROOT / "dbt_project.yml").read_text(encoding="utf-8"))
+    assert project["vars"]["national_code"] == NATIONAL_CODE
+    spelt = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for package in LAYER
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and node.value == NATIONAL_CODE
+    ]
+    assert len(spelt) == 1, f"the national code written out more than once: {spelt}"
+    assert spelt[0].startswith("core/contract.py:")

@@ -22,10 +22,11 @@ from typer.testing import CliRunner
 
 import kpiwatch
 from core.config import ConfigError
+from core.config.readers import ReaderSettings
+from core.config.settings import load_settings
 from core.home import Home
-from core.readers import ReaderSettings, reader
+from core.readers import reader
 from kpiwatch.cli import app
-from kpiwatch.pipeline import load_settings
 
 
 class Place:

@@ -15,12 +15,14 @@ import pytest
 from rich.console import Console
 
 from core import audit as audit_schema
+from core.audit import runs as audit_runs
 from core.build_state import project_fingerprint
 from core.config import ConfigError
+from core.config.settings import load_settings
 from core.home import Home
 from dashboards.access import log_event, log_path
 from ingest import store as ingest_store
-from kpiwatch.pipeline import RunReport, load_settings, print_summary, run
+from kpiwatch.pipeline import RunReport, print_summary, run
 from kpiwatch.retention import (
     DEFAULT_DAYS,
     Pruned,
@@ -112,8 +114,8 @@ def test_old_rows_are_pruned_recent_and_needed_ones_kept(audit, tmp_path: Path) 
     runs = {r for (r,) in audit.execute("select run_id from audit.runs").fetchall()}
     assert runs == {"old-validated-most", "old-last-build", "recent"}
     # What the next run reads from audit.runs is what it read before the pruning.
-    assert runs.validated_through(audit) == 9
-    assert runs.last_build(audit) == (True, 1, "fp")
+    assert audit_runs.validated_through(audit) == 9
+    assert audit_runs.last_build(audit) == (True, 1, "fp")
     alerts = {r for (r,) in audit.execute("select alert_key from audit.alerts").fetchall()}
     assert alerts == {"old-pending", "old-failed", "recent-sent"}
     for table, rows in protected.items():

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from core.audit.dq_results import CheckResult
-from core.config import QualitySettings
+from core.config.quality import QualitySettings
 from core.home import Home
 from quality import dbt_results, freshness, volume
 

@@ -20,7 +20,7 @@ from datetime import datetime
 import duckdb
 
 from core.audit.dq_results import CheckResult
-from core.config import FreshnessSettings
+from core.config.quality import FreshnessSettings
 from core.contract import SOURCES
 from core.sql import quote
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.config import QualitySettings
+from core.config.quality import QualitySettings
 from core.contract import PROVINCE_CODES, SOURCES, raw_columns
 from core.sql import quote
 from quality.freshness import event_columns

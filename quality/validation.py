@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 
 from core.audit.dq_results import CheckResult
-from core.config import QualitySettings
+from core.config.quality import QualitySettings
 from core.contract import SOURCES
 from core.home import Home
 from quality.data_docs_offline import make_offline

@@ -27,7 +27,7 @@ from statistics import median
 import duckdb
 
 from core.audit.dq_results import CheckResult
-from core.config import VolumeSettings
+from core.config.quality import VolumeSettings
 from core.contract import SOURCES
 from core.sql import quote
 

@@ -1,7 +1,7 @@
 """Alerting settings from ``<home>/kpiwatch.toml``: reminders, channels, routes.
 
 How bad a breach is comes from ``marts.kpi_breaches`` (bands in ``[severity]``, read by
-``core.severity`` and applied by dbt), never from here.
+``core.config.severity`` and applied by dbt), never from here.
 
 Secrets never sit in the file: a channel names the environment variables that hold its
 webhook URL (which carries the robot's token), signing secret or SMTP password, and they
@@ -18,8 +18,8 @@ import os
 from dataclasses import dataclass, field
 
 from core.config import ConfigError, Section
+from core.config.severity import SEVERITIES
 from core.contract import NATIONAL_CODE, PROVINCE_CODES, SOURCES
-from core.severity import SEVERITIES
 
 CHANNEL_TYPES = ("webhook", "wecom", "dingtalk", "feishu", "slack", "email")
 CATEGORIES = ("breach", "data")

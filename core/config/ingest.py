@@ -16,13 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-if TYPE_CHECKING:
-    from core.config import Section
-
-CONFIG_FILE = "kpiwatch.toml"
+from core.config import CONFIG_FILE, ConfigError, Section, read_config
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_EARLIEST = datetime(2000, 1, 1, tzinfo=SHANGHAI)
@@ -65,11 +61,7 @@ class IngestSettings:
     def read(cls, root: Path) -> IngestSettings:
         """``[ingest]`` of ``<root>/kpiwatch.toml`` (the defaults when there is none).
 
-        Only this table is checked here: ``kpiwatch run`` checks the whole file. (The
-        reader is imported here: importing the ``quality`` package at start-up would cost
-        ``kpiwatch ingest`` its checks' imports.)"""
-        from core.config import read_config
-
+        Only this table is checked here: ``kpiwatch run`` checks the whole file."""
         return cls.from_config(read_config(root / CONFIG_FILE))
 
 
@@ -86,8 +78,6 @@ def _instant(section: Section, key: str) -> datetime:
     elif isinstance(value, date) and not isinstance(value, datetime):
         value = datetime.combine(value, time())
     if not isinstance(value, datetime):
-        from core.config import ConfigError
-
         shown = section.data.get(key)
         raise ConfigError(
             f"{section.path or CONFIG_FILE}: {section.where}.{key} = {shown!r}: expected a date "
