@@ -28,7 +28,7 @@ from rich.console import Console
 
 from core.home import Home
 from kpiwatch import children
-from kpiwatch.pipeline import EXIT_BUSY, EXIT_USAGE, MEANING
+from kpiwatch.exit_codes import EXIT_BUSY, EXIT_USAGE, MEANING
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LONGEST_SLEEP = 60.0

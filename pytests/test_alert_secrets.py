@@ -50,7 +50,7 @@ from core.config import ConfigError
 from core.config.settings import load_settings
 from core.home import Home
 from kpiwatch.cli import app
-from kpiwatch.pipeline import EXIT_DELIVERY, EXIT_USAGE
+from kpiwatch.exit_codes import EXIT_DELIVERY, EXIT_USAGE
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FEISHU_PATH = "open-apis/bot/v2/hook"

@@ -34,7 +34,7 @@ from core.home import PROJECT_DIR, Home
 from core.labels import TEXT, month
 from core.warehouse import connect_unlocked
 from kpiwatch.build import BuildError, severity_vars
-from kpiwatch.pipeline import breaches_line
+from kpiwatch.output import breaches_line
 
 APP = str(PROJECT_DIR / "dashboards" / "app.py")
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

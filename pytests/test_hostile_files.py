@@ -33,7 +33,7 @@ from hostile_landing import (
     query,
 )
 
-from kpiwatch.pipeline import EXIT_OK
+from kpiwatch.exit_codes import EXIT_OK
 
 MALFORMED = frozenset({"malformed_line"})
 MISSING_COLUMN = frozenset({"missing_column"})

@@ -22,7 +22,8 @@ from core.config.settings import load_settings
 from core.home import Home
 from dashboards.access import log_event, log_path
 from ingest import store as ingest_store
-from kpiwatch.pipeline import RunReport, print_summary, run
+from kpiwatch.output import print_summary
+from kpiwatch.pipeline import RunReport, run
 from kpiwatch.retention import (
     DEFAULT_DAYS,
     Pruned,

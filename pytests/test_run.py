@@ -30,7 +30,7 @@ from core.home import PROJECT_DIR, Home
 from core.warehouse import exclusive
 from generator import generate
 from kpiwatch.cli import app
-from kpiwatch.pipeline import (
+from kpiwatch.exit_codes import (
     EXIT_BREACH,
     EXIT_BUILD,
     EXIT_BUSY,
@@ -38,9 +38,8 @@ from kpiwatch.pipeline import (
     EXIT_DQ,
     EXIT_OK,
     EXIT_USAGE,
-    build_reason,
-    run,
 )
+from kpiwatch.pipeline import build_reason, run
 from kpiwatch.schedule import Scheduler, next_run
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
