@@ -18,19 +18,14 @@ from core import audit as audit_schema
 from core.audit import runs as audit_runs
 from core.build_state import project_fingerprint
 from core.config import ConfigError
+from core.config.retention import DEFAULT_DAYS, RetentionSettings
 from core.config.settings import load_settings
 from core.home import Home
 from dashboards.access import log_event, log_path
 from ingest import store as ingest_store
 from kpiwatch.output import print_summary
 from kpiwatch.pipeline import RunReport, run
-from kpiwatch.retention import (
-    DEFAULT_DAYS,
-    Pruned,
-    RetentionSettings,
-    prune,
-    prune_access_log,
-)
+from kpiwatch.retention import Pruned, prune, prune_access_log
 
 NOW = datetime(2027, 12, 1, 12, tzinfo=UTC)
 OLD = NOW - timedelta(days=DEFAULT_DAYS + 10)
