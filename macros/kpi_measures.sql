@@ -77,30 +77,17 @@ measure_parts as (
     from int_open_items_aggregated
 ),
 
-{% if by_city -%}
-all_measures as (
-    select
-        {{ period }},
-        province_code,
-        city_code,
-        kpi_id,
-        segment,
-        measure,
-        case_limit,
-        sum(sample_size) as sample_size,
-        sum(beyond_count) as beyond_count,
-        {{ sum_in_value_order('value_sum') }} as value_sum,
-        max(value_max) as value_max
-    from measure_parts
-    group by {{ period }}, province_code, city_code, kpi_id, segment, measure, case_limit
-)
-{%- else -%}
 measures as (
     select
         {{ period }},
-        if(
-            grouping(province_code) = 1, '{{ var("national_code") }}', province_code
-        ) as province_code,
+        {% if by_city -%}
+            province_code,
+            city_code,
+        {%- else -%}
+            if(
+                grouping(province_code) = 1, '{{ var("national_code") }}', province_code
+            ) as province_code,
+    {%- endif %}
         kpi_id,
         segment,
         measure,
@@ -110,12 +97,21 @@ measures as (
         {{ sum_in_value_order('value_sum') }} as value_sum,
         max(value_max) as value_max
     from measure_parts
-    group by grouping sets (
-        ({{ period }}, province_code, kpi_id, segment, measure, case_limit),
-        ({{ period }}, kpi_id, segment, measure, case_limit)
-    )
+    {% if by_city -%}
+        group by {{ period }}, province_code, city_code, kpi_id, segment, measure, case_limit
+    {%- else -%}
+        group by grouping sets (
+            ({{ period }}, province_code, kpi_id, segment, measure, case_limit),
+            ({{ period }}, kpi_id, segment, measure, case_limit)
+        )
+    {%- endif %}
 ),
 
+{% if by_city -%}
+all_measures as (
+    select * from measures
+)
+{%- else -%}
 hotline_hours as (
     select
         {{ period }},
