@@ -18,9 +18,10 @@ from datetime import datetime
 
 import duckdb
 
-from alerts import conditions, outbox, store
-from alerts.settings import AlertSettings
-from quality.results import CheckResult
+from alerts import conditions, outbox
+from core.audit import alerts as store
+from core.audit.dq_results import CheckResult
+from core.config.alerts import AlertSettings
 
 
 @dataclass(frozen=True)

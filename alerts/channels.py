@@ -44,7 +44,7 @@ from typing import Any
 
 from alerts.digest import Digest
 from alerts.redaction import Secrets, describe
-from alerts.settings import Channel, SecretMissing
+from core.config.alerts import Channel, SecretMissing
 
 
 class DeliveryError(RuntimeError):

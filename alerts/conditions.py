@@ -16,9 +16,9 @@ from typing import Any
 
 import duckdb
 
-from alerts.settings import AlertSettings
-from kpiwatch.contract import NATIONAL_CODE
-from quality.results import CheckResult
+from core.audit.dq_results import CheckResult
+from core.config.alerts import AlertSettings
+from core.contract import NATIONAL_CODE
 
 NATION = ("全国", "National")
 

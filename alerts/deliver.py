@@ -25,7 +25,7 @@ import duckdb
 
 from alerts.channels import DeliveryError, send
 from alerts.digest import render
-from alerts.settings import AlertSettings
+from core.config.alerts import AlertSettings
 
 
 @dataclass

@@ -28,7 +28,7 @@ import duckdb
 import pandas as pd
 
 from alerts.conditions import Condition
-from alerts.settings import AlertSettings
+from core.config.alerts import AlertSettings
 
 SEVERITY_RANK = {"info": 0, "minor": 1, "warning": 1, "major": 2, "critical": 3}
 """A rise re-sends at once. "warning" is what states written before the bands were named

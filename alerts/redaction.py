@@ -27,7 +27,7 @@ import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from alerts.settings import Channel
+from core.config.alerts import Channel
 
 MASK = "***"
 SHORTEST = 4

@@ -17,8 +17,8 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboards/ on the path, n
 
 import streamlit as st  # noqa: E402
 
+from core.labels import LANGUAGE_NAMES, LANGUAGES, t  # noqa: E402
 from dashboards import door, filters, layout, marts  # noqa: E402
-from dashboards.labels import LANGUAGE_NAMES, LANGUAGES, t  # noqa: E402
 
 PAGES = {
     "overview": ("views/overview.py", "page_overview", ":material/public:"),

@@ -17,7 +17,7 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 
-from dashboards.labels import UNSERVED_NAMES_EN, t
+from core.labels import UNSERVED_NAMES_EN, t
 
 GEOJSON = Path(__file__).with_name("assets") / "china_provinces.geojson"
 MET = "#2e7d32"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from kpiwatch.docs import server as static_site_server
+from core.static_site import server as static_site_server
 
 
 @st.cache_resource(show_spinner=False)

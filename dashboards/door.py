@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import marts
-from dashboards.labels import t
-from kpiwatch import oidc, users
-from kpiwatch.access import LOOPBACK_VIEWER, AccessError, Viewer, is_loopback, log_event
-from quality.settings import ConfigError
+from core.config import ConfigError
+from core.labels import t
+from dashboards import marts, oidc, users
+from dashboards.access import LOOPBACK_VIEWER, AccessError, Viewer, is_loopback, log_event
 
 _REFUSED = "kpiwatch_refused_identity"
 

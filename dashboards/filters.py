@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboards.labels import DEFAULT_LANGUAGE, LANGUAGES
+from core.labels import DEFAULT_LANGUAGE, LANGUAGES
 
 KEYS = ("page", "lang", "period", "province", "kpi", "map")
 _STATE = "filters"

@@ -11,8 +11,7 @@ from datetime import date, datetime
 import pandas as pd
 import streamlit as st
 
-from dashboards import marts
-from dashboards.labels import (
+from core.labels import (
     fmt_change,
     fmt_threshold,
     fmt_value,
@@ -22,6 +21,7 @@ from dashboards.labels import (
     source,
     t,
 )
+from dashboards import marts
 
 
 class Names:

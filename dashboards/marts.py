@@ -34,12 +34,13 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from kpiwatch.access import Viewer
-from kpiwatch.contract import STANDARD_ORDER
-from kpiwatch.home import Home
-from kpiwatch.readers import reader
+from core.contract import NATIONAL_CODE, STANDARD_ORDER
+from core.home import Home
+from core.readers import reader
+from core.sql import quote
+from dashboards.access import Viewer
 
-NATIONAL = "100000"
+NATIONAL = NATIONAL_CODE
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 TTL_SECONDS = 600
 """How long a result stays cached for one publication (a new publication clears it at once)."""
@@ -90,7 +91,7 @@ def publication() -> Publication | None:
 def _connection(path: str, inode: int, mtime_ns: int) -> duckdb.DuckDBPyConnection:
     """A read-only connection to one publication; evicted when a newer one appears.
 
-    It is every reader's connection (``kpiwatch.readers.reader``): the file is attached to
+    It is every reader's connection (``core.readers.reader``): the file is attached to
     a fresh in-memory instance, so a new publication is really opened, and nothing can be
     written. The path, inode and mtime are the cache key.
     """
@@ -182,9 +183,9 @@ def _newest_first(name: str, limit: int) -> pd.DataFrame:
     timed = columns[columns["data_type"].str.contains("TIMESTAMP|DATE", regex=True)]
     order = ""
     if len(timed):
-        column = '"' + str(timed["column_name"].iloc[0]).replace('"', '""') + '"'
+        column = quote(str(timed["column_name"].iloc[0]))
         order = f"order by {column} desc nulls last"
-    relation = f'"{schema}"."{table}"'  # names from information_schema, never user input
+    relation = f"{quote(schema)}.{quote(table)}"  # names from information_schema
     return query(f"select * from {relation} {order} limit ?", limit)
 
 
@@ -763,9 +764,9 @@ def report_workbook(period: date, lang: str, who: Viewer | None = None) -> bytes
     """The monthly report's workbook (``reports/``) for ``period``: a national or operations
     viewer gets the whole country, a provincial viewer a workbook holding only their own
     provinces (not the nation, not another province)."""
-    from reports.data import load
-    from reports.data import scope as report_scope
-    from reports.workbook import workbook
+    from core.report.data import load
+    from core.report.data import scope as report_scope
+    from core.report.workbook import workbook
 
     who = who if who is not None else viewer()
     pub = publication()

@@ -25,7 +25,7 @@ import polars as pl
 import pyarrow.parquet as pq
 from isal import igzip
 
-from kpiwatch.contract import SOURCES, Reason, Source
+from core.contract import SOURCES, Reason, Source
 
 JUNK_RATE = 0.0005
 """Share of extra invalid rows per file (on top of the forced one of every kind)."""

@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from core.contract import SOURCES, Reason
 from generator import delivery, reference
 from generator.incidents import Incident
 from generator.seeds import day_rng, month_rng
 from generator.simulate import SIMULATORS, Context
 from generator.timeline import DAY_MS, Window
 from generator.truth import Truth
-from kpiwatch.contract import SOURCES, Reason
 
 GARBAGE = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>\n"
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from core.contract import NATIONAL_CODE, SOURCES
 from generator import delivery, incidents, reference
 from generator.export_job import Job, JobResult, run
 from generator.simulate import (
@@ -30,7 +31,6 @@ from generator.simulate import (
 )
 from generator.timeline import Window
 from generator.truth import Truth
-from kpiwatch.contract import NATIONAL_CODE, SOURCES
 
 MANIFEST = "manifest.json"
 TRUTH = "truth_kpi_compliance.csv"

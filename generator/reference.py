@@ -14,7 +14,7 @@ from functools import cache
 
 import polars as pl
 
-from kpiwatch.home import PROJECT_DIR
+from core.home import PROJECT_DIR
 
 SEEDS = PROJECT_DIR / "seeds"
 

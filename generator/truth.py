@@ -20,8 +20,8 @@ from functools import cache
 
 import polars as pl
 
+from core.contract import NATIONAL_CODE
 from generator.reference import SEEDS
-from kpiwatch.contract import NATIONAL_CODE
 
 LOCAL = "Asia/Shanghai"
 HALL_STAFFED = ["own_hall", "brand_store_3g"]

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 
 import duckdb
 
-from ingest.rules import FileColumn, file_columns, literal, normal_name
-from kpiwatch.contract import Source
+from core.contract import Source
+from core.sql import literal
+from ingest.rules import FileColumn, file_columns, normal_name
 
 VALUES = "_values"
 """The extracted values of a line, in column order (``spelled``)."""

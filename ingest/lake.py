@@ -35,10 +35,10 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.rules import literal, quote, raw_columns
-from kpiwatch.contract import SOURCES
-from kpiwatch.home import Home, make_writable
-from kpiwatch.warehouse import configure, exclusive, refused_as_busy
+from core.contract import SOURCES, raw_columns
+from core.home import Home, make_writable
+from core.sql import literal, quote
+from core.warehouse import configure, exclusive, refused_as_busy
 
 ENV = "KPIWATCH_LAKE"
 PARTITION = "event_date"

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kpiwatch.contract import FORMAT_EXTENSIONS, SOURCES
+from core.contract import FORMAT_EXTENSIONS, SOURCES
 
 CHUNK = 4 * 1024 * 1024
 MAX_LINE_BYTES = 1024 * 1024

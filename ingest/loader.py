@@ -54,6 +54,11 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
+from core.config.ingest import IngestSettings
+from core.contract import SOURCES, Reason, Source
+from core.home import Home
+from core.sql import literal
+from core.warehouse import writer
 from ingest import file_identity, json_keys, malformed, store
 from ingest.lake import Lake, LakeReport
 from ingest.landing_file import (
@@ -70,11 +75,7 @@ from ingest.landing_file import (
     survey,
 )
 from ingest.privacy import pii_key
-from ingest.rules import FileColumn, RowRules, file_columns, literal, normal_name
-from ingest.window import IngestSettings
-from kpiwatch.contract import SOURCES, Reason, Source
-from kpiwatch.home import Home
-from kpiwatch.warehouse import writer
+from ingest.rules import FileColumn, RowRules, file_columns, normal_name
 
 Progress = Callable[[LandingFile, float], None]
 """Called with a file and the fraction of it read so far (0.0 to 1.0)."""

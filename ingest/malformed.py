@@ -26,9 +26,10 @@ from pathlib import Path
 
 import duckdb
 
+from core.sql import literal
 from ingest import json_keys
 from ingest.landing_file import MAX_LINE_BYTES
-from ingest.rules import FileColumn, literal
+from ingest.rules import FileColumn
 
 REJECTS = "kpiwatch_rejects"
 REJECT_SCANS = "kpiwatch_reject_scans"

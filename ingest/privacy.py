@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 
-from kpiwatch.home import Home
+from core.home import Home
 
 ENV = "KPIWATCH_PII_KEY"
 

@@ -25,21 +25,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kpiwatch.contract import (
+from core.contract import (
     FALSE_WORDS,
     PROVINCE_CODES,
+    RAW_TYPES,
     TIMESTAMP_FORMATS,
     TRUE_WORDS,
     Column,
     Reason,
     Source,
     city_codes,
+    raw_columns,
 )
+from core.sql import literal, quote
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from ingest.window import Window
+    from core.config.ingest import Window
 
 TIMESTAMP_PATTERN = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?"
 INTEGER_PATTERN = r" *[+-]?\d+(\.0+)? *"
@@ -53,14 +56,6 @@ INTEGER_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT
 FLOAT_TYPES = ("FLOAT", "DOUBLE")
 EXACT_TEXT_TYPES = (*TEXT_TYPES, *INTEGER_TYPES, "UUID")
 """Types whose text is exactly the value: an id delivered as an int64 is its digits."""
-RAW_TYPES = {
-    "text": "varchar",
-    "code": "varchar",
-    "enum": "varchar",
-    "timestamp": "timestamptz",
-    "boolean": "boolean",
-    "integer": "bigint",
-}
 REASON_TYPE = "struct(code varchar, message varchar)[]"
 KNOWN = "k__province_code"
 """Whether the row's province is one of the 31: three rules ask, it is computed once."""
@@ -76,14 +71,6 @@ CHOSEN = "c__"
 """Prefix of a field's value chosen among its spellings, per row (``RowRules._chosen``)."""
 
 
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def sql_list(values: tuple[str, ...] | list[str]) -> str:
     return "(" + ", ".join(literal(v) for v in values) + ")"
 
@@ -92,15 +79,6 @@ def normal_name(name: str) -> str:
     """A delivered column name as the contract spells it: case, surrounding whitespace and
     byte-order marks do not count (`` Caller_Number ``, ``\\ufeffticket_id``)."""
     return name.replace("\ufeff", "").strip().lower()
-
-
-def raw_columns(source: Source) -> list[tuple[str, str]]:
-    """(name, type) of a source's raw table; personal data is replaced by its hash."""
-    columns = []
-    for column in source.columns:
-        name = column.name.replace("_number", "_hash") if column.pii else column.name
-        columns.append((name, "varchar" if column.pii else RAW_TYPES[column.type]))
-    return columns
 
 
 def shanghai_instant(naive: str) -> str:

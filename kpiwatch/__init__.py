@@ -14,13 +14,13 @@ __version__ = "0.1.0"
 def connect(home: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
     """A read-only DuckDB connection to the published warehouse, in Asia/Shanghai time.
 
-    The same connection ``kpiwatch sql`` and the dashboard use (``kpiwatch.readers``): it
+    The same connection ``kpiwatch sql`` and the dashboard use (``core.readers``): it
     can write nothing, and reads files only in the folders an operator allows.
 
     >>> import kpiwatch
     >>> con = kpiwatch.connect()            # ./data, $KPIWATCH_HOME, or connect("DIR")
     >>> con.sql("select * from marts.kpi_compliance").pl()  # or .df(), or .arrow() (a reader)
     """
-    from kpiwatch.sql import connect as read_only
+    from core.readers import connect as read_only
 
     return read_only(home)

@@ -28,19 +28,20 @@ from pathlib import Path
 
 import duckdb
 
-from ingest import store
-from kpiwatch import build_basis, build_state, children, compaction, severity
-from kpiwatch.home import PROJECT_DIR, Home
-from kpiwatch.warehouse import (
+from core import build_state
+from core.config import ConfigError, severity
+from core.home import PROJECT_DIR, Home
+from core.sql import literal
+from core.warehouse import (
     PUBLICATION,
     busy_file,
     exclusive,
     lock_descriptors,
     refused_as_busy,
-    sql_literal,
 )
-from kpiwatch.warehouse import connect_unlocked as writer_connection
-from quality.settings import ConfigError
+from core.warehouse import connect_unlocked as writer_connection
+from ingest import store
+from kpiwatch import build_basis, children, compaction
 
 
 class BuildError(RuntimeError):
@@ -209,10 +210,10 @@ def copy_audit(con: duckdb.DuckDBPyConnection) -> None:
         target = f"{PUBLICATION}.audit.{name}"
         con.execute(f"insert into {target} select * from {work}.audit.{name}")
         if comment is not None:
-            con.execute(f"comment on table {target} is {sql_literal(comment)}")
+            con.execute(f"comment on table {target} is {literal(comment)}")
     for name, column, comment in columns:
         con.execute(
-            f'comment on column {PUBLICATION}.audit.{name}."{column}" is {sql_literal(comment)}'
+            f'comment on column {PUBLICATION}.audit.{name}."{column}" is {literal(comment)}'
         )
 
 
@@ -237,7 +238,7 @@ def publish(home: Home) -> float:
         shutil.copyfile(home.warehouse, staged)
     with writer_connection(home) as con:
         with refused_as_busy(staged):
-            con.execute(f"attach {sql_literal(str(staged))} as {PUBLICATION}")
+            con.execute(f"attach {literal(str(staged))} as {PUBLICATION}")
         copy_audit(con)
         con.execute(f"detach {PUBLICATION}")  # checkpoints it
     compaction.compact_home(home)  # replaced tables and deleted rows leave free blocks
@@ -276,7 +277,7 @@ def build(
     which is why dbt itself advises leaving them out of production builds.
     ``data_tests=False`` leaves out the data tests too: only for a test that compares this
     build's tables with those of a build that ran them (equal tables pass the same tests).
-    A build records its progress (``kpiwatch.build_state``) so that a build killed before
+    A build records its progress (``core.build_state``) so that a build killed before
     its tests passed is never published and the next run builds again.
 
     The build starts from a copy of the published warehouse when what it was built from
@@ -305,7 +306,7 @@ def build(
         if ok:
             with writer_connection(home) as con:
                 with refused_as_busy(home.publication):
-                    con.execute(f"attach {sql_literal(str(home.publication))} as {PUBLICATION}")
+                    con.execute(f"attach {literal(str(home.publication))} as {PUBLICATION}")
                 build_basis.write(con, basis)
                 con.execute(f"detach {PUBLICATION}")
             build_state.record(

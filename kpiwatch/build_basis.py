@@ -18,9 +18,10 @@ from pathlib import Path
 
 import duckdb
 
-from kpiwatch.build_state import project_fingerprint
-from kpiwatch.home import PROJECT_DIR, Home
-from kpiwatch.warehouse import PUBLICATION, sql_literal
+from core.build_state import project_fingerprint
+from core.home import PROJECT_DIR, Home
+from core.sql import literal
+from core.warehouse import PUBLICATION
 
 TABLE = "intermediate.build_basis"
 
@@ -72,7 +73,7 @@ def write(con: duckdb.DuckDBPyConnection, basis: Basis) -> None:
     )
     con.execute(
         f"comment on table {table} is "
-        + sql_literal(
+        + literal(
             "What these marts were built from (kpiwatch/build_basis.py): the next build "
             "starts from them only if the working warehouse still matches."
         )

@@ -15,8 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from kpiwatch.contract import PROVINCE_CODES, SOURCES
-from kpiwatch.home import Home, HomeError
+from core.contract import PROVINCE_CODES, SOURCES
+from core.home import Home, HomeError
 from kpiwatch.messages import plain, say
 
 app = typer.Typer(
@@ -190,9 +190,9 @@ def build(
     ] = False,
 ) -> None:
     """Build the warehouse with dbt aside, test it, and publish it if the tests pass."""
+    from core.warehouse import WriterBusy, exclusive
     from kpiwatch.build import BuildError
     from kpiwatch.build import build as run
-    from kpiwatch.warehouse import WriterBusy, exclusive
 
     home: Home = ctx.obj
     if engine not in ("duckdb", "spark"):
@@ -267,8 +267,9 @@ def sql(
     was not a terminal), 2 for usage: bad arguments, no published warehouse, an unusable
     kpiwatch.toml.
     """
-    from kpiwatch.sql import FORMATS, Session, SqlError, connect, error, script, shell
-    from quality.settings import ConfigError
+    from core.config import ConfigError
+    from core.readers import SqlError, connect
+    from kpiwatch.sql import FORMATS, Session, error, script, shell
 
     def usage(message: str) -> typer.Exit:
         error(console, message)
@@ -310,10 +311,11 @@ def docs(
     serve: Annotated[bool, typer.Option(help="Serve the site after generating it.")] = True,
 ) -> None:
     """Generate dbt's docs (every model, column and the lineage) and serve them locally."""
+    from core.static_site import server
+    from core.warehouse import WriterBusy
     from kpiwatch.build import BuildError
     from kpiwatch.children import Stopped, stopping_raises
-    from kpiwatch.docs import generate, server
-    from kpiwatch.warehouse import WriterBusy
+    from kpiwatch.docs import generate
 
     home: Home = ctx.obj
     try:
@@ -357,12 +359,12 @@ def ingest(
     lake: LakeOption = None,
 ) -> None:
     """Load every landing file not loaded before into the raw layer; quarantine bad rows."""
+    from core.config import ConfigError
+    from core.warehouse import WriterBusy
     from ingest.lake import LakeError
     from ingest.landing_file import LandingError
     from ingest.loader import FileOutcome
     from ingest.loader import ingest as run
-    from kpiwatch.warehouse import WriterBusy
-    from quality.settings import ConfigError
 
     home: Home = ctx.obj
     sink = _lake(home, lake)
@@ -474,8 +476,8 @@ def lake_export(
 ) -> None:
     """Write the whole lake from the warehouse's raw and audit tables (a backfill, or a
     warehouse moving to Spark); the same files `kpiwatch ingest --lake` writes."""
+    from core.warehouse import WriterBusy
     from ingest.lake import Lake, LakeError, export
-    from kpiwatch.warehouse import WriterBusy
 
     home: Home = ctx.obj
     try:
@@ -555,9 +557,9 @@ def dashboard(
     import os
     import sys
 
+    from core.home import PROJECT_DIR
     from kpiwatch.children import serve
     from kpiwatch.door import DoorError, streamlit_args
-    from kpiwatch.home import PROJECT_DIR
 
     home: Home = ctx.obj
     try:
@@ -611,10 +613,10 @@ def report(
     published figures, no published warehouse), 3 when the workbook was written but the PDF
     could not be (no usable Chromium; the message says why).
     """
-    from kpiwatch.sql import SqlError
-    from quality.settings import ConfigError
-    from reports.data import ReportError, parse_month, scope
-    from reports.labels import LANGUAGES
+    from core.config import ConfigError
+    from core.readers import SqlError
+    from core.report.data import ReportError, parse_month, scope
+    from core.report.labels import LANGUAGES
     from reports.produce import write
 
     home: Home = ctx.obj
@@ -669,7 +671,7 @@ def users_add(
     ] = False,
 ) -> None:
     """Add a user (or replace one of the same name); asks for the password twice."""
-    from kpiwatch import users
+    from dashboards import users
 
     home: Home = ctx.obj
     try:
@@ -690,7 +692,7 @@ def users_remove(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="Sign-in name.")]
 ) -> None:
     """Remove a user: their next sign-in is refused (a session already open ends on reload)."""
-    from kpiwatch import users
+    from dashboards import users
 
     home: Home = ctx.obj
     try:
@@ -703,7 +705,7 @@ def users_remove(
 @users_app.command("list")
 def users_list(ctx: typer.Context) -> None:
     """Every user with their role and provinces (never their password hashes)."""
-    from kpiwatch import users
+    from dashboards import users
 
     home: Home = ctx.obj
     try:

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import duckdb
 
-from kpiwatch.home import Home
-from kpiwatch.warehouse import SESSION, refused_as_busy, sql_literal
+from core.home import Home
+from core.sql import literal
+from core.warehouse import SESSION, refused_as_busy
 
 MAX_FREE_SHARE = 0.05
 """Compact when more than this share of the file's blocks is free: the file then stays
@@ -62,16 +63,16 @@ def compact(path: Path, share: float | None = None, *, always: bool = False) -> 
     fresh = path.with_name(path.name + ".compacting")
     fresh.unlink(missing_ok=True)
     with duckdb.connect() as con:
-        con.execute(f"set memory_limit = {sql_literal(SESSION['memory_limit'])}")
-        con.execute(f"set temp_directory = {sql_literal(str(path.parent / 'compaction.tmp'))}")
+        con.execute(f"set memory_limit = {literal(SESSION['memory_limit'])}")
+        con.execute(f"set temp_directory = {literal(str(path.parent / 'compaction.tmp'))}")
         with refused_as_busy(path):  # someone opened it (an analyst's duckdb): WriterBusy
-            con.execute(f"attach {sql_literal(str(path))} as worn")
+            con.execute(f"attach {literal(str(path))} as worn")
         con.execute("checkpoint worn")  # free blocks at the end go first, and the count is true
         found = free_share(con, "worn")
         if found <= share and not always:
             return Compaction(path, before, path.stat().st_size, found, False, 0.0)
         try:
-            con.execute(f"attach {sql_literal(str(fresh))} as fresh")
+            con.execute(f"attach {literal(str(fresh))} as fresh")
             con.execute("copy from database worn to fresh")
             con.execute("detach fresh")  # checkpoints it
         except BaseException:

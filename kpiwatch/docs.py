@@ -7,13 +7,11 @@ serving ``<home>/dbt/target`` on localhost needs no network.
 
 from __future__ import annotations
 
-import functools
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from core.home import Home
+from core.warehouse import exclusive
 from kpiwatch.build import BuildError, run_dbt
-from kpiwatch.home import Home
-from kpiwatch.warehouse import exclusive
 
 SITE_FILES = ("index.html", "manifest.json", "catalog.json")
 
@@ -35,14 +33,3 @@ def generate(home: Home, quiet: bool = True) -> Path:
     if not ok:
         raise BuildError("dbt docs generate failed:\n  " + "\n  ".join(failures))
     return home.dbt_target
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-def server(site: Path, port: int = 8580, host: str = "127.0.0.1") -> ThreadingHTTPServer:
-    """An HTTP server for the site (call ``serve_forever()``; port 0 picks a free one)."""
-    handler = functools.partial(_Quiet, directory=str(site))
-    return ThreadingHTTPServer((host, port), handler)

@@ -9,10 +9,10 @@ method the dashboard opens as a national viewer (an executive's laptop, ``make d
 
 from __future__ import annotations
 
-from kpiwatch import oidc, users
-from kpiwatch.access import AccessError, is_loopback
-from kpiwatch.home import Home
-from quality.settings import ConfigError
+from core.config import ConfigError
+from core.home import Home
+from dashboards import oidc, users
+from dashboards.access import AccessError, is_loopback
 
 DEFAULT_ADDRESS = "127.0.0.1"
 

@@ -25,10 +25,8 @@ overlap: a second one finds the lock taken and skips (exit 75).
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,75 +34,38 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
-from rich.table import Table
 
-from alerts import AlertsReport, BreachCount, raise_alerts
-from alerts import store as alert_store
+from alerts import AlertsReport, raise_alerts
 from alerts.deliver import DeliveryReport, deliver
-from alerts.settings import AlertSettings
+from core import audit, build_state
+from core.audit import runs
+from core.audit.dq_results import CheckResult
+from core.audit.dq_results import insert as insert_results
+from core.config import CONFIG_FILE, ConfigError
+from core.config.settings import Settings, load_settings
+from core.contract import SOURCES
+from core.home import PROJECT_DIR, Home, HomeError
+from core.warehouse import WriterBusy, connect_unlocked, exclusive
+from dashboards.access import log_path
 from ingest import store as ingest_store
 from ingest.lake import Lake, LakeError
 from ingest.landing_file import LandingError
 from ingest.loader import IngestReport, ingest
-from ingest.window import IngestSettings
-from kpiwatch import build_state, retention
-from kpiwatch.access import log_path
+from kpiwatch import retention
 from kpiwatch.build import BuildError, build, marts_fingerprint, publish
-from kpiwatch.contract import SOURCES
-from kpiwatch.home import PROJECT_DIR, Home, HomeError
-from kpiwatch.messages import plain, say
-from kpiwatch.readers import ReaderSettings
-from kpiwatch.retention import Pruned, RetentionSettings
-from kpiwatch.severity import SEVERITIES, SeveritySettings
-from kpiwatch.warehouse import WriterBusy, connect_unlocked, exclusive
+from kpiwatch.exit_codes import (
+    EXIT_BUSY,
+    EXIT_OK,
+    EXIT_USAGE,
+    FAIL_ON,
+    exit_code_for,
+)
+from kpiwatch.messages import say
+from kpiwatch.output import print_summary
+from kpiwatch.retention import Pruned
 from quality import ChecksReport, run_checks
-from quality import store as quality_store
-from quality.results import CheckResult
-from quality.results import insert as insert_results
-from quality.settings import CONFIG_FILE, ConfigError, QualitySettings, read_config
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-EXIT_OK = 0
-EXIT_DQ = 1
-"""--fail-on dq: a check failed (status fail) in this run."""
-EXIT_USAGE = 2
-"""Bad arguments, kpiwatch.toml unusable, landing folder missing, home not writable."""
-EXIT_BREACH = 3
-"""--fail-on breach: a breach is open (look-back months of marts.kpi_breaches)."""
-EXIT_DELIVERY = 4
-"""A channel did not accept its digest; the alerts stay pending for the next run."""
-EXIT_BUILD = 5
-"""dbt build failed: nothing was published (data alerts were still delivered)."""
-EXIT_BUSY = 75
-"""Another kpiwatch process holds the writer lock: this run was skipped (EX_TEMPFAIL)."""
-FAIL_ON = ("dq", "breach")
-
-
-@dataclass(frozen=True)
-class Settings:
-    quality: QualitySettings
-    alerts: AlertSettings
-    publish_deliveries: bool = True
-    ingest: IngestSettings = field(default_factory=IngestSettings)
-    severity: SeveritySettings = field(default_factory=SeveritySettings)
-    retention: RetentionSettings = field(default_factory=RetentionSettings)
-
-
-def load_settings(home: Home) -> Settings:
-    """Read and check ``<home>/kpiwatch.toml`` (raises ConfigError naming the key)."""
-    config = read_config(home.root / CONFIG_FILE)
-    quality = QualitySettings.from_config(config)
-    severity = SeveritySettings.from_config(config)
-    alerts = AlertSettings.from_config(config)
-    ingest_settings = IngestSettings.from_config(config)
-    kept = RetentionSettings.from_config(config)
-    run = config.table("run")
-    publish_deliveries = run.boolean("publish_deliveries", True)
-    run.reject_unknown()
-    ReaderSettings.from_config(config)  # [sql]: read by every reader, checked here too
-    config.reject_unknown()
-    return Settings(quality, alerts, publish_deliveries, ingest_settings, severity, kept)
 
 
 def build_reason(
@@ -188,20 +149,6 @@ def folder_check(landing: Path, name: str) -> CheckResult:
     )
 
 
-def _exit_code(report: RunReport, fail_on: Iterable[str]) -> int:
-    """The most urgent condition wins: build > delivery > dq > breach."""
-    fail_on = set(fail_on)
-    if report.build_error:
-        return EXIT_BUILD
-    if report.deliveries.failed:
-        return EXIT_DELIVERY
-    if "dq" in fail_on and report.dq_failed:
-        return EXIT_DQ
-    if "breach" in fail_on and report.alerts.open_breaches:
-        return EXIT_BREACH
-    return EXIT_OK
-
-
 def _now() -> datetime:
     return datetime.now(SHANGHAI)
 
@@ -240,9 +187,8 @@ def run(
 
         with connect_unlocked(home, with_marts=True) as con:
             ingest_store.create(con)
-            quality_store.create(con)
-            alert_store.create(con)
-            validated = quality_store.validated_through(con)
+            audit.create(con)
+            validated = runs.validated_through(con)
             through, loaded = con.execute(
                 "select coalesce(max(file_id), 0), "
                 "coalesce(max(file_id) filter (where status = 'loaded'), 0) "
@@ -250,7 +196,7 @@ def run(
             ).fetchone()
             # The last build by any command: `make demo` builds with `kpiwatch build`,
             # which records what it saw in build.json, not in audit.runs.
-            last = build_state.last_passed(home) or quality_store.last_build(con)
+            last = build_state.last_passed(home) or runs.last_build(con)
             has_marts = con.execute(
                 "select count(*) from information_schema.tables "
                 "where table_schema = 'marts' and table_name = 'kpi_compliance'"
@@ -307,25 +253,29 @@ def run(
                 )
             block = settings.quality.block_publish and report.dq_failed > 0
             will_publish = report.build_error is None and not block
-            con.execute(
-                "insert into audit.runs (run_id, started_at, landing, files_loaded, files_failed, "
-                "rows_loaded, built, build_ok, project_fingerprint, built_through_file_id, "
-                "validated_through_file_id, dq_pass, dq_warn, dq_fail, alerts_new, "
-                "alerts_reminder, alerts_resolved, published) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    report.run_id, started, str(report.ingest.landing),
-                    report.ingest.count("loaded"),
-                    report.ingest.count("failed") + report.ingest.count("refused"),
-                    report.ingest.rows_loaded, report.built,
-                    report.built and report.build_error is None, fingerprint,
-                    loaded if report.built and report.build_error is None else None,
-                    report.checks.validated_through, report.checks.count("pass"),
-                    report.checks.count("warn"),
-                    report.checks.count("fail"), report.alerts.kinds["new"],
-                    report.alerts.kinds["reminder"], report.alerts.kinds["resolved"], will_publish,
-                ],
-            )  # fmt: skip
+            runs.record_run(
+                con,
+                run_id=report.run_id,
+                started_at=started,
+                landing=str(report.ingest.landing),
+                files_loaded=report.ingest.count("loaded"),
+                files_failed=report.ingest.count("failed") + report.ingest.count("refused"),
+                rows_loaded=report.ingest.rows_loaded,
+                built=report.built,
+                build_ok=report.built and report.build_error is None,
+                project_fingerprint=fingerprint,
+                built_through_file_id=(
+                    loaded if report.built and report.build_error is None else None
+                ),
+                validated_through_file_id=report.checks.validated_through,
+                dq_pass=report.checks.count("pass"),
+                dq_warn=report.checks.count("warn"),
+                dq_fail=report.checks.count("fail"),
+                alerts_new=report.alerts.kinds["new"],
+                alerts_reminder=report.alerts.kinds["reminder"],
+                alerts_resolved=report.alerts.kinds["resolved"],
+                published=will_publish,
+            )
             con.commit()
             con.execute("checkpoint")
             step("alerts", began)
@@ -345,16 +295,19 @@ def run(
                 began = time.perf_counter()
                 report.deliveries = deliver(con, settings.alerts, clock, sleep)
                 step("deliver", began)
-            report.exit_code = _exit_code(report, fail_on)
+            report.exit_code = exit_code_for(report, fail_on)
             pending = con.execute(
                 "select count(*) from audit.alerts where status = 'pending'"
             ).fetchone()[0]
-            con.execute(
-                "update audit.runs set finished_at = ?, deliveries_sent = ?, "
-                "deliveries_pending = ?, exit_code = ?, seconds = ? where run_id = ?",
-                [clock(), report.deliveries.sent, pending, report.exit_code,
-                 json.dumps({k: round(v, 3) for k, v in report.seconds.items()}), report.run_id],
-            )  # fmt: skip
+            runs.finish_run(
+                con,
+                report.run_id,
+                finished_at=clock(),
+                deliveries_sent=report.deliveries.sent,
+                deliveries_pending=pending,
+                exit_code=report.exit_code,
+                seconds=report.seconds,
+            )
             report.pruned = retention.prune(con, settings.retention, clock(), log_path(home))
             con.execute("checkpoint")
         if report.published and settings.publish_deliveries and report.deliveries.outcomes:
@@ -366,120 +319,6 @@ def run(
                 "delivery statuses reach the published alert log with the next publication"
             )
     return report
-
-
-MEANING = {
-    EXIT_OK: "ok",
-    EXIT_DQ: "data-quality checks failed (--fail-on dq)",
-    EXIT_USAGE: "usage or configuration error",
-    EXIT_BREACH: "breaches open (--fail-on breach)",
-    EXIT_DELIVERY: "a delivery failed; its alerts stay pending for the next run",
-    EXIT_BUILD: "dbt build failed; nothing published",
-    EXIT_BUSY: "another kpiwatch process is writing; run skipped",
-}
-
-
-def _by_severity(counts: Counter[str]) -> str:
-    return ", ".join(f"{counts[s]} {s}" for s in reversed(SEVERITIES))
-
-
-def breaches_line(latest: BreachCount) -> str:
-    """The latest month's breaches as the dashboard's breaches page counts them (provinces),
-    the nation's said apart, so the run and the dashboard give one answer."""
-    provinces = sum(latest.provinces.values())
-    nation = sum(latest.nation.values())
-    line = (
-        f"{latest.period}: {provinces} in the provinces ({_by_severity(latest.provinces)}), "
-        "as the dashboard's breaches page shows them; the nation is not included"
-    )
-    if nation:
-        return line + f" (it has {nation} more: {_by_severity(latest.nation)})"
-    return line + " (it has none)"
-
-
-def print_summary(report: RunReport, console: Console) -> None:
-    """What the run did, in the order it did it, and what the exit code means."""
-    table = Table(title=plain(f"kpiwatch run {report.run_id}"), title_justify="left")
-    table.add_column("step")
-    table.add_column("seconds", justify="right")
-    table.add_column("what happened")
-    ingest_report = report.ingest
-    if ingest_report is not None:
-        table.add_row(
-            "ingest",
-            f"{report.seconds.get('ingest', 0):.1f}",
-            f"{ingest_report.count('loaded')} files loaded, "
-            f"{ingest_report.count('failed')} failed, "
-            + (f"{refused} refused, " if (refused := ingest_report.count("refused")) else "")
-            + f"{ingest_report.count('skipped_duplicate')} duplicates; "
-            f"{ingest_report.rows_loaded:,} rows",
-        )
-        lake = ingest_report.lake
-        if lake is not None:
-            table.add_row(
-                "lake",
-                f"{lake.seconds:.1f}",
-                plain(
-                    f"not written ({lake.error}); the next run catches up"
-                    if lake.error
-                    else f"{lake.files_written} landing files, {lake.rows:,} rows to {lake.root}"
-                ),
-            )
-    built = "not needed (nothing new)"
-    if report.built:
-        outcome = "failed: nothing published" if report.build_error else "dbt build passed"
-        built = f"{outcome} (why: {report.build_reason})"
-    table.add_row("build", f"{report.seconds.get('build', 0):.1f}", plain(built))
-    c = report.checks
-    gx = sum(v for k, v in c.seconds.items() if k.startswith("gx_"))
-    table.add_row(
-        "checks",
-        f"{report.seconds.get('checks', 0):.1f}",
-        f"{c.count('pass')} pass, {c.count('warn')} warn, {c.count('fail')} fail "
-        f"(GX {gx:.1f} s, freshness {c.seconds.get('freshness', 0):.1f} s, "
-        f"volume {c.seconds.get('volume', 0):.1f} s)",
-    )
-    a = report.alerts
-    table.add_row(
-        "alerts",
-        f"{report.seconds.get('alerts', 0):.1f}",
-        f"{a.kinds['new']} new, {a.kinds['reminder']} reminders, {a.kinds['resolved']} resolved; "
-        f"{a.rows} outbox rows" + (f", {a.unrouted} with no route" if a.unrouted else ""),
-    )
-    if a.latest is not None:
-        table.add_row("breaches", "", breaches_line(a.latest))
-    table.add_row(
-        "publish",
-        f"{report.seconds.get('publish', 0):.1f}",
-        "published" if report.published else "not published",
-    )
-    sent = ", ".join(
-        f"{o.channel}: {o.alerts} sent" if o.sent else f"{o.channel}: {o.alerts} pending"
-        for o in report.deliveries.outcomes
-    )
-    table.add_row(
-        "deliver", f"{report.seconds.get('deliver', 0):.1f}", plain(sent or "nothing to send")
-    )
-    table.add_row("retention", "", plain(f"pruned {report.pruned.describe()}"))
-    console.print(table)
-    problems = [r for r in c.results if r.status != "pass"]
-    for r in sorted(problems, key=lambda r: (r.status != "fail", r.check_name))[:15]:
-        where = f" {r.province_code}" if r.province_code else ""
-        colour = "red" if r.status == "fail" else "yellow"
-        say(console, f"{where} {r.summary_en}".lstrip(), f"  {r.status}", colour)
-    if len(problems) > 15:
-        console.print(
-            f"  … and {len(problems) - 15} more in audit.dq_results (run_id {report.run_id})"
-        )
-    for o in report.deliveries.failed:
-        say(console, f"{o.channel} after {o.tries} tries: {o.error}", "delivery failed", "red")
-    if report.build_error:
-        say(console, report.build_error, "build failed", "red")
-    if c.docs:
-        say(console, f"data docs: {c.docs}")
-    for note in report.notes:
-        say(console, f"note: {note}")
-    say(console, f"exit {report.exit_code}: {MEANING[report.exit_code]}")
 
 
 def main(

@@ -25,11 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from quality.settings import Section
-
-DEFAULT_DAYS = 400
-"""Any 13 consecutive calendar months span at most 397 days: a month compared with the
-same month a year before, and every month between, stay in the audit trail."""
+from core.config.retention import RetentionSettings
 
 KEPT_RUNS = " union all ".join(
     f"select run_id from (select run_id from audit.runs {where} order by {order} limit 1)"
@@ -40,34 +36,11 @@ KEPT_RUNS = " union all ".join(
          "validated_through_file_id desc, started_at desc"),
     )
 )  # fmt: skip
-"""The runs the next run reads (``quality.store``): the latest, the latest that built, and
+"""The runs the next run reads (``core.audit.runs``): the latest, the latest that built, and
 the one that validated the most files. A query, never NULL, so ``not in`` stays exact."""
 
 PRUNED_ALERTS = ("sent", "unrouted")
 """Delivered, or logged with no channel to send to: nothing will ever act on them again."""
-
-
-@dataclass(frozen=True)
-class RetentionSettings:
-    """Days to keep; 0 keeps everything (pruning off for that table)."""
-
-    dq_results_days: int = DEFAULT_DAYS
-    runs_days: int = DEFAULT_DAYS
-    alerts_days: int = DEFAULT_DAYS
-    access_log_days: int = DEFAULT_DAYS
-
-    @classmethod
-    def from_config(cls, config: Section) -> RetentionSettings:
-        """``[retention]``: whole numbers of days (0: keep forever); a bad one is refused."""
-        section = config.table("retention")
-        settings = cls(
-            section.integer("dq_results_days", DEFAULT_DAYS),
-            section.integer("runs_days", DEFAULT_DAYS),
-            section.integer("alerts_days", DEFAULT_DAYS),
-            section.integer("access_log_days", DEFAULT_DAYS),
-        )
-        section.reject_unknown()
-        return settings
 
 
 @dataclass
@@ -144,7 +117,7 @@ def prune_audit(
 def prune_access_log(path: Path, days: int, now: datetime) -> int:
     """Drop the lines of the dashboard's access log older than ``days``; return how many.
 
-    The dashboard appends to the log while it serves (``kpiwatch.access.log_event``), so
+    The dashboard appends to the log while it serves (``dashboards.access.log_event``), so
     the file is rewritten in place under the same ``flock`` the dashboard takes for each
     line: no line written meanwhile is lost. Lines whose time cannot be read are kept.
     """

@@ -26,9 +26,9 @@ from zoneinfo import ZoneInfo
 from cronsim import CronSim, CronSimError
 from rich.console import Console
 
+from core.home import Home
 from kpiwatch import children
-from kpiwatch.home import Home
-from kpiwatch.pipeline import EXIT_BUSY, EXIT_USAGE, MEANING
+from kpiwatch.exit_codes import EXIT_BUSY, EXIT_USAGE, MEANING
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LONGEST_SLEEP = 60.0

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import duckdb
 
+from core.home import PROJECT_DIR, Home
+from core.sql import quote
 from kpiwatch.build import BuildError, run_dbt
-from kpiwatch.home import PROJECT_DIR, Home
 
 TOLERANCE = 1e-9
 FLOATING = {"DOUBLE", "FLOAT", "REAL"}
@@ -89,10 +90,6 @@ class MartComparison:
         return f"{self.name}: " + "; ".join(problems)
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def compare_mart(con: duckdb.DuckDBPyConnection, name: str, spark_files: Path) -> MartComparison:
     """Match ``marts.<name>`` of the attached warehouse with Spark's Parquet files of it."""
     columns = con.execute(
@@ -101,8 +98,8 @@ def compare_mart(con: duckdb.DuckDBPyConnection, name: str, spark_files: Path) -
         "order by column_index",
         [name],
     ).fetchall()
-    exact = [_quoted(c) for c, t in columns if t not in FLOATING]
-    floating = [_quoted(c) for c, t in columns if t in FLOATING]
+    exact = [quote(c) for c, t in columns if t not in FLOATING]
+    floating = [quote(c) for c, t in columns if t in FLOATING]
     listed = ", ".join(exact + floating)
     # Rows that share every exact column are paired in the order of their floating values.
     numbered = (
@@ -111,7 +108,7 @@ def compare_mart(con: duckdb.DuckDBPyConnection, name: str, spark_files: Path) -
     )
     con.execute(
         f"create or replace temp table d as select {listed}, {numbered} "
-        f"from warehouse.marts.{_quoted(name)}"
+        f"from warehouse.marts.{quote(name)}"
     )
     con.execute(
         f"create or replace temp table s as select {listed}, {numbered} "
@@ -159,7 +156,7 @@ def compare_engines(home: Home) -> list[MartComparison]:
             if (marts / name).is_dir():
                 found.append(compare_mart(con, name, marts / name))
             else:
-                rows = con.execute(f"select count(*) from warehouse.marts.{_quoted(name)}")
+                rows = con.execute(f"select count(*) from warehouse.marts.{quote(name)}")
                 count = rows.fetchone()[0]
                 found.append(MartComparison(name, count, 0, unmatched_duckdb=count))
         return found

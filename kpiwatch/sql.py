@@ -1,6 +1,6 @@
 """A read-only SQL workbench on the published warehouse: ``kpiwatch sql``.
 
-It reads ``<home>/warehouse.duckdb`` through ``kpiwatch.readers.reader`` (the same
+It reads ``<home>/warehouse.duckdb`` through ``core.readers.reader`` (the same
 connection ``kpiwatch.connect()`` and the dashboard get), so it never blocks a build and
 never sees a half-built warehouse, and it can write nothing. DuckDB's own CLI cannot be
 used: the registries' ``duckdb-cli`` is a 1.x build, which cannot read DuckDB 2.x files;
@@ -32,9 +32,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from kpiwatch.home import Home
+from core.readers import SETTABLE, SqlError
 from kpiwatch.messages import say
-from kpiwatch.readers import SETTABLE, reader
 
 FORMATS = ("table", "csv", "json")
 MAX_TABLE_ROWS = 200
@@ -48,29 +47,6 @@ OUTSIDE = (
 )
 READS = (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN)
 """DuckDB's own classification of statements that only read (used to word a refusal)."""
-
-
-class SqlError(RuntimeError):
-    """A query failed; the message is one line: DuckDB's, or a clearer one of ours."""
-
-
-def connect(home: Home | str | Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the published warehouse, in Asia/Shanghai time.
-
-    >>> con = connect()                                    # ./data or $KPIWATCH_HOME
-    >>> con.sql("select * from marts.kpi_compliance").pl()  # polars; .df() for pandas,
-    ...                                                     # .arrow() for Arrow
-    """
-    home = home if isinstance(home, Home) else Home.resolve(home)
-    if not home.warehouse.exists():
-        raise SqlError(
-            f"no published warehouse at {home.warehouse}: run `kpiwatch ingest` and "
-            "`kpiwatch build` first (or pass --home)"
-        )
-    try:
-        return reader(home)
-    except duckdb.Error as exc:
-        raise SqlError(f"cannot open {home.warehouse}: {str(exc).strip().splitlines()[0]}") from exc
 
 
 def statements(text: str) -> list[str]:

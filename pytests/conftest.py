@@ -16,10 +16,10 @@ import dashboard_warehouse
 import pytest
 from receivers import HttpReceiver
 
+from core.home import Home
 from generator import generate
 from ingest.loader import ingest
 from kpiwatch.build import build
-from kpiwatch.home import Home
 
 # A pytest-xdist worker runs under execnet, whose ``__main__`` has neither a spec nor a file:
 # PySpark then takes itself for a doctest run and ends the worker with exit 0 when Great

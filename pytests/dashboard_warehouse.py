@@ -13,11 +13,11 @@ from datetime import date
 import duckdb
 import pytest
 
+from core.contract import PROVINCE_CODES
+from core.home import Home
 from generator import generate
 from ingest.loader import ingest
 from kpiwatch.build import build
-from kpiwatch.contract import PROVINCE_CODES
-from kpiwatch.home import Home
 
 START = date(2026, 9, 10)
 DAYS = 45

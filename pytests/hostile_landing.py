@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from kpiwatch.contract import SOURCES
+from core.contract import SOURCES
 
 KPIWATCH = str(Path(sys.executable).with_name("kpiwatch"))
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import duckdb
 
+from core.home import Home
 from ingest.loader import ingest
 from kpiwatch.build import BuildResult, build
 from kpiwatch.build_basis import TABLE as BASIS_TABLE
-from kpiwatch.home import Home
 
 COMPARED_SCHEMAS = ("marts", "intermediate")
 BOOKKEEPING = (BASIS_TABLE, "intermediate.int_periods_affected")

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
-from kpiwatch.contract import FALSE_WORDS, PROVINCE_CODES, SOURCES, TRUE_WORDS, Reason
+from core.contract import FALSE_WORDS, PROVINCE_CODES, SOURCES, TRUE_WORDS, Reason
 
 TS = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
 

@@ -18,7 +18,7 @@ import streamlit as st
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-from kpiwatch.home import PROJECT_DIR, Home
+from core.home import PROJECT_DIR, Home
 
 PAGES = ("overview", "province", "kpi", "breaches", "health", "definitions")
 WARM_RUNS = 5

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from kpiwatch.contract import SOURCES
-from kpiwatch.home import Home
+from core.contract import SOURCES
+from core.home import Home
 
 
 def raw_rows(home: Home) -> int:

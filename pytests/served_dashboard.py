@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kpiwatch.home import Home
+from core.home import Home
 
 KPIWATCH = str(Path(sys.executable).with_name("kpiwatch"))
 CHROMIUM = "/usr/bin/chromium"

@@ -39,17 +39,18 @@ from test_alerts import make_home
 from typer.testing import CliRunner
 
 from alerts import raise_alerts
-from alerts import store as alert_store
 from alerts.channels import DeliveryError, send
 from alerts.deliver import pending
 from alerts.digest import render
 from alerts.redaction import describe
-from kpiwatch.build_state import project_fingerprint
+from core import audit
+from core.audit import alerts as alert_store
+from core.build_state import project_fingerprint
+from core.config import ConfigError
+from core.config.settings import load_settings
+from core.home import Home
 from kpiwatch.cli import app
-from kpiwatch.home import Home
-from kpiwatch.pipeline import EXIT_DELIVERY, EXIT_USAGE, load_settings
-from quality import store as quality_store
-from quality.settings import ConfigError
+from kpiwatch.exit_codes import EXIT_DELIVERY, EXIT_USAGE
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FEISHU_PATH = "open-apis/bot/v2/hook"
@@ -145,7 +146,7 @@ def built_home(root: Path, config: str) -> Home:
     """A home after a successful build: marts, the build on record, a publication."""
     home = make_home(root, config)
     with duckdb.connect(str(home.work)) as con:
-        quality_store.create(con)
+        audit.create(con)
         con.execute(
             "insert into audit.runs (run_id, started_at, built, build_ok, project_fingerprint, "
             "built_through_file_id) values ('built-by-the-test', now(), true, true, ?, 0)",

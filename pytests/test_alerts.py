@@ -28,11 +28,11 @@ from versioned_catalog import write_versioned_catalog
 
 from alerts import raise_alerts
 from alerts.deliver import DeliveryReport, deliver
-from alerts.settings import AlertSettings
-from kpiwatch.home import PROJECT_DIR, Home
-from kpiwatch.pipeline import load_settings
-from kpiwatch.warehouse import configure
-from quality.settings import ConfigError
+from core.config import ConfigError
+from core.config.alerts import AlertSettings
+from core.config.settings import load_settings
+from core.home import PROJECT_DIR, Home
+from core.warehouse import configure
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI)

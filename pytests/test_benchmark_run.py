@@ -20,9 +20,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.contract import PROVINCE_CODES
+from core.home import PROJECT_DIR, Home
 from generator import generate
-from kpiwatch.contract import PROVINCE_CODES
-from kpiwatch.home import PROJECT_DIR, Home
 from kpiwatch.pipeline import RunReport, run
 
 pytestmark = pytest.mark.benchmark

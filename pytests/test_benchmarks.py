@@ -18,12 +18,12 @@ import duckdb
 import pytest
 from raw_counts import raw_rows
 
+from core.home import Home
+from core.sql import literal
 from generator import generate
 from ingest.landing_file import discover, fingerprint
 from ingest.loader import _shape, ingest
-from ingest.rules import literal
 from kpiwatch.build import build
-from kpiwatch.home import Home
 
 pytestmark = pytest.mark.benchmark
 

@@ -19,11 +19,11 @@ from datetime import date
 import pytest
 from page_timings import render_times
 
+from core.contract import PROVINCE_CODES
+from core.home import Home
 from generator import generate
 from ingest.loader import ingest
 from kpiwatch.build import build
-from kpiwatch.contract import PROVINCE_CODES
-from kpiwatch.home import Home
 
 
 @pytest.fixture(scope="module")

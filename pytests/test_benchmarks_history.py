@@ -45,13 +45,13 @@ import duckdb
 import pytest
 from page_timings import render_times
 
+from core.contract import RAW_TYPES, SOURCES
+from core.home import Home
+from core.sql import literal
 from generator import generate
 from ingest.landing_file import discover
 from ingest.loader import _shape, ingest
-from ingest.rules import RAW_TYPES, literal
 from kpiwatch.compaction import compact
-from kpiwatch.contract import SOURCES
-from kpiwatch.home import Home
 from kpiwatch.pipeline import RunReport, run
 
 pytestmark = pytest.mark.benchmark

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from raw_counts import raw_rows
 
+from core.home import Home
 from generator import generate
 from ingest.lake import Lake
 from ingest.loader import ingest
 from kpiwatch.build import build
-from kpiwatch.home import Home
 from kpiwatch.spark import build_on_spark, compare_engines
 
 pytestmark = pytest.mark.benchmark

@@ -29,12 +29,12 @@ from streamlit.testing.v1 import AppTest
 
 from alerts import latest_breaches, raise_alerts
 from alerts.digest import render
-from alerts.settings import AlertSettings
-from dashboards.labels import TEXT, month
+from core.config.alerts import AlertSettings
+from core.home import PROJECT_DIR, Home
+from core.labels import TEXT, month
+from core.warehouse import connect_unlocked
 from kpiwatch.build import BuildError, severity_vars
-from kpiwatch.home import PROJECT_DIR, Home
-from kpiwatch.pipeline import breaches_line
-from kpiwatch.warehouse import connect_unlocked
+from kpiwatch.output import breaches_line
 
 APP = str(PROJECT_DIR / "dashboards" / "app.py")
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

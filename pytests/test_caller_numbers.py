@@ -25,9 +25,9 @@ import pyarrow.parquet as pq
 import pytest
 from hostile_landing import ingest_cli, plant
 
+from core.home import Home
 from generator import generate
 from kpiwatch.build import build
-from kpiwatch.home import Home
 
 KEY = "caller-numbers-test-key"
 QUEUED = "2026-10-02 10:00:00"

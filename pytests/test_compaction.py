@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from core.home import Home
 from kpiwatch.compaction import compact, compact_home, free_share
-from kpiwatch.home import Home
 
 CATALOG = {
     "tables": "select schema_name, table_name, comment, sql from duckdb_tables() "

@@ -20,6 +20,11 @@ from dashboard_warehouse import marts_query, published_home
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
+from core.contract import PROVINCE_CODES
+from core.home import PROJECT_DIR, Home
+from core.labels import TEXT, fmt_change, fmt_value
+from dashboards import users
+from dashboards.access import LOOPBACK_VIEWER
 from dashboards.charts import (
     DARK_INK,
     DAY_FORMAT,
@@ -30,13 +35,8 @@ from dashboards.charts import (
     china_map,
     contrast,
 )
-from dashboards.labels import TEXT, fmt_change, fmt_value
 from dashboards.layout import UNBROKEN
 from dashboards.opening import worst_breach
-from kpiwatch import users
-from kpiwatch.access import LOOPBACK_VIEWER
-from kpiwatch.contract import PROVINCE_CODES
-from kpiwatch.home import PROJECT_DIR, Home
 
 APP = str(PROJECT_DIR / "dashboards" / "app.py")
 PAGES = ("overview", "province", "kpi", "breaches", "health", "definitions")

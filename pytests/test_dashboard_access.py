@@ -21,11 +21,12 @@ from streamlit import config
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from dashboards.labels import TEXT
-from kpiwatch import access, children, oidc, users
-from kpiwatch.access import Viewer
+from core.home import PROJECT_DIR, Home
+from core.labels import TEXT
+from dashboards import access, oidc, users
+from dashboards.access import Viewer
+from kpiwatch import children
 from kpiwatch.cli import app
-from kpiwatch.home import PROJECT_DIR, Home
 
 runner = CliRunner()
 
@@ -217,7 +218,7 @@ def test_sso_settings_become_private_streamlit_secrets(
     kpiwatch(home, "dashboard")
     assert tomllib.loads(secrets.read_text())["auth"]["cookie_secret"] == cookie
     # The alerting settings, which own [dashboard] url, accept the section.
-    from kpiwatch.pipeline import load_settings
+    from core.config.settings import load_settings
 
     assert load_settings(home).alerts.dashboard_url == "http://kpi.example.cn:8501"
     # SSO switched off: the secrets are removed at the next start.

@@ -23,9 +23,9 @@ import duckdb
 import pytest
 from served_dashboard import chromium, needs_chromium, serve
 
-from dashboards.labels import TEXT
-from kpiwatch import access, users
-from kpiwatch.home import Home
+from core.home import Home
+from core.labels import TEXT
+from dashboards import access, users
 
 pytestmark = needs_chromium
 

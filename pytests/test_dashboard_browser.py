@@ -16,9 +16,9 @@ import pytest
 from dashboard_warehouse import marts_query, published_home
 from served_dashboard import chromium, needs_chromium, serve
 
+from core.home import Home
+from core.labels import TEXT
 from dashboards.charts import SHARE_PALETTE
-from dashboards.labels import TEXT
-from kpiwatch.home import Home
 
 WIDTH = 1440
 

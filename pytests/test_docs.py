@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 import kpiwatch
+from core.home import PROJECT_DIR, Home
 from generator import generate
 from ingest.loader import ingest
 from kpiwatch.build import build
-from kpiwatch.home import PROJECT_DIR, Home
 
 GUIDE = PROJECT_DIR / "docs" / "analysts.md"
 QUERIES = re.findall(r"```sql\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.S)

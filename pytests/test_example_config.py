@@ -17,12 +17,13 @@ from typing import Any
 
 import pytest
 
-from alerts.settings import CHANNEL_TYPES, AlertSettings
-from kpiwatch import oidc
-from kpiwatch.home import PROJECT_DIR, Home
-from kpiwatch.pipeline import load_settings
-from kpiwatch.retention import RetentionSettings
-from quality.settings import CONFIG_FILE, DEFAULT_RANGES, QualitySettings, Section
+from core.config import CONFIG_FILE, Section
+from core.config.alerts import CHANNEL_TYPES, AlertSettings
+from core.config.quality import DEFAULT_RANGES, QualitySettings
+from core.config.retention import RetentionSettings
+from core.config.settings import load_settings
+from core.home import PROJECT_DIR, Home
+from dashboards import oidc
 
 EXAMPLE = PROJECT_DIR / "kpiwatch.example.toml"
 

@@ -15,11 +15,11 @@ import pytest
 from landing_reader import decode, read_strings, reasons
 from typer.testing import CliRunner
 
+from core.contract import FORMAT_EXTENSIONS, SOURCES, Reason
 from generator import MANIFEST, TRUTH, generate
 from generator.delivery import EXPORTERS
 from generator.incidents import KINDS
 from kpiwatch.cli import app
-from kpiwatch.contract import FORMAT_EXTENSIONS, SOURCES, Reason
 
 MONTH = dict(start=date(2026, 10, 1), days=31, provinces=None, scale=0.002, seed=7)
 

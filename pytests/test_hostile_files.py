@@ -33,7 +33,7 @@ from hostile_landing import (
     query,
 )
 
-from kpiwatch.pipeline import EXIT_OK
+from kpiwatch.exit_codes import EXIT_OK
 
 MALFORMED = frozenset({"malformed_line"})
 MISSING_COLUMN = frozenset({"missing_column"})
@@ -434,8 +434,8 @@ def test_unread_entries_load_once_they_are_fixed(tmp_path: Path, monkeypatch) ->
     """A refused link, or a file the system will not let us read, is recorded unread (no
     content hash); once replaced by a readable file in the landing, the next run loads it."""
     import ingest.loader as loader
+    from core.home import Home
     from ingest.landing_file import inspect
-    from kpiwatch.home import Home
 
     landing, outside, home = tmp_path / "landing", tmp_path / "outside", tmp_path / "home"
     outside.mkdir()

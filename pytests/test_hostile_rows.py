@@ -26,9 +26,9 @@ import pyarrow.parquet as pq
 import pytest
 from hostile_landing import INGEST_OK, Expect, check, ingest_cli, plant, query
 
-from kpiwatch.home import Home
-from kpiwatch.pipeline import load_settings
-from quality.settings import ConfigError
+from core.config import ConfigError
+from core.config.settings import load_settings
+from core.home import Home
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 KEY = "hostile-rows-test-key"

@@ -25,10 +25,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from incremental_world import deliver, differences, full_rebuild_of, ingest_and_build
 
+from core.home import PROJECT_DIR, Home
 from generator import generate
 from ingest import store
 from kpiwatch import build_basis
-from kpiwatch.home import PROJECT_DIR, Home
 
 TINY = dict(start=date(2026, 10, 30), days=3, provinces=["110000"], scale=0.0005, seed=3)
 STAMP = "%Y-%m-%d %H:%M:%S"

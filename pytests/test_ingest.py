@@ -20,13 +20,13 @@ import pytest
 from landing_reader import read_strings
 from typer.testing import CliRunner
 
+from core.home import Home
 from generator import generate
 from generator.expected import expected, total
 from ingest import loader
 from ingest.loader import ingest
 from kpiwatch import cli
 from kpiwatch.cli import app
-from kpiwatch.home import Home
 
 PROVINCES = ["110000", "310000", "440000", "510000", "540000", "650000"]
 CALLER = re.compile(r"1[3-9]\d{9}")
@@ -349,7 +349,7 @@ def test_kill_9_mid_load_then_rerun_loads_exactly_once(tmp_path: Path) -> None:
 
 def test_a_second_writer_is_refused_while_one_runs(tmp_path: Path) -> None:
     """Another process finds the lock held and says so (within a process it is re-entrant)."""
-    from kpiwatch.warehouse import writer
+    from core.warehouse import writer
 
     home = Home.resolve(tmp_path / "home")
     (tmp_path / "landing" / "hall_tickets").mkdir(parents=True)

@@ -12,13 +12,13 @@ import pytest
 from conftest import SMALL
 from typer.testing import CliRunner
 
+from core.contract import SOURCES
+from core.home import Home
+from core.sql import literal
 from generator import generate
 from ingest.lake import EVENT_COLUMNS, PARTITION, Lake, raw_lake_columns
 from ingest.loader import ingest
-from ingest.rules import literal
 from kpiwatch.cli import app
-from kpiwatch.contract import SOURCES
-from kpiwatch.home import Home
 from kpiwatch.pipeline import run
 
 

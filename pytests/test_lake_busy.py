@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from hostile_landing import KPIWATCH, ingest_cli, plant
 
+from core.home import Home
 from kpiwatch.cli import EXIT_BUSY
-from kpiwatch.home import Home
 
 HOLD = (
     "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "

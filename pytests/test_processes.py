@@ -22,14 +22,13 @@ from pathlib import Path
 
 import duckdb
 
-from kpiwatch import build_state
+from core import audit, build_state
+from core.build_state import project_fingerprint
+from core.home import Home
+from core.warehouse import attach_publication, exclusive
 from kpiwatch.build import publish
-from kpiwatch.build_state import project_fingerprint
-from kpiwatch.home import Home
 from kpiwatch.pipeline import build_reason
 from kpiwatch.schedule import run_command
-from kpiwatch.warehouse import attach_publication, exclusive
-from quality import store as quality_store
 
 KPIWATCH = [sys.executable, "-m", "kpiwatch"]
 
@@ -119,8 +118,8 @@ PARENT = textwrap.dedent(
     """
     import sys
     from kpiwatch import children
-    from kpiwatch.home import Home
-    from kpiwatch.warehouse import exclusive, lock_descriptors
+    from core.home import Home
+    from core.warehouse import exclusive, lock_descriptors
 
     home, out, ignore = Home.resolve(sys.argv[1]), sys.argv[2], sys.argv[3] == "ignore"
     child = f'''
@@ -262,7 +261,7 @@ def _with_last_run_ok(home: Home) -> None:
     project, as `kpiwatch run` does: the next run then has nothing new to build, unless it
     knows the last build did not finish."""
     with duckdb.connect(str(home.work)) as con:
-        quality_store.create(con)
+        audit.create(con)
         loaded = con.execute(
             "select coalesce(max(file_id) filter (where status = 'loaded'), 0) "
             "from audit.ingest_files"

@@ -14,11 +14,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.home import PROJECT_DIR, Home
+from core.warehouse import exclusive
 from generator import generate
 from ingest.loader import ingest
 from kpiwatch.build import BuildError, build, publish
-from kpiwatch.home import PROJECT_DIR, Home
-from kpiwatch.warehouse import exclusive
 
 READER = textwrap.dedent(
     """

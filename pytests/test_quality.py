@@ -22,14 +22,14 @@ import pytest
 from landing_faults import PROVINCES, SILENT, SILENT_FROM, damage
 from served_dashboard import chromium, needs_chromium
 
+from core.audit.dq_results import CheckResult
+from core.config.quality import QualitySettings
+from core.home import PROJECT_DIR, Home
+from core.static_site import server
+from core.warehouse import connect_unlocked
 from generator import generate
 from ingest.loader import ingest
-from kpiwatch.docs import server
-from kpiwatch.home import PROJECT_DIR, Home
-from kpiwatch.warehouse import connect_unlocked
 from quality import ChecksReport, dbt_results, run_checks
-from quality.results import CheckResult
-from quality.settings import QualitySettings
 from quality.validation import Chunk, plan_chunks
 
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -320,7 +320,7 @@ def test_great_expectations_loads_without_pyspark_s_pandas_warning(tmp_path: Pat
     script = tmp_path / "load_suites.py"  # a file, not -c: PySpark mistakes -c for doctests
     script.write_text(
         "from quality.suites import rows_suite\n"
-        "from quality.settings import QualitySettings\n"
+        "from core.config.quality import QualitySettings\n"
         "print(rows_suite('hall_tickets', QualitySettings()).name)\n",
         encoding="utf-8",
     )

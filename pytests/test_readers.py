@@ -21,11 +21,12 @@ import pytest
 from typer.testing import CliRunner
 
 import kpiwatch
+from core.config import ConfigError
+from core.config.readers import ReaderSettings
+from core.config.settings import load_settings
+from core.home import Home
+from core.readers import reader
 from kpiwatch.cli import app
-from kpiwatch.home import Home
-from kpiwatch.pipeline import load_settings
-from kpiwatch.readers import ReaderSettings, reader
-from quality.settings import ConfigError
 
 
 class Place:
@@ -327,7 +328,7 @@ def test_the_allowed_folders_are_an_operator_setting(tmp_path: Path) -> None:
 def test_a_file_swapped_for_a_symlink_after_the_check_is_not_read(tmp_path: Path) -> None:
     """The race between resolving a path and opening it: what was opened must be what was
     checked (simulated by a check that saw the file before it became a symlink)."""
-    from kpiwatch.readers import ReadOnlyFolders
+    from core.readers import ReadOnlyFolders
 
     shared, secret = tmp_path / "shared", tmp_path / "home" / "secrets" / "pii.key"
     shared.mkdir()

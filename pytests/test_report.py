@@ -21,12 +21,12 @@ from streamlit import config
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
+from core.contract import NATIONAL_CODE, PROVINCE_CODES
+from core.home import PROJECT_DIR, Home
+from core.report.labels import fmt_value, t
 from dashboards import marts as dashboard_marts
-from kpiwatch.access import Viewer
+from dashboards.access import Viewer
 from kpiwatch.cli import app
-from kpiwatch.contract import NATIONAL_CODE, PROVINCE_CODES
-from kpiwatch.home import PROJECT_DIR, Home
-from reports.labels import fmt_value, t
 
 MONTH = "2026-10"
 PERIOD = date(2026, 10, 1)

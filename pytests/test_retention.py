@@ -14,21 +14,18 @@ import duckdb
 import pytest
 from rich.console import Console
 
-from alerts import store as alert_store
+from core import audit as audit_schema
+from core.audit import runs as audit_runs
+from core.build_state import project_fingerprint
+from core.config import ConfigError
+from core.config.retention import DEFAULT_DAYS, RetentionSettings
+from core.config.settings import load_settings
+from core.home import Home
+from dashboards.access import log_event, log_path
 from ingest import store as ingest_store
-from kpiwatch.access import log_event, log_path
-from kpiwatch.build_state import project_fingerprint
-from kpiwatch.home import Home
-from kpiwatch.pipeline import RunReport, load_settings, print_summary, run
-from kpiwatch.retention import (
-    DEFAULT_DAYS,
-    Pruned,
-    RetentionSettings,
-    prune,
-    prune_access_log,
-)
-from quality import store as quality_store
-from quality.settings import ConfigError
+from kpiwatch.output import print_summary
+from kpiwatch.pipeline import RunReport, run
+from kpiwatch.retention import Pruned, prune, prune_access_log
 
 NOW = datetime(2027, 12, 1, 12, tzinfo=UTC)
 OLD = NOW - timedelta(days=DEFAULT_DAYS + 10)
@@ -67,8 +64,7 @@ def audit(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     """A tiny working warehouse: every audit table, with rows old and recent."""
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     ingest_store.create(con)
-    quality_store.create(con)
-    alert_store.create(con)
+    audit_schema.create(con)
     for file_id, at in ((1, OLD), (2, RECENT)):
         con.execute(
             "insert into audit.ingest_files (file_id, source, path, content_hash, status, "
@@ -114,8 +110,8 @@ def test_old_rows_are_pruned_recent_and_needed_ones_kept(audit, tmp_path: Path) 
     runs = {r for (r,) in audit.execute("select run_id from audit.runs").fetchall()}
     assert runs == {"old-validated-most", "old-last-build", "recent"}
     # What the next run reads from audit.runs is what it read before the pruning.
-    assert quality_store.validated_through(audit) == 9
-    assert quality_store.last_build(audit) == (True, 1, "fp")
+    assert audit_runs.validated_through(audit) == 9
+    assert audit_runs.last_build(audit) == (True, 1, "fp")
     alerts = {r for (r,) in audit.execute("select alert_key from audit.alerts").fetchall()}
     assert alerts == {"old-pending", "old-failed", "recent-sent"}
     for table, rows in protected.items():
@@ -191,8 +187,7 @@ def test_the_run_summary_says_what_was_pruned() -> None:
 def test_a_run_prunes_at_its_end(home_copy: Home, tmp_path: Path) -> None:
     """A scheduled run with nothing new: no dbt, and last year's checks are gone after it."""
     with duckdb.connect(str(home_copy.work)) as con:
-        quality_store.create(con)
-        alert_store.create(con)
+        audit_schema.create(con)
         (through,) = con.execute("select max(file_id) from audit.ingest_files").fetchone()
         # The run that built the published warehouse, 500 days ago: nothing to build now.
         con.execute(

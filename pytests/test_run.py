@@ -24,11 +24,13 @@ from receivers import HttpReceiver, SmtpReceiver, text_of
 from rich.console import Console
 from typer.testing import CliRunner
 
+from core.audit import runs
+from core.build_state import project_fingerprint
+from core.home import PROJECT_DIR, Home
+from core.warehouse import exclusive
 from generator import generate
-from kpiwatch.build_state import project_fingerprint
 from kpiwatch.cli import app
-from kpiwatch.home import PROJECT_DIR, Home
-from kpiwatch.pipeline import (
+from kpiwatch.exit_codes import (
     EXIT_BREACH,
     EXIT_BUILD,
     EXIT_BUSY,
@@ -36,12 +38,9 @@ from kpiwatch.pipeline import (
     EXIT_DQ,
     EXIT_OK,
     EXIT_USAGE,
-    build_reason,
-    run,
 )
+from kpiwatch.pipeline import build_reason, run
 from kpiwatch.schedule import Scheduler, next_run
-from kpiwatch.warehouse import exclusive
-from quality import store as quality_store
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 IGNORE = shutil.ignore_patterns(".git", ".venv", ".tools", "data", "target", "logs", "pytests")
@@ -236,7 +235,7 @@ def test_a_failed_build_publishes_nothing_but_still_says_so(world, receivers, tm
     assert [a["check_name"] for a in told] == ["dbt:build"]
     assert "dbt build failed, nothing was published" in told[0]["summary_en"]
     with duckdb.connect(str(home.work), read_only=True) as con:
-        last = quality_store.last_build(con)
+        last = runs.last_build(con)
     # The next run builds again, whatever else changed: the working copy is half built.
     assert build_reason(False, True, last, 0, project_fingerprint(world["project"])) == (
         "the last build failed (the working warehouse is half built)"

@@ -24,7 +24,7 @@ from versioned_catalog import (
     project_with_versioned_catalog,
 )
 
-from kpiwatch.home import PROJECT_DIR
+from core.home import PROJECT_DIR
 
 SEEDS = ("provinces", "cities", "kpi_catalog", "vip_tiers", "channels", "remote_services")
 

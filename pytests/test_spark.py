@@ -24,12 +24,12 @@ import pytest
 from typer.testing import CliRunner
 from versioned_catalog import project_with_versioned_catalog
 
+from core.home import PROJECT_DIR, Home
 from generator import generate
 from ingest.lake import Lake
 from ingest.loader import ingest
 from kpiwatch.build import build
 from kpiwatch.cli import app
-from kpiwatch.home import PROJECT_DIR, Home
 from kpiwatch.spark import build_on_spark, compare_engines, spark_dir
 
 WINDOW = dict(start=date(2026, 6, 28), days=6, provinces=["110000", "440000", "650000"],

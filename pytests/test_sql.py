@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 import kpiwatch
+from core.home import Home
+from core.readers import SqlError
 from kpiwatch.build import build
 from kpiwatch.cli import app
-from kpiwatch.home import Home
-from kpiwatch.sql import SqlError
 
 
 @pytest.fixture
@@ -108,7 +108,8 @@ def test_docs_site_is_generated_and_served_offline(home_copy: Home) -> None:
     import threading
     import urllib.request
 
-    from kpiwatch.docs import SITE_FILES, generate, server
+    from core.static_site import server
+    from kpiwatch.docs import SITE_FILES, generate
 
     site = generate(home)
     assert all((site / name).exists() for name in SITE_FILES)

@@ -20,11 +20,11 @@ import duckdb
 import polars as pl
 import pytest
 
+from core.contract import NATIONAL_CODE
+from core.home import PROJECT_DIR, Home
 from generator.landing import MANIFEST, TRUTH, generate
 from ingest.loader import ingest
 from kpiwatch.build import build
-from kpiwatch.contract import NATIONAL_CODE
-from kpiwatch.home import PROJECT_DIR, Home
 
 KEYS = ["period_month", "province_code", "kpi_id", "segment"]
 RELATIVE_TOLERANCE = 1e-9

@@ -15,7 +15,7 @@ import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
-from kpiwatch.home import PROJECT_DIR
+from core.home import PROJECT_DIR
 
 SHIPPED = PROJECT_DIR / "seeds" / "kpi_catalog.csv"
 KPI = "hall_wait_15m"

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import duckdb
 
-from kpiwatch.home import Home
+from core.audit.dq_results import CheckResult
+from core.config.quality import QualitySettings
+from core.home import Home
 from quality import dbt_results, freshness, volume
-from quality.results import CheckResult
-from quality.settings import QualitySettings
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from quality.results import CheckResult
+from core.audit.dq_results import CheckResult
 
 STATUS = {
     "pass": "pass",

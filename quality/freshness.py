@@ -19,10 +19,10 @@ from datetime import datetime
 
 import duckdb
 
-from ingest.rules import quote
-from kpiwatch.contract import SOURCES
-from quality.results import CheckResult
-from quality.settings import FreshnessSettings
+from core.audit.dq_results import CheckResult
+from core.config.quality import FreshnessSettings
+from core.contract import SOURCES
+from core.sql import quote
 
 
 def event_columns(source: str) -> list[str]:

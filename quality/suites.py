@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingest.rules import quote, raw_columns
-from kpiwatch.contract import PROVINCE_CODES, SOURCES
+from core.config.quality import QualitySettings
+from core.contract import PROVINCE_CODES, SOURCES, raw_columns
+from core.sql import quote
 from quality.freshness import event_columns
 from quality.gx_import import great_expectations
-from quality.settings import QualitySettings
 
 gx = great_expectations()  # before any other GX module: without PySpark's pandas warning
 

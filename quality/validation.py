@@ -28,11 +28,11 @@ from typing import Any
 
 import duckdb
 
-from kpiwatch.contract import SOURCES
-from kpiwatch.home import Home
+from core.audit.dq_results import CheckResult
+from core.config.quality import QualitySettings
+from core.contract import SOURCES
+from core.home import Home
 from quality.data_docs_offline import make_offline
-from quality.results import CheckResult
-from quality.settings import QualitySettings
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 

@@ -26,10 +26,10 @@ from statistics import median
 
 import duckdb
 
-from ingest.rules import quote
-from kpiwatch.contract import SOURCES
-from quality.results import CheckResult
-from quality.settings import VolumeSettings
+from core.audit.dq_results import CheckResult
+from core.config.quality import VolumeSettings
+from core.contract import SOURCES
+from core.sql import quote
 
 WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")

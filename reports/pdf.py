@@ -16,11 +16,11 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from kpiwatch.contract import NATIONAL_CODE
-from reports.data import BEIJING, SEVERITIES, MonthlyData
+from core.contract import NATIONAL_CODE
+from core.report.data import BEIJING, SEVERITIES, MonthlyData
+from core.report.labels import fmt_threshold, fmt_value, month, reason, severity, t
+from core.report.workbook import catalog_versions, headline, matrix_layout, scope_text, title
 from reports.fonts import FAMILY, font_faces
-from reports.labels import fmt_threshold, fmt_value, month, reason, severity, t
-from reports.workbook import catalog_versions, headline, matrix_layout, scope_text, title
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

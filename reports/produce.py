@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from kpiwatch.home import Home
-from kpiwatch.sql import connect
-from reports.data import BEIJING, MonthlyData, Scope, load
+from core.home import Home
+from core.readers import connect
+from core.report.data import BEIJING, MonthlyData, Scope, load
+from core.report.workbook import workbook
 from reports.pdf import ChromiumMissing, html, pdf, require_chromium
-from reports.workbook import workbook
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from core.labels import fmt_change, month, t
 from dashboards import charts, filters, layout, marts
-from dashboards.labels import fmt_change, month, t
 
 lang = filters.language()
 names = layout.Names(lang)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.labels import STATUSES, pick, source, t
 from dashboards import charts, data_docs, filters, layout, marts
-from dashboards.labels import STATUSES, pick, source, t
 
 lang = filters.language()
 names = layout.Names(lang)

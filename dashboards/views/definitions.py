@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.labels import REMOTE_GROUPS, fmt_threshold, name, segment, t
 from dashboards import filters, layout, marts
-from dashboards.labels import REMOTE_GROUPS, fmt_threshold, name, segment, t
 
 lang = filters.language()
 

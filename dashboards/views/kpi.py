@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.labels import fmt_change, fmt_threshold, fmt_value, month, t
 from dashboards import charts, filters, layout, marts
-from dashboards.labels import fmt_change, fmt_threshold, fmt_value, month, t
 
 lang = filters.language()
 names = layout.Names(lang)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.labels import fmt_value, month, name, segment, source, t
 from dashboards import charts, filters, layout, marts
-from dashboards.labels import fmt_value, month, name, segment, source, t
 from dashboards.opening import worst_breach
 
 lang = filters.language()

@@ -8,10 +8,12 @@
 }}
 
 -- depends_on: {{ source('landing', 'broadband_faults') }}
+-- Each fault ticket's repair time in hours (restored − reported − suspended minutes of its
+-- latest version) and the local month and day it was restored in; NULL while open.
 with
 
-int_broadband_faults_measured as (
-    select * from {{ ref('int_broadband_faults_measured') }}
+stg_landing__broadband_faults as (
+    select * from {{ ref('stg_landing__broadband_faults') }}
 ),
 
 final as (
@@ -24,14 +26,15 @@ final as (
         reported_at,
         restored_at,
         suspended_minutes,
-        is_restored,
-        repair_hours,
-        restored_month,
-        restored_date,
+        restored_at is not null as is_restored,
+        {{ duration_in_units('reported_at', 'restored_at', 'suspended_minutes', 3600) }}
+            as repair_hours,
+        {{ local_month('restored_at') }} as restored_month,
+        {{ local_date('restored_at') }} as restored_date,
         updated_at,
         ingest_file_id,
         source_row_number
-    from int_broadband_faults_measured
+    from stg_landing__broadband_faults
 )
 
 select * from final

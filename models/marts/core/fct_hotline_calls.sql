@@ -8,10 +8,12 @@
 }}
 
 -- depends_on: {{ source('landing', 'hotline_calls') }}
+-- Each call's time to a human answer and the local month, day and hour it belongs to
+-- (queued_at). The caller's hash stays behind: nothing downstream needs it.
 with
 
-int_hotline_calls_measured as (
-    select * from {{ ref('int_hotline_calls_measured') }}
+stg_landing__hotline_calls as (
+    select * from {{ ref('stg_landing__hotline_calls') }}
 ),
 
 final as (
@@ -23,15 +25,15 @@ final as (
         queued_at,
         answered_at,
         ended_at,
-        is_answered,
-        answer_seconds,
-        queued_month,
-        queued_date,
-        queued_hour_at,
+        answered_at is not null as is_answered,
+        {{ elapsed_seconds('queued_at', 'answered_at') }} as answer_seconds,
+        {{ local_month('queued_at') }} as queued_month,
+        {{ local_date('queued_at') }} as queued_date,
+        {{ local_hour('queued_at') }} as queued_hour_at,
         updated_at,
         ingest_file_id,
         source_row_number
-    from int_hotline_calls_measured
+    from stg_landing__hotline_calls
 )
 
 select * from final

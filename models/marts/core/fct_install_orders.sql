@@ -8,10 +8,12 @@
 }}
 
 -- depends_on: {{ source('landing', 'install_orders') }}
+-- Each order's installation time in days of 24 h (completed − accepted − suspended minutes
+-- of its latest version) and the local month and day it was completed in; NULL while open.
 with
 
-int_install_orders_measured as (
-    select * from {{ ref('int_install_orders_measured') }}
+stg_landing__install_orders as (
+    select * from {{ ref('stg_landing__install_orders') }}
 ),
 
 final as (
@@ -22,18 +24,20 @@ final as (
         area_type,
         service,
         order_type,
-        is_fixed_phone,
+        -- 电话装移机: the standard's time limits are for telephone installations and moves
+        service = 'fixed_phone' as is_fixed_phone,
         accepted_at,
         completed_at,
         suspended_minutes,
-        is_completed,
-        install_days,
-        completed_month,
-        completed_date,
+        completed_at is not null as is_completed,
+        {{ duration_in_units('accepted_at', 'completed_at', 'suspended_minutes', 86400) }}
+            as install_days,
+        {{ local_month('completed_at') }} as completed_month,
+        {{ local_date('completed_at') }} as completed_date,
         updated_at,
         ingest_file_id,
         source_row_number
-    from int_install_orders_measured
+    from stg_landing__install_orders
 )
 
 select * from final

@@ -8,10 +8,12 @@
 }}
 
 -- depends_on: {{ source('landing', 'mobile_repairs') }}
+-- Each fault ticket's repair time in hours (restored − reported − suspended minutes of its
+-- latest version) and the local month and day it was restored in; NULL while open.
 with
 
-int_mobile_repairs_measured as (
-    select * from {{ ref('int_mobile_repairs_measured') }}
+stg_landing__mobile_repairs as (
+    select * from {{ ref('stg_landing__mobile_repairs') }}
 ),
 
 final as (
@@ -21,18 +23,20 @@ final as (
         city_code,
         area_type,
         cause,
-        is_terminal_caused,
+        -- 非移动终端原因: faults of the customer's handset are not the network's to repair
+        cause = 'terminal' as is_terminal_caused,
         reported_at,
         restored_at,
         suspended_minutes,
-        is_restored,
-        repair_hours,
-        restored_month,
-        restored_date,
+        restored_at is not null as is_restored,
+        {{ duration_in_units('reported_at', 'restored_at', 'suspended_minutes', 3600) }}
+            as repair_hours,
+        {{ local_month('restored_at') }} as restored_month,
+        {{ local_date('restored_at') }} as restored_date,
         updated_at,
         ingest_file_id,
         source_row_number
-    from int_mobile_repairs_measured
+    from stg_landing__mobile_repairs
 )
 
 select * from final

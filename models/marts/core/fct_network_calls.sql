@@ -8,10 +8,11 @@
 }}
 
 -- depends_on: {{ source('landing', 'network_calls') }}
+-- Each city-hour counter with the local month and day its hour belongs to (stat_hour).
 with
 
-int_network_calls_attributed as (
-    select * from {{ ref('int_network_calls_attributed') }}
+stg_landing__network_calls as (
+    select * from {{ ref('stg_landing__network_calls') }}
 ),
 
 final as (
@@ -22,12 +23,12 @@ final as (
         network,
         attempts,
         connected,
-        stat_month,
-        stat_date,
+        {{ local_month('stat_hour') }} as stat_month,
+        {{ local_date('stat_hour') }} as stat_date,
         updated_at,
         ingest_file_id,
         source_row_number
-    from int_network_calls_attributed
+    from stg_landing__network_calls
 )
 
 select * from final
