@@ -77,12 +77,13 @@ def keep_the_main_module() -> Iterator[None]:
 
 
 SHARED_GROUPS = {
-    # the modules that read the shared dashboard warehouse: one worker builds it (the other
-    # would wait for it, built_once) and runs them all
+    # the modules that read the shared dashboard warehouse, in two groups that may run side by
+    # side: one worker builds the warehouse, the other waits for it (built_once). The browser
+    # test writes its screenshots into the shared home, which test_breaches copies: together.
     "pytests/test_dashboard.py": "dashboard_warehouse",
-    "pytests/test_dashboard_browser.py": "dashboard_warehouse",
-    "pytests/test_breaches.py": "dashboard_warehouse",
     "pytests/test_report.py": "dashboard_warehouse",
+    "pytests/test_dashboard_browser.py": "dashboard_warehouse_browser",
+    "pytests/test_breaches.py": "dashboard_warehouse_browser",
     # each a few minutes of dbt builds on its own: they run side by side, not one after the other
     "pytests/test_incremental.py::test_random_delivery_sequences_build_incrementally_to_the_full_rebuild": (  # noqa: E501
         "test_incremental_sequences"
@@ -91,14 +92,25 @@ SHARED_GROUPS = {
 """Groups other than "one per module", by the start of the tests' node ids."""
 
 GROUP_SECONDS = {
-    "test_incremental_sequences": 150,
-    "pytests/test_incremental.py": 120,
+    "dashboard_warehouse": 240,
     "pytests/test_spark.py": 180,
-    "dashboard_warehouse": 300,
+    "dashboard_warehouse_browser": 180,
     "pytests/test_processes.py": 150,
+    "test_incremental_sequences": 130,
+    "pytests/test_warehouse.py": 120,
+    "pytests/test_incremental.py": 110,
+    "pytests/test_publish.py": 100,
+    "pytests/test_run.py": 90,
+    "pytests/test_dashboard_access_browser.py": 90,
+    "pytests/test_lake.py": 80,
+    "pytests/test_hostile_files.py": 70,
+    "pytests/test_ingest.py": 60,
+    "pytests/test_sql.py": 60,
+    "pytests/test_docs.py": 60,
 }
-"""What each group costs on a quiet machine (seconds, measured with ``--durations``), for
-those that cost a minute or more; any other is taken for ``UNMEASURED_SECONDS``."""
+"""About what each group costs on a quiet machine (seconds of one worker), for those that
+take a minute or more; any other is taken for ``UNMEASURED_SECONDS``. Only the order
+matters: the costliest start first, so that no worker ends alone on a long group."""
 
 UNMEASURED_SECONDS = 30
 
