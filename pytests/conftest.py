@@ -1,7 +1,15 @@
-"""Shared fixtures: one small generated, ingested and built warehouse for the session.
+"""Shared fixtures: one small generated, ingested and built warehouse for the whole run.
 
-Building a warehouse is the slow part of most tests, so it happens once; a test that
-changes the home gets its own copy (``home_copy``), which is cheap at this size.
+Building a warehouse is the slow part of most tests, so it happens once, whichever
+pytest-xdist worker asks first (``built_once``); a test that changes the home gets its own
+copy (``home_copy``), which is cheap at this size. A new test that needs a built warehouse
+reads ``built_home`` or takes ``home_copy``; one that needs the dashboard's (31 provinces,
+two months) calls ``dashboard_warehouse.published_home`` (built once as well); a module
+that builds its own does so in a module-scoped fixture and copies it per test that writes.
+
+``make test`` runs two xdist workers; each group of tests (a module, or an entry of
+``SHARED_GROUPS``) runs on one worker, and the costliest groups (``GROUP_SECONDS``) start
+first. A new module that takes minutes belongs in ``GROUP_SECONDS``.
 """
 
 from __future__ import annotations
