@@ -25,7 +25,7 @@ from built_once import built_once
 from receivers import HttpReceiver
 from xdist.scheduler import LoadGroupScheduling
 
-from generator import generate
+from generator import generate, landing
 from ingest.loader import ingest
 from kpiwatch.build import build
 from kpiwatch.home import Home
@@ -41,6 +41,19 @@ if getattr(sys.modules["__main__"], "__spec__", None) is None and not hasattr(
 
 SMALL = dict(start=date(2026, 10, 1), days=3, provinces=["110000", "440000", "650000"],
              scale=0.002, seed=9)  # fmt: skip
+
+
+@pytest.fixture(scope="session", autouse=True)
+def generate_in_this_process() -> Iterator[None]:
+    """``generate()`` without ``workers`` runs in this process rather than spawning a worker
+    per core: each xdist worker already keeps a core busy, and every spawned worker imports
+    polars and the generator again (a month for 31 provinces: 8.8 s of CPU in one process,
+    12.7 s with two workers, and slower too on a busy machine). The files are the same bytes
+    at any number of workers, which test_generator proves with 1 and 2; a test that passes
+    ``workers`` (or ``--workers``) gets them."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(landing, "default_workers", lambda: 1)
+        yield
 
 
 @pytest.fixture(scope="session")
