@@ -94,6 +94,7 @@ def test_every_costed_group_has_tests(group: str) -> None:
     pytests = Path(__file__).parent
     starts = [start for start, shared in SHARED_GROUPS.items() if shared == group] or [group]
     for start in starts:
-        module = start.split("::", 1)[0]
+        module, _, test = start.partition("::")
         assert (pytests.parent / module).is_file(), start
+        assert not test or f"def {test}(" in (pytests.parent / module).read_text(), start
         assert group_of(start) == group
