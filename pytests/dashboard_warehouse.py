@@ -2,16 +2,19 @@
 
 All 31 provinces (the map and the matrix are whole), two months each with at least 21
 days (so the generator plants incidents in both: breaches now, and a previous month to
-compare with), at a small scale. Built once per pytest session.
+compare with), at a small scale. Built once per test run, whichever pytest-xdist worker asks
+first (``built_once``).
 """
 
 from __future__ import annotations
 
 import os
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
+from built_once import built_once
 
 from core.contract import PROVINCE_CODES
 from core.home import Home
@@ -30,13 +33,14 @@ def published_home(factory: pytest.TempPathFactory) -> Home:
     prebuilt = os.environ.get("KPIWATCH_DASHBOARD_TEST_HOME")
     if prebuilt:
         return Home.resolve(prebuilt)
-    root = factory.getbasetemp() / "dashboard_home"
+    return Home.resolve(built_once(factory, "dashboard_home", _build))
+
+
+def _build(root: Path) -> None:
     home = Home.resolve(root)
-    if not home.warehouse.exists():
-        generate(root / "landing", START, DAYS, list(PROVINCE_CODES), SCALE, 11)
-        ingest(home)
-        build(home, quiet=True)
-    return home
+    generate(root / "landing", START, DAYS, list(PROVINCE_CODES), SCALE, 11)
+    ingest(home)
+    build(home, quiet=True)
 
 
 def marts_query(home: Home, sql: str, params: list | None = None) -> list[tuple]:
