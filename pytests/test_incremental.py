@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
 from datetime import date, datetime, timedelta
@@ -27,7 +28,8 @@ from incremental_world import deliver, differences, full_rebuild_of, ingest_and_
 
 from generator import generate
 from ingest import store
-from kpiwatch import build_basis
+from kpiwatch import build_basis, build_state
+from kpiwatch.build import marts_fingerprint, seeds_loaded_by_last_build
 from kpiwatch.home import PROJECT_DIR, Home
 
 TINY = dict(start=date(2026, 10, 30), days=3, provinces=["110000"], scale=0.0005, seed=3)
@@ -163,6 +165,8 @@ def test_each_delivery_builds_incrementally_to_what_a_full_rebuild_gives(
     assert len(hall) >= 4 and any("a business key kept twice" in sql for sql in hall)
     assert all(f"ingest_file_id > {through}" in sql for sql in hall)
     assert daily and all('"int_periods_affected"' in sql for sql in daily)
+    ran = json.loads((home.dbt_target / "run_results.json").read_text())["results"]
+    assert not [r for r in ran if r["unique_id"].startswith("seed.")]  # seeds stayed loaded
     assert moved == 5  # the re-export did move them: the comparison above is not vacuous
     # the October ticket, open at the end of October (280 h old) and of November (1,000 h),
     # restored in December after 1,034 h, is the oldest item of each month
@@ -312,3 +316,22 @@ def test_only_a_matching_basis_lets_a_build_start_from_the_published_warehouse(
         last, build_basis.current(again, PROJECT_DIR), again
     )
     again.close()
+
+
+def test_seeds_are_loaded_again_unless_the_last_build_passed_with_this_project(
+    tmp_path: Path,
+) -> None:
+    """An incremental build leaves the seeds out only when the last build passed with the
+    project as it is: a failed or killed build may have loaded other seeds."""
+    home = Home.resolve(tmp_path / "home")
+    assert not seeds_loaded_by_last_build(home)  # never built
+    fingerprint = marts_fingerprint(home)
+    build_state.record(home, build_state.PUBLISHED, fingerprint=fingerprint)
+    assert seeds_loaded_by_last_build(home)
+    build_state.record(home, build_state.PASSED, fingerprint=fingerprint)
+    assert seeds_loaded_by_last_build(home)
+    build_state.record(home, build_state.PUBLISHED, fingerprint="another project")
+    assert not seeds_loaded_by_last_build(home)
+    for unfinished in (build_state.FAILED, build_state.BUILDING):
+        build_state.record(home, unfinished, fingerprint=fingerprint)
+        assert not seeds_loaded_by_last_build(home)
