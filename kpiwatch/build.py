@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -234,7 +233,7 @@ def publish(home: Home) -> float:
     if not staged.exists():
         if not home.warehouse.exists():
             raise BuildError("nothing to publish yet: run `kpiwatch build`")
-        shutil.copyfile(home.warehouse, staged)
+        build_basis.copy_file(home.warehouse, staged)  # shares blocks where it can
     with writer_connection(home) as con:
         with refused_as_busy(staged):
             con.execute(f"attach {sql_literal(str(staged))} as {PUBLICATION}")
