@@ -8,18 +8,7 @@
     `source_table` is the raw table of landing, `key_columns` the fact's unique key.
 -#}
 {% macro arrived_since_last_build(source_table, key_columns) -%}
-    {%- set through = built_through_file_id() -%}
-    (
-        ({{ key_columns | join(', ') }}) in (
-            select {{ key_columns | join(', ') }}
-            from {{ source('landing', source_table) }}
-            where ingest_file_id > {{ through | int }}
-        )
-        or (
-            ingest_file_id > {{ through | int }}
-            and ({{ key_columns | join(' is null or ') }} is null)
-        )
-    )
+    {{ keys_arrived_since(source('landing', source_table), key_columns, built_through_file_id()) }}
 {%- endmacro %}
 
 {#-

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
 from datetime import date, datetime, timedelta
@@ -25,10 +26,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from incremental_world import deliver, differences, full_rebuild_of, ingest_and_build
 
+from core import build_state
 from core.home import PROJECT_DIR, Home
 from generator import generate
 from ingest import store
 from kpiwatch import build_basis
+from kpiwatch.build import marts_fingerprint, seeds_loaded_by_last_build
 
 TINY = dict(start=date(2026, 10, 30), days=3, provinces=["110000"], scale=0.0005, seed=3)
 STAMP = "%Y-%m-%d %H:%M:%S"
@@ -152,6 +155,19 @@ def test_each_delivery_builds_incrementally_to_what_a_full_rebuild_gives(
             "select sql from duckdb_views() where view_name = 'stg_landing__hall_tickets'"
         ).fetchone()
     assert "ingest_file_id >" in staging  # staging ranked only the versions of arrived keys
+    # the last build's data tests read only what it rewrote: the facts' arrived keys (raw
+    # too, in the reconciliation) and the marts' affected periods, not the whole history
+    through = result.start.through
+    generic = [  # generic tests compile under the folder of the yml that declares them
+        p.read_text() for p in (home.dbt_target / "compiled").rglob("*.sql") if ".yml" in str(p)
+    ]
+    hall = [sql for sql in generic if '"fct_hall_tickets"' in sql]
+    daily = [sql for sql in generic if '"kpi_compliance_daily"' in sql]
+    assert len(hall) >= 4 and any("a business key kept twice" in sql for sql in hall)
+    assert all(f"ingest_file_id > {through}" in sql for sql in hall)
+    assert daily and all('"int_periods_affected"' in sql for sql in daily)
+    ran = json.loads((home.dbt_target / "run_results.json").read_text())["results"]
+    assert not [r for r in ran if r["unique_id"].startswith("seed.")]  # seeds stayed loaded
     assert moved == 5  # the re-export did move them: the comparison above is not vacuous
     # the October ticket, open at the end of October (280 h old) and of November (1,000 h),
     # restored in December after 1,034 h, is the oldest item of each month
@@ -301,3 +317,22 @@ def test_only_a_matching_basis_lets_a_build_start_from_the_published_warehouse(
         last, build_basis.current(again, PROJECT_DIR), again
     )
     again.close()
+
+
+def test_seeds_are_loaded_again_unless_the_last_build_passed_with_this_project(
+    tmp_path: Path,
+) -> None:
+    """An incremental build leaves the seeds out only when the last build passed with the
+    project as it is: a failed or killed build may have loaded other seeds."""
+    home = Home.resolve(tmp_path / "home")
+    assert not seeds_loaded_by_last_build(home)  # never built
+    fingerprint = marts_fingerprint(home)
+    build_state.record(home, build_state.PUBLISHED, fingerprint=fingerprint)
+    assert seeds_loaded_by_last_build(home)
+    build_state.record(home, build_state.PASSED, fingerprint=fingerprint)
+    assert seeds_loaded_by_last_build(home)
+    build_state.record(home, build_state.PUBLISHED, fingerprint="another project")
+    assert not seeds_loaded_by_last_build(home)
+    for unfinished in (build_state.FAILED, build_state.BUILDING):
+        build_state.record(home, unfinished, fingerprint=fingerprint)
+        assert not seeds_loaded_by_last_build(home)

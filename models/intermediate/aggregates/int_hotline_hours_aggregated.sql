@@ -9,6 +9,7 @@
         unique_key='period_date',
         pre_hook="{{ forget_affected_periods('period_date', 'day') }}",
         on_schema_change='fail',
+        meta={'changed_rows': {'period': 'period_date', 'grain': 'day'}},
     )
 }}
 

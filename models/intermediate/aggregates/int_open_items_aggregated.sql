@@ -9,6 +9,7 @@
         unique_key=['period_grain', 'period_start'],
         pre_hook="{{ forget_affected_periods('period_start', none) }}",
         on_schema_change='fail',
+        meta={'changed_rows': {'period': 'period_start', 'grain': none}},
     )
 }}
 

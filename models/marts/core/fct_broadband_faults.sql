@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key='ticket_id',
         on_schema_change='fail',
+        meta={'changed_rows': {'arrived_in': 'broadband_faults'}},
     )
 }}
 

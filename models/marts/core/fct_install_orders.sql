@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key='order_id',
         on_schema_change='fail',
+        meta={'changed_rows': {'arrived_in': 'install_orders'}},
     )
 }}
 

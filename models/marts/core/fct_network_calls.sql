@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['stat_hour', 'city_code', 'network'],
         on_schema_change='fail',
+        meta={'changed_rows': {'arrived_in': 'network_calls'}},
     )
 }}
 

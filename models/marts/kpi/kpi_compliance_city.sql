@@ -10,6 +10,7 @@
         unique_key='period_month',
         pre_hook="{{ forget_affected_periods('period_month', 'month') }}",
         on_schema_change='fail',
+        meta={'changed_rows': {'period': 'period_month', 'grain': 'month'}},
     )
 }}
 
