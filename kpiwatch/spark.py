@@ -60,9 +60,8 @@ def _lake_files(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
     snapshot = lake / "audit" / "ingest_files" / "ingest_files.parquet"
     con.execute("create schema audit")
     if snapshot.exists():
-        con.execute(
-            "create view audit.ingest_files as select * from read_parquet(?)", [str(snapshot)]
-        )
+        quoted = "'" + str(snapshot).replace("'", "''") + "'"
+        con.execute(f"create view audit.ingest_files as select * from read_parquet({quoted})")
     else:
         con.execute(
             "create table audit.ingest_files (file_id bigint, source varchar, "

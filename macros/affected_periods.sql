@@ -66,13 +66,16 @@
             ~ ("" if grain is none else " where period_grain = '" ~ grain ~ "'")
             ~ " order by 1, 2"
         ) -%}
-        {%- if periods.rows | length > 0 -%}
-            alter table {{ this }} drop if exists
-            {%- for period_grain, period_start in periods.rows %}
-                partition (
-                {%- if grain is none %}period_grain = '{{ period_grain }}', {% endif -%}
-                {{ column }} = date '{{ period_start }}'){{ "," if not loop.last }}
-            {%- endfor %}
+        {%- set partitions = [] -%}
+        {%- for period_grain, period_start in periods.rows -%}
+            {%- do partitions.append(
+                "partition ("
+                ~ ("" if grain is not none else "period_grain = '" ~ period_grain ~ "', ")
+                ~ column ~ " = date '" ~ period_start ~ "')"
+            ) -%}
+        {%- endfor -%}
+        {%- if partitions -%}
+            alter table {{ this }} drop if exists {{ partitions | join(', ') }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
