@@ -203,7 +203,7 @@ def build(
 
             began = time.perf_counter()
             with exclusive(home.ensure()):
-                nodes = build_on_spark(home)
+                nodes = build_on_spark(home, full_refresh=full_refresh)
             say(
                 console,
                 f"built on Spark: {nodes} dbt nodes in {time.perf_counter() - began:.1f} s; "

@@ -6,6 +6,13 @@
 managed Parquet tables under ``<home>/spark``. Nothing is published: on Spark, the marts
 live in the Spark catalog.
 
+A Spark build is incremental like a DuckDB one (docs/incremental.md): the period models
+overwrite only the partitions of the affected periods. Spark's tables hold no record of
+what they were built from, so ``<home>/spark/build_basis.json`` does: the greatest lake
+file id the last passed build saw, a digest of the lake's audit rows up to it and the
+project's fingerprint. The next build passes that file id to dbt when the rest still holds,
+and asks ``--full-refresh`` when it does not.
+
 ``compare_engines`` reads every mart Spark wrote (plain Parquet, schema ``marts``) next to
 the published DuckDB warehouse and matches them row for row: the same rows, the same
 texts, dates, instants and counts, and every floating-point value within 1e-9 (relative to
@@ -15,14 +22,17 @@ two engines, so the last bits may differ; nothing else may.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
 
+from core.build_state import project_fingerprint
 from core.home import PROJECT_DIR, Home
 from core.sql import quote
 from kpiwatch.build import BuildError, run_dbt
+from kpiwatch.build_basis import files_digest
 
 TOLERANCE = 1e-9
 FLOATING = {"DOUBLE", "FLOAT", "REAL"}
@@ -33,8 +43,77 @@ def spark_dir(home: Home) -> Path:
     return home.root / "spark"
 
 
-def build_on_spark(home: Home, quiet: bool = False, project: Path = PROJECT_DIR) -> int:
-    """``dbt build --target spark`` over the home's lake; return the number of dbt nodes."""
+@dataclass(frozen=True)
+class SparkBasis:
+    """What a passed Spark build was built from (the DuckDB build's basis, for the lake)."""
+
+    built_through_file_id: int
+    files_digest: str
+    project_fingerprint: str
+
+
+def basis_file(home: Home) -> Path:
+    return spark_dir(home) / "build_basis.json"
+
+
+def _lake_files(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
+    """``audit.ingest_files`` in ``con``: the lake's own, or none yet."""
+    snapshot = lake / "audit" / "ingest_files" / "ingest_files.parquet"
+    con.execute("create schema audit")
+    if snapshot.exists():
+        quoted = "'" + str(snapshot).replace("'", "''") + "'"
+        con.execute(f"create view audit.ingest_files as select * from read_parquet({quoted})")
+    else:
+        con.execute(
+            "create table audit.ingest_files (file_id bigint, source varchar, "
+            "content_hash varchar, status varchar, rows_loaded bigint, loaded_at timestamptz)"
+        )
+
+
+def lake_basis(lake: Path, project: Path, through: int | None = None) -> SparkBasis:
+    """The basis of a Spark build over ``lake`` now: through its greatest file id, or
+    through ``through`` (to check that the lake still holds what a build saw)."""
+    with duckdb.connect() as con:
+        _lake_files(con, lake)
+        if through is None:
+            (through,) = con.execute(
+                "select coalesce(max(file_id), 0) from audit.ingest_files"
+            ).fetchone()
+        return SparkBasis(int(through), files_digest(con, through), project_fingerprint(project))
+
+
+def read_basis(home: Home) -> SparkBasis | None:
+    try:
+        return SparkBasis(**json.loads(basis_file(home).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def why_full(
+    home: Home, last: SparkBasis | None, now: SparkBasis, lake: Path, project: Path
+) -> str | None:
+    """Why this Spark build must recompute everything, or None when it can start from the
+    tables of the last one."""
+    if not (spark_dir(home) / "warehouse" / "marts.db").is_dir():
+        return "no Spark tables yet"
+    if last is None:
+        return "the Spark tables record no basis"
+    if last.project_fingerprint != now.project_fingerprint:
+        return "the dbt project or its reference data changed"
+    if last.built_through_file_id > now.built_through_file_id or (
+        last.files_digest != lake_basis(lake, project, last.built_through_file_id).files_digest
+    ):
+        return "the lake no longer holds the files the last build saw"
+    return None
+
+
+def build_on_spark(
+    home: Home, quiet: bool = False, project: Path = PROJECT_DIR, full_refresh: bool = False
+) -> int:
+    """``dbt build --target spark`` over the home's lake; return the number of dbt nodes.
+
+    Incremental from the last passed Spark build when its basis still holds (the module's
+    docstring), else with ``--full-refresh``."""
     from ingest.lake import Lake
 
     lake = Lake.resolve(home).root
@@ -46,12 +125,21 @@ def build_on_spark(home: Home, quiet: bool = False, project: Path = PROJECT_DIR)
         )
     target = spark_dir(home)
     target.mkdir(parents=True, exist_ok=True)
+    now = lake_basis(lake, project)
+    last = read_basis(home)
+    full = full_refresh or why_full(home, last, now, lake, project) is not None
+    args = ["build", "--target", "spark"]
+    if full:
+        args.append("--full-refresh")
+    else:
+        assert last is not None
+        args += ["--vars", json.dumps({"built_through_file_id": last.built_through_file_id})]
     env = {"KPIWATCH_LAKE": str(lake), "KPIWATCH_SPARK_DIR": str(target)}
-    ok, failures, nodes = run_dbt(
-        home, home.work, ["build", "--target", "spark"], quiet, project, env=env, dbt_dir=target
-    )
+    basis_file(home).unlink(missing_ok=True)  # a failed build is never a basis
+    ok, failures, nodes = run_dbt(home, home.work, args, quiet, project, env=env, dbt_dir=target)
     if not ok:
         raise BuildError("dbt build on Spark failed:\n  " + "\n  ".join(failures))
+    basis_file(home).write_text(json.dumps(asdict(now)), encoding="utf-8")
     return nodes
 
 
@@ -90,6 +178,28 @@ class MartComparison:
         return f"{self.name}: " + "; ".join(problems)
 
 
+def spark_table(files: Path, types: dict[str, str]) -> str:
+    """A DuckDB table expression over the Parquet files of one table that Spark wrote.
+
+    A table partitioned by period keeps its partition columns in the folder names
+    (``period_month=2026-06-01/part-….parquet``), not in the files: they are read back with
+    the type the DuckDB warehouse gives the column. A partitioned table without rows has no
+    file at all: it reads as no rows of the warehouse's columns.
+    """
+    first = next(iter(sorted(files.rglob("*.parquet"))), None)
+    if first is None:
+        columns = ", ".join(f"cast(null as {t}) as {quote(c)}" for c, t in types.items())
+        return f"(select {columns} where false)"
+    keys = [part.split("=", 1)[0] for part in first.relative_to(files).parent.parts]
+    if not keys:
+        return f"read_parquet('{files}/*.parquet')"
+    hive_types = ", ".join(f"'{k}': '{types[k]}'" for k in keys)
+    return (
+        f"read_parquet('{files}/**/*.parquet', hive_partitioning = true, "
+        f"hive_types = {{{hive_types}}})"
+    )
+
+
 def compare_mart(con: duckdb.DuckDBPyConnection, name: str, spark_files: Path) -> MartComparison:
     """Match ``marts.<name>`` of the attached warehouse with Spark's Parquet files of it."""
     columns = con.execute(
@@ -112,7 +222,7 @@ def compare_mart(con: duckdb.DuckDBPyConnection, name: str, spark_files: Path) -
     )
     con.execute(
         f"create or replace temp table s as select {listed}, {numbered} "
-        f"from read_parquet('{spark_files}/*.parquet')"
+        f"from {spark_table(spark_files, dict(columns))}"
     )
     on = " and ".join(f"d.{c} is not distinct from s.{c}" for c in [*exact, "_pair"])
     both = "d._pair is not null and s._pair is not null"

@@ -12,8 +12,10 @@
 {%- endmacro %}
 
 {#-
-    incremental_on_duckdb: the materialization of a fact that is incremental on DuckDB; on
-    Spark it stays a table until its insert_overwrite version lands (docs/incremental.md).
+    incremental_on_duckdb: the materialization of a fact that is incremental on DuckDB (by
+    business key). On Spark a fact stays a table, rebuilt whole: Parquet tables take no
+    delete+insert on a key (docs/spark.md); the aggregates and marts downstream of it are
+    incremental by period on both engines (macros/affected_periods.sql).
 -#}
 {% macro incremental_on_duckdb() -%}
     {{ return('table' if target.type == 'spark' else 'incremental') }}
@@ -26,7 +28,8 @@
     there when it runs. It is not a --vars value: a var that changes at every build would
     make dbt parse the whole project again each time (partial parsing compares the vars).
     The var built_through_file_id, when given, overrides it (a build run by hand, a unit
-    test); a warehouse without a basis counts every file as new.
+    test); a warehouse without a basis counts every file as new. On Spark, whose tables
+    hold no basis, `kpiwatch build --engine spark` passes it as this var (kpiwatch/spark.py).
 -#}
 {% macro built_through_file_id() -%}
     {%- set through = var('built_through_file_id', none) -%}

@@ -81,3 +81,40 @@ def test_every_kind_of_difference_is_reported(
     result = _compare(tmp_path, spark_rows)
     assert not result.agrees
     assert expected in result.describe()
+
+
+def test_a_table_partitioned_by_period_compares_like_one_file(tmp_path: Path) -> None:
+    """Spark writes a period-incremental mart as one folder per period, the period in the
+    folder's name and not in the files: it is read back with the warehouse's type."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    spark = tmp_path / "spark" / "m"
+    spark.parent.mkdir()
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute(f"create table marts.m as {ROWS}")
+        con.execute(f"copy ({ROWS}) to '{spark}' (format parquet, partition_by (period_date))")
+    assert sorted(p.name for p in spark.iterdir()) == [
+        "period_date=2026-10-01",
+        "period_date=2026-10-02",
+    ]
+    with duckdb.connect() as con:
+        con.execute(f"attach '{warehouse}' as warehouse (read_only)")
+        assert compare_mart(con, "m", spark).agrees
+        # and a period that went missing is seen
+        for part in (spark / "period_date=2026-10-02").iterdir():
+            part.unlink()
+        missing = compare_mart(con, "m", spark)
+        assert not missing.agrees and "have no counterpart" in missing.describe()
+
+
+def test_a_partitioned_table_without_rows_has_no_file_and_no_rows(tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    spark = tmp_path / "spark" / "m"
+    spark.mkdir(parents=True)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute(f"create table marts.m as select * from ({ROWS}) where false")
+    with duckdb.connect() as con:
+        con.execute(f"attach '{warehouse}' as warehouse (read_only)")
+        result = compare_mart(con, "m", spark)
+    assert result.agrees and result.rows_duckdb == result.rows_spark == 0

@@ -15,6 +15,9 @@ items at the period end and judge each month by the version in force.
 from __future__ import annotations
 
 import csv
+import gzip
+import io
+import shutil
 import time
 from datetime import date
 from pathlib import Path
@@ -30,12 +33,23 @@ from ingest.lake import Lake
 from ingest.loader import ingest
 from kpiwatch.build import build
 from kpiwatch.cli import app
-from kpiwatch.spark import build_on_spark, compare_engines, spark_dir
+from kpiwatch.spark import (
+    build_on_spark,
+    compare_engines,
+    lake_basis,
+    read_basis,
+    spark_dir,
+    spark_table,
+    why_full,
+)
 
 WINDOW = dict(start=date(2026, 6, 28), days=6, provinces=["110000", "440000", "650000"],
               scale=0.002, seed=11)  # fmt: skip
 MARTS = len(list((PROJECT_DIR / "models" / "marts").rglob("*.sql")))
 """Every mart of the project, each compared between the engines."""
+FIRST_DELIVERIES = "2026-07-03"
+"""The first builds see the files delivered through this day; the incremental builds
+(``more_files``) get the rest: the day after's files, a ``_v2`` re-export, late files."""
 
 
 def demand_perfect_connections(catalog: Path) -> None:
@@ -54,13 +68,47 @@ def demand_perfect_connections(catalog: Path) -> None:
         writer.writerows(rows)
 
 
+def deliver(generated: Path, landing: Path, on: object) -> None:
+    """Copy the generated files whose delivery day (their folder) passes ``on``."""
+    for file in sorted(p for p in generated.rglob("*.*") if p.parent != generated):
+        if on(file.parent.name):
+            target = landing / file.relative_to(generated)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(file, target)
+
+
+def re_export_across_month_end(generated: Path, landing: Path, rows: int) -> list[str]:
+    """A ``_v2`` re-export, delivered on 4 July, of the first ``rows`` hall tickets of
+    Xinjiang taken and finished on 30 June: taken, called and finished a day later, on
+    1 July, and updated then (so it wins). Returns their ticket ids."""
+    name = "hall_tickets_650000_20260630"
+    text = gzip.decompress(
+        (generated / "hall_tickets" / "2026-07-01" / f"{name}.csv.gz").read_bytes()
+    )
+    reader = csv.DictReader(io.StringIO(text.decode("utf-8")))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=reader.fieldnames or [], lineterminator="\n")
+    writer.writeheader()
+    stamps = ("taken_at", "called_at", "finished_at", "updated_at")
+    moved = [r for r in reader if all(r[c].startswith("2026-06-30 ") for c in stamps)][:rows]
+    for row in moved:
+        for column in stamps:
+            row[column] = row[column].replace("2026-06-30 ", "2026-07-01 ")
+        writer.writerow(row)
+    target = landing / "hall_tickets" / "2026-07-04" / f"{name}_v2.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(out.getvalue(), encoding="utf-8")
+    return [row["ticket_id"] for row in moved]
+
+
 @pytest.fixture(scope="module")
 def both_engines(tmp_path_factory: pytest.TempPathFactory) -> Home:
     root = tmp_path_factory.mktemp("engines")
     project = project_with_versioned_catalog(root / "project")
     demand_perfect_connections(project / "seeds" / "kpi_catalog.csv")
     home = Home.resolve(root / "home").ensure()
-    generate(home.landing, **WINDOW)
+    generate(root / "generated", **WINDOW)
+    deliver(root / "generated", home.landing, lambda day: day <= FIRST_DELIVERIES)
     ingest(home, lake=Lake.resolve(home))
     build(home, quiet=True, project=project)
     began = time.perf_counter()
@@ -79,10 +127,10 @@ def test_every_mart_agrees_row_for_row(both_engines: Home) -> None:
 
 def test_both_months_and_both_catalog_versions_were_compared(both_engines: Home) -> None:
     with duckdb.connect() as con:
-        spark_marts = spark_dir(both_engines) / "warehouse" / "marts.db"
+        mart = spark_dir(both_engines) / "warehouse" / "marts.db" / "kpi_compliance"
         judged = con.execute(
             "select period_month, kpi_id, catalog_version, count(*) "
-            f"from read_parquet('{spark_marts}/kpi_compliance/*.parquet') "
+            f"from {spark_table(mart, {'period_month': 'DATE'})} "
             "where kpi_id = 'hall_wait_15m' group by all order by all"
         ).fetchall()
     months = {row[0] for row in judged}
@@ -95,21 +143,21 @@ def test_compare_engines_exits_1_when_a_mart_differs(both_engines: Home) -> None
     agreed = runner.invoke(app, ["--home", str(both_engines.root), "compare-engines"])
     assert agreed.exit_code == 0, agreed.output
     mart = spark_dir(both_engines) / "warehouse" / "marts.db" / "kpi_compliance"
-    parts = sorted(mart.glob("*.parquet"))
+    parts = sorted(mart.rglob("*.parquet"))  # in one folder per month (partitions)
     kept = {p: p.read_bytes() for p in parts}
     try:
         with duckdb.connect() as con:
-            con.execute(
-                f"copy (select * replace (value * (1 + 1e-6) as value) "
-                f"from read_parquet('{mart}/*.parquet')) to '{mart}/tampered.parquet'"
-            )
-        for p in parts:
-            p.unlink()
+            for p in parts:
+                tampered = p.with_name("tampered.parquet")
+                con.execute(
+                    f"copy (select * replace (value * (1 + 1e-6) as value) "
+                    f"from read_parquet('{p}')) to '{tampered}'"
+                )
+                tampered.replace(p)
         differed = runner.invoke(app, ["--home", str(both_engines.root), "compare-engines"])
         assert differed.exit_code == 1
         assert "kpi_compliance" in differed.output and "differ in value" in differed.output
     finally:
-        (mart / "tampered.parquet").unlink(missing_ok=True)
         for p, content in kept.items():
             p.write_bytes(content)
 
@@ -119,3 +167,74 @@ def test_spark_needs_the_lake(tmp_path) -> None:
 
     with pytest.raises(BuildError, match="no lake"):
         build_on_spark(Home.resolve(tmp_path / "empty").ensure(), quiet=True)
+
+
+# After the first builds, more files arrive: the next day's deliveries, a v2 re-export
+# that moves June tickets into July, late files. Both engines build incrementally.
+
+PARTITION_FILES = ("kpi_compliance_daily", "period_date"), ("kpi_compliance", "period_month")
+
+
+def _partition_files(home: Home) -> dict[tuple[str, str], set[str]]:
+    """The Parquet files Spark wrote for each period of the two compliance marts."""
+    marts = spark_dir(home) / "warehouse" / "marts.db"
+    found: dict[tuple[str, str], set[str]] = {}
+    for mart, column in PARTITION_FILES:
+        for folder in (marts / mart).glob(f"{column}=*"):
+            found[(mart, folder.name.split("=", 1)[1])] = {p.name for p in folder.glob("*.parquet")}
+    return found
+
+
+@pytest.fixture(scope="module")
+def more_files(both_engines: Home) -> tuple[Home, list[str], dict, dict]:
+    """The home of ``both_engines`` after more deliveries and an incremental build on each
+    engine; also the re-exported ticket ids and Spark's partition files before and after."""
+    home = both_engines
+    project = home.root.parent / "project"
+    generated = home.root.parent / "generated"
+    deliver(generated, home.landing, lambda day: day > FIRST_DELIVERIES)
+    moved = re_export_across_month_end(generated, home.landing, rows=3)
+    ingest(home, lake=Lake.resolve(home))
+    result = build(home, quiet=True, project=project, data_tests=False)
+    assert result.start is not None and result.start.incremental, result.start
+    lake = Lake.resolve(home).root
+    reason = why_full(home, read_basis(home), lake_basis(lake, project), lake, project)
+    assert reason is None, reason
+    before = _partition_files(home)
+    began = time.perf_counter()
+    nodes = build_on_spark(home, quiet=True, project=project)
+    print(f"\nincremental Spark build: {nodes} dbt nodes in {time.perf_counter() - began:.1f} s")
+    return home, moved, before, _partition_files(home)
+
+
+def test_every_mart_agrees_after_incremental_builds(more_files) -> None:
+    home, moved, _, _ = more_files
+    results = compare_engines(home)
+    assert len(results) == MARTS
+    for result in results:
+        assert result.rows_duckdb > 0, result.name
+        assert result.agrees, result.describe()
+    fact = spark_dir(home) / "warehouse" / "marts.db" / "fct_hall_tickets"
+    with duckdb.connect() as con:
+        months = con.execute(
+            f"select taken_month, count(*) from read_parquet('{fact}/*.parquet') "
+            f"where ticket_id in ({', '.join('?' for _ in moved)}) group by all",
+            moved,
+        ).fetchall()
+    assert len(moved) == 3 and months == [(date(2026, 7, 1), 3)]  # the re-export moved them
+
+
+def test_spark_rewrote_only_the_affected_periods(more_files) -> None:
+    """The June days before the re-exported tickets' kept their files; the days and months
+    the new files touch were overwritten (new files) or added."""
+    _, _, before, after = more_files
+    kept = {k for k in before if before[k] == after.get(k)}
+    rewritten = {k for k in before if k in after and before[k] != after[k]}
+    added = set(after) - set(before)
+    assert ("kpi_compliance_daily", "2026-06-28") in kept
+    assert {("kpi_compliance_daily", "2026-06-30"), ("kpi_compliance_daily", "2026-07-01")} <= (
+        rewritten
+    )
+    assert {("kpi_compliance", "2026-06-01"), ("kpi_compliance", "2026-07-01")} <= rewritten
+    assert ("kpi_compliance_daily", "2026-07-04") in added
+    assert not set(before) - set(after)

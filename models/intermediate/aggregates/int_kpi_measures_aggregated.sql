@@ -7,8 +7,9 @@
 -- build recomputes the affected days only (int_periods_affected).
 {{
     config(
-        materialized=incremental_on_duckdb(),
-        incremental_strategy='delete+insert',
+        materialized='incremental',
+        incremental_strategy=replace_periods_strategy(),
+        partition_by=partitioned_on_spark('period_date'),
         unique_key='period_date',
         pre_hook="{{ forget_affected_periods('period_date', 'day') }}",
         on_schema_change='fail',

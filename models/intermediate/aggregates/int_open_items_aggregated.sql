@@ -4,8 +4,9 @@
 -- Incremental by period: an incremental build recomputes the affected months and days only.
 {{
     config(
-        materialized=incremental_on_duckdb(),
-        incremental_strategy='delete+insert',
+        materialized='incremental',
+        incremental_strategy=replace_periods_strategy(),
+        partition_by=partitioned_on_spark(['period_grain', 'period_start']),
         unique_key=['period_grain', 'period_start'],
         pre_hook="{{ forget_affected_periods('period_start', none) }}",
         on_schema_change='fail',

@@ -11,13 +11,15 @@
 --   running    the day and month that hold the as-of time, always
 -- and the month of each such day. A full build records only the running periods. Each row
 -- also records its source's as-of and first attributed times: the next build reads them
--- here as the last build's. Replaced whole at each build (delete+insert on source_name:
--- every source with events has its running period). Bookkeeping of the build: it differs
+-- here as the last build's. Replaced whole at each build (delete+insert on source_name, or
+-- on Spark an overwrite of the source_name partitions: every source with events has its
+-- running period). Bookkeeping of the build: it differs
 -- between an incremental build and a full rebuild, unlike every other table.
 {{
     config(
-        materialized=incremental_on_duckdb(),
-        incremental_strategy='delete+insert',
+        materialized='incremental',
+        incremental_strategy=replace_periods_strategy(),
+        partition_by=partitioned_on_spark('source_name'),
         unique_key='source_name',
         on_schema_change='fail',
     )

@@ -8,8 +8,9 @@
 -- customer's tier, so breach cases by tier are read here, not joined to the facts.
 {{
     config(
-        materialized=incremental_on_duckdb(),
-        incremental_strategy='delete+insert',
+        materialized='incremental',
+        incremental_strategy=replace_periods_strategy(),
+        partition_by=partitioned_on_spark('period_month'),
         unique_key='period_month',
         pre_hook="{{ forget_affected_periods('period_month', 'month') }}",
         on_schema_change='fail',

@@ -5,8 +5,9 @@
 -- the month's first day.
 {{
     config(
-        materialized=incremental_on_duckdb(),
-        incremental_strategy='delete+insert',
+        materialized='incremental',
+        incremental_strategy=replace_periods_strategy(),
+        partition_by=partitioned_on_spark('period_month'),
         unique_key='period_month',
         pre_hook="{{ forget_affected_periods('period_month', 'month') }}",
         on_schema_change='fail',

@@ -6,8 +6,9 @@
 -- source's as-of time while the day is still running).
 {{
     config(
-        materialized=incremental_on_duckdb(),
-        incremental_strategy='delete+insert',
+        materialized='incremental',
+        incremental_strategy=replace_periods_strategy(),
+        partition_by=partitioned_on_spark('period_date'),
         unique_key='period_date',
         pre_hook="{{ forget_affected_periods('period_date', 'day') }}",
         on_schema_change='fail',
