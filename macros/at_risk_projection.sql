@@ -308,6 +308,7 @@ at_risk_keys as (
 at_risk_measured as (
     select
         keys.cutoff_date,
+        versions.source_name,
         versions.period_month,
         keys.province_code,
         keys.kpi_id,
@@ -423,6 +424,7 @@ at_risk_spread_of_month_end as (
 projected as (
     select
         cutoff_date,
+        source_name,
         period_month,
         province_code,
         kpi_id,
