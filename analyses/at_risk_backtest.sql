@@ -33,12 +33,21 @@ kpi_compliance as (
     select * from {{ ref('kpi_compliance') }}
 ),
 
+-- A month has ended for the backtest when it is not running and some source has data after
+-- it (a source whose as-of time is an update long after its last event would otherwise judge
+-- empty months).
+last_data_month as (
+    select cast(date_trunc('month', max(period_date)) as date) as period_month
+    from int_kpi_measures_aggregated
+),
+
 ended_months as (
     select
-        source_name,
-        period_start as period_month
-    from int_periods_spined
-    where period_grain = 'month' and not is_running
+        spine.source_name,
+        spine.period_start as period_month
+    from int_periods_spined as spine
+    inner join last_data_month on spine.period_start < last_data_month.period_month
+    where spine.period_grain = 'month' and not spine.is_running
 ),
 
 cutoffs as (
