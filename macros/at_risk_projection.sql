@@ -199,9 +199,9 @@ at_risk_rest_from_history as (
         history.province_code,
         history.kpi_id,
         history.segment,
-        sum(
-            cast(history.sample_size as double) / history_days.day_count * rest_days.day_count
-        ) as expected_rest_cases
+        {{ sum_in_value_order(
+            'cast(history.sample_size as double) / history_days.day_count * rest_days.day_count'
+        ) }} as expected_rest_cases
     from at_risk_history as history
     inner join at_risk_history_days as history_days
         on
@@ -245,7 +245,16 @@ at_risk_spread as (
             as province_code,
         cases.kpi_id,
         cases.segment,
-        var_samp(cases.measured_value) as value_variance
+        -- from sums in value order, not var_samp: the result must not depend on the order
+        -- the rows come in (an incremental build equals a full rebuild bit for bit)
+        case
+            when count(*) > 1
+                then (
+                    {{ sum_in_value_order('cases.measured_value * cases.measured_value') }}
+                    - {{ sum_in_value_order('cases.measured_value') }}
+                    * {{ sum_in_value_order('cases.measured_value') }} / count(*)
+                ) / (count(*) - 1)
+        end as value_variance
     from int_kpi_cases_unioned as cases
     inner join at_risk_versions as versions
         on
