@@ -1,7 +1,8 @@
 """Breach and data alerts: detected, written to an outbox, delivered once, grouped per channel.
 
 - ``conditions``: what is wrong now (marts.kpi_breaches, with the severity and episode dbt
-  judged, and the checks of the run that did not pass);
+  judged, the running month's warnings of marts.kpi_at_risk, and the checks of the run
+  that did not pass);
 - ``outbox``: new / reminder / resolved against ``audit.alert_state``; outbox rows with
   idempotency keys in ``audit.alerts``;
 - ``digest``: one bilingual message per channel; ``channels``: webhook, WeCom, DingTalk,
@@ -79,7 +80,8 @@ def raise_alerts(
     found = conditions.from_checks(con, results, settings, settings.dashboard_url)
     if with_breaches:
         breaches = conditions.breaches(con, settings, settings.dashboard_url)
-        found = breaches + found
+        warnings = conditions.at_risk(con, settings, settings.dashboard_url)
+        found = breaches + warnings + found
     report = AlertsReport()
     report.open_breaches = sum(1 for c in found if c.category == "breach" and c.is_open)
     report.open_critical = sum(

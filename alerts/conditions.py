@@ -195,3 +195,136 @@ def from_checks(
             )
         )
     return out
+
+
+def at_risk(
+    con: duckdb.DuckDBPyConnection, settings: AlertSettings, dashboard: str | None
+) -> list[Condition]:
+    """The running month's province × KPI × segment that marts.kpi_at_risk gives at least
+    ``at_risk_probability`` of ending non-compliant; read there, never computed here.
+
+    A projection marked too_early or too_few_cases raises nothing (a max KPI already lost
+    does). Rows below the threshold are evaluated too, so an open warning resolves when the
+    risk falls; one still open for a month the mart no longer holds resolves when its month
+    has ended. Warnings are not reminded: the same month is announced once per episode.
+    """
+    if not has_table(con, "marts", "kpi_at_risk"):
+        return []
+    names = province_names(con)
+    catalog: dict[tuple[str, str], tuple[str, str, str | None]] = {}
+    if has_table(con, "raw", "kpi_catalog"):
+        for kpi, segment, zh, en, source in con.execute(
+            "select kpi_id, segment, name_zh, name_en, source from raw.kpi_catalog"
+        ).fetchall():
+            catalog[(kpi, segment)] = (zh, en, source)
+    rows = con.execute(
+        """
+        select
+            period_month, province_code, kpi_id, segment, month_to_date_value, projected_value,
+            projected_low, projected_high, probability_non_compliant, is_already_lost,
+            threshold, comparator, unit, sample_size, days_observed, days_in_month,
+            open_items_crossing_count, reliability
+        from marts.kpi_at_risk
+        where (? or province_code <> ?)
+        order by all
+        """,
+        [settings.include_national, NATIONAL_CODE],
+    ).fetchall()
+    out = []
+    for row in rows:
+        (month, province, kpi, segment, so_far, projected, low, high, probability, lost) = row[:10]
+        (threshold, comparator, unit, sample, observed, days, crossing, reliability) = row[10:]
+        zh, en, source = catalog.get((kpi, segment), (kpi, kpi, None))
+        period = f"{month:%Y-%m}"
+        trusted = reliability not in ("too_early", "too_few_cases")
+        is_open = (
+            probability is not None and probability >= settings.at_risk_probability and trusted
+        )
+        link = None
+        if dashboard:
+            link = settings.breach_page.format(
+                url=dashboard, province_code=province, kpi_id=kpi, segment=segment, period=period
+            )
+        out.append(
+            Condition(
+                subject=f"at_risk:{province}:{kpi}:{segment}:{period}",
+                category="at_risk",
+                is_open=is_open,
+                severity=("major" if lost else "minor") if is_open else "info",
+                check_name=f"kpi:{kpi}",
+                source=source,
+                province_code=province,
+                kpi_id=kpi,
+                segment=segment,
+                period_start=month,
+                remind=False,
+                facts={
+                    "province_zh": names.get(province, (province, province))[0],
+                    "province_en": names.get(province, (province, province))[1],
+                    "kpi_zh": zh,
+                    "kpi_en": en,
+                    "period": period,
+                    "value": so_far,
+                    "projected_value": projected,
+                    "projected_low": low,
+                    "projected_high": high,
+                    "probability": probability,
+                    "is_already_lost": lost,
+                    "threshold": threshold,
+                    "comparator": comparator,
+                    "unit": unit,
+                    "sample_size": sample,
+                    "days_observed": observed,
+                    "days_in_month": days,
+                    "open_items_crossing": crossing,
+                    "reliability": reliability,
+                    "link": link,
+                },
+            )
+        )
+    out += _ended_warnings(con, {c.subject for c in out}, names, catalog)
+    return out
+
+
+def _ended_warnings(
+    con: duckdb.DuckDBPyConnection,
+    current: set[str],
+    names: dict[str, tuple[str, str]],
+    catalog: dict[tuple[str, str], tuple[str, str, str | None]],
+) -> list[Condition]:
+    """Open at_risk warnings of months kpi_at_risk no longer projects: their month ended
+    (the breach alerts judge it now), so they resolve."""
+    if not has_table(con, "audit", "alert_state"):
+        return []
+    out = []
+    for subject, province, kpi, segment, month, source in con.execute(
+        "select subject, province_code, kpi_id, segment, period_start, source "
+        "from audit.alert_state where category = 'at_risk' and state = 'open'"
+    ).fetchall():
+        if subject in current:
+            continue
+        zh, en, _ = catalog.get((kpi, segment), (kpi, kpi, None))
+        out.append(
+            Condition(
+                subject=subject,
+                category="at_risk",
+                is_open=False,
+                severity="info",
+                check_name=f"kpi:{kpi}",
+                source=source,
+                province_code=province,
+                kpi_id=kpi,
+                segment=segment,
+                period_start=month,
+                remind=False,
+                facts={
+                    "province_zh": names.get(province, (province, province))[0],
+                    "province_en": names.get(province, (province, province))[1],
+                    "kpi_zh": zh,
+                    "kpi_en": en,
+                    "period": f"{month:%Y-%m}" if month else "",
+                    "month_ended": True,
+                },
+            )
+        )
+    return out

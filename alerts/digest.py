@@ -131,6 +131,8 @@ def line(p: dict[str, Any], style: Style) -> str:
                 f"(首次发现 first seen {local(p['opened_at'])})"
             )
             parts.append(f"{head}: {detail} · " + s.plain(" · ".join(e for e in extra if e)))
+    elif p["category"] == "at_risk":
+        parts.append(at_risk_line(p, style, where))
     else:
         source = p.get("source") or ""
         head = (
@@ -151,6 +153,41 @@ def line(p: dict[str, Any], style: Style) -> str:
     if p.get("link"):
         parts.append(s.link("看板 dashboard", p["link"]))
     return " · ".join(parts)
+
+
+def at_risk_line(p: dict[str, Any], style: Style, where: str) -> str:
+    """An early warning of the running month (marts.kpi_at_risk), in both languages."""
+    s = style
+    seg_zh, seg_en = SEGMENTS.get(p.get("segment") or "all", (p.get("segment"), p.get("segment")))
+    what = (
+        (p.get("kpi_zh") or "")
+        + (f"({seg_zh})" if seg_zh else "")
+        + " "
+        + (p.get("kpi_en") or "")
+        + (f" ({seg_en})" if seg_en else "")
+    )
+    head = f"{where} · {s.plain(what)} · {s.plain(p.get('period') or '')}"
+    if p["kind"] == "resolved":
+        if p.get("month_ended"):
+            ended = "月份已结束,由达标评估接手 month ended, judged as a breach or not"
+            return f"{head}: " + s.plain(ended)
+        return f"{head}: " + s.plain("风险已下降 risk has fallen")
+    unit = p.get("unit")
+    sign = {">=": "≥", "<=": "≤"}.get(p.get("comparator") or "", p.get("comparator"))
+    target = f"{sign} {number(p.get('threshold'), unit)}"
+    if p.get("is_already_lost"):
+        verdict = s.bold("本月已无法达标 the month is already lost")
+        detail = s.plain(f"一件已超上限 a case is over the ceiling {target}")
+    else:
+        chance = f"{(p.get('probability') or 0) * 100:.0f}%"
+        verdict = s.bold(f"预警 at risk: {chance} 可能不达标 likely to miss")
+        detail = s.plain(
+            f"至今 so far {number(p.get('value'), unit)}, "
+            f"月末预计 month end {number(p.get('projected_low'), unit)}"
+            f"–{number(p.get('projected_high'), unit)}, 标准 standard {target}, "
+            f"{p.get('days_observed')}/{p.get('days_in_month')} 天 days"
+        )
+    return f"{head}: {verdict} · {detail}"
 
 
 @dataclass(frozen=True)
@@ -184,7 +221,7 @@ def _section_of(p: dict[str, Any]) -> str:
 
 def _order(p: dict[str, Any]) -> tuple:
     return (
-        0 if p["category"] == "breach" else 1,
+        {"breach": 0, "at_risk": 1}.get(p["category"], 2),
         0 if p["kind"] == "new" else 1,
         p.get("province_code") or "",
         p.get("kpi_id") or p.get("source") or "",

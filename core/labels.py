@@ -253,6 +253,27 @@ TEXT: dict[str, tuple[str, str]] = {
         "● full service  ◐ enquiries only  — not offered",
     ),
     "information_only": ("仅供参考（无数据源）", "information only (no data source)"),
+    "at_risk_title": ("本月达标风险预警", "At risk this month"),
+    "at_risk_none": (
+        "本月目前没有可能不达标的指标。",
+        "No indicator is likely to miss the standard this month so far.",
+    ),
+    "at_risk_caption": (
+        "{month}:按目前进度推算月末，不达标概率 ≥ 50% 或已无法达标的指标。",
+        "{month}: indicators at least 50% likely to end the month non-compliant at the "
+        "current pace, or already lost.",
+    ),
+    "at_risk_probability": ("不达标概率", "Chance of missing"),
+    "at_risk_lost": ("已无法达标", "already lost"),
+    "at_risk_so_far": ("本月至今", "So far"),
+    "at_risk_projected": ("月末预计(95%区间)", "Month end (95% range)"),
+    "at_risk_days": ("已观察天数", "Days observed"),
+    "at_risk_reliability": ("可信度", "Reliability"),
+    "at_risk_reliable": ("可信", "reliable"),
+    "at_risk_too_early": ("月初，尚早", "too early"),
+    "at_risk_too_few_cases": ("样本过少", "too few cases"),
+    "at_risk_no_history": ("无历史数据", "no history"),
+    "at_risk_already_lost": ("已确定", "decided"),
 }
 
 UNITS: dict[str, tuple[str, str]] = {

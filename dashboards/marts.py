@@ -776,3 +776,30 @@ def report_workbook(period: date, lang: str, who: Viewer | None = None) -> bytes
     with reader(home()) as con:
         data = load(con, report_scope(period, provinces), pub.published_at)
     return workbook(data, lang)
+
+
+def at_risk(province: str | None = None, at_least: float = 0.5) -> pd.DataFrame:
+    """The running month's projections (marts.kpi_at_risk) at least ``at_least`` likely to
+    end non-compliant, or already lost: one province's, or every province's and the
+    nation's; the likeliest first. Empty when the mart is not published yet."""
+    if not has_table("marts.kpi_at_risk"):
+        return pd.DataFrame()
+    return query(
+        """
+        select
+            period_month, province_code, is_national,
+            if(segment = 'all', kpi_id, kpi_id || ':' || segment) as kpi_key,
+            kpi_id, segment, month_to_date_value, projected_value, projected_low,
+            projected_high, probability_non_compliant, is_already_lost, threshold,
+            comparator, unit, sample_size, days_observed, days_in_month, open_item_count,
+            open_items_crossing_count, reliability
+        from marts.kpi_at_risk
+        where list_contains(?, province_code) and (? is null or province_code = ?)
+            and (is_already_lost or probability_non_compliant >= ?)
+        order by probability_non_compliant desc, province_code, kpi_key
+        """,
+        scope(),
+        province,
+        province,
+        at_least,
+    )

@@ -633,3 +633,59 @@ def test_map_labels_read_on_their_fill_and_all_met_is_a_full_legend_step() -> No
             assert contrast(ink, fills[code]) >= 4.5, (code, ink, fills[code])
     assert bin_colour(1.0, SHARE_BINS, SHARE_PALETTE) == SHARE_PALETTE[-1]  # all met: green
     assert bin_colour(0.99, SHARE_BINS, SHARE_PALETTE) != SHARE_PALETTE[-1]
+
+
+def _at_risk_table(at: AppTest, lang: str) -> pd.DataFrame | None:
+    column = label("at_risk_probability", lang)
+    found = [d.value for d in at.dataframe if column in getattr(d.value, "columns", [])]
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_at_risk_panel_shows_the_likely_misses_of_the_running_month(
+    home: Home, tmp_path: Path, lang: str
+) -> None:
+    """The overview lists the running month's projections of marts.kpi_at_risk that are at
+    least 50 % likely to miss (or already lost), likeliest first; a province page lists its
+    own, or says nothing is at risk."""
+    copy = _copy_home(home, tmp_path / "at_risk")
+    with duckdb.connect(str(copy.warehouse)) as con:
+        con.execute("delete from marts.kpi_at_risk")
+        con.execute(
+            """
+            insert into marts.kpi_at_risk by name
+            select
+                date '2026-10-01' as period_month, province_code,
+                province_code = '100000' as is_national, kpi_id, 'all' as segment,
+                measure, comparator, threshold, unit, date '2026-10-20' as as_of_date,
+                20 as days_observed, 31 as days_in_month, so_far as month_to_date_value,
+                500 as sample_size, 0 as breach_count, 300.0 as expected_rest_cases,
+                so_far as projected_value, low as projected_low, high as projected_high,
+                probability as probability_non_compliant, lost as is_already_lost,
+                0 as open_item_count, 0 as open_items_crossing_count, reliability,
+                '2009.1' as catalog_version
+            from (values
+                ('440000', 'hall_wait_15m', 'share', '>=', 0.9, 'share', 0.87, 0.85, 0.89,
+                 0.93, false, 'reliable'),
+                ('110000', 'mobile_repair_hours_max', 'max', '<=', 48.0, 'hours', 50.0, 50.0,
+                 60.0, 1.0, true, 'already_lost'),
+                ('650000', 'hotline_sl20', 'share', '>=', 0.7, 'share', 0.75, 0.72, 0.78, 0.2,
+                 false, 'reliable')
+            ) as r (province_code, kpi_id, measure, comparator, threshold, unit, so_far, low,
+                    high, probability, lost, reliability)
+            """
+        )
+    table = _at_risk_table(run(copy, page="overview", lang=lang), lang)
+    assert table is not None
+    names = table[label("col_province", lang)].tolist()
+    assert len(names) == 2 and "新疆" not in names[0]  # 650000 at 20 % is not shown
+    chances = table[label("at_risk_probability", lang)].tolist()
+    assert chances == [label("at_risk_lost", lang), "93%"]
+    assert table[label("at_risk_days", lang)].tolist() == ["20 / 31", "20 / 31"]
+    beijing = _at_risk_table(run(copy, page="province", province="110000", lang=lang), lang)
+    assert beijing is not None and beijing[label("at_risk_probability", lang)].tolist() == [
+        label("at_risk_lost", lang)
+    ]
+    at = run(copy, page="province", province="650000", lang=lang)
+    assert _at_risk_table(at, lang) is None
+    assert label("at_risk_none", lang) in [s.value for s in at.success]

@@ -22,7 +22,7 @@ from core.config.severity import SEVERITIES
 from core.contract import NATIONAL_CODE, PROVINCE_CODES, SOURCES
 
 CHANNEL_TYPES = ("webhook", "wecom", "dingtalk", "feishu", "slack", "email")
-CATEGORIES = ("breach", "data")
+CATEGORIES = ("breach", "data", "at_risk")
 SECURITY = ("starttls", "ssl", "none")
 
 
@@ -101,7 +101,9 @@ class Route:
         source: str | None,
     ) -> bool:
         """Every filter given must hold; an empty filter holds for anything."""
-        if self.categories and category not in self.categories:
+        if self.categories and not (
+            category in self.categories or (category == "at_risk" and "breach" in self.categories)
+        ):
             return False
         if severity in SEVERITIES and SEVERITIES.index(severity) < SEVERITIES.index(
             self.min_severity
@@ -130,6 +132,9 @@ class AlertSettings:
     a first run on years of history does not flood anyone."""
     include_national: bool = True
     """Alert on the nation's breaches too (marts.kpi_breaches rows with is_national)."""
+    at_risk_probability: float = 0.8
+    """An at_risk alert is raised when marts.kpi_at_risk gives the running month at least
+    this probability of ending non-compliant (docs/early-warning.md)."""
     retries: int = 3
     backoff_seconds: float = 2.0
     timeout_seconds: float = 10.0
@@ -178,6 +183,7 @@ class AlertSettings:
             data_reminders=a.boolean("data_reminders", True),
             lookback_months=a.integer("lookback_months", 2, low=1),
             include_national=a.boolean("include_national", True),
+            at_risk_probability=a.number("at_risk_probability", 0.8, low=0.0, high=1.0),
             retries=d.integer("retries", 3, low=1),
             backoff_seconds=d.number("backoff_seconds", 2.0),
             timeout_seconds=d.number("timeout_seconds", 10.0, low=0.1),

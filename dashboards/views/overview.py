@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.labels import fmt_change, fmt_threshold, month, t
-from dashboards import charts, filters, layout, marts
+from dashboards import at_risk, charts, filters, layout, marts
 
 lang = filters.language()
 names = layout.Names(lang)
@@ -160,6 +160,9 @@ st.altair_chart(
 layout.download_button(
     cells.drop(columns=["mark"]), f"kpiwatch_matrix_{period_text}", lang, "matrix"
 )
+
+# --- the running month at risk ------------------------------------------------------------
+at_risk.panel(lang, names, None, key="at_risk")
 
 # --- worst breaches ------------------------------------------------------------------
 st.subheader(t(lang, "worst_breaches"))

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.labels import fmt_value, month, name, segment, source, t
-from dashboards import charts, filters, layout, marts
+from dashboards import at_risk, charts, filters, layout, marts
 from dashboards.opening import worst_breach
 
 lang = filters.language()
@@ -57,6 +57,9 @@ layout.standing_table(
     f"kpiwatch_{province}_{period_text}",
     key="province_standing",
 )
+
+# --- the running month at risk ------------------------------------------------------------
+at_risk.panel(lang, names, province, key="province_at_risk")
 
 # --- the chosen KPI over time --------------------------------------------------------
 st.subheader(f"{t(lang, 'over_time')} · {names.kpi(kpi_key)}")
