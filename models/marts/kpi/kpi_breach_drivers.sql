@@ -388,7 +388,8 @@ ranked as (
         excess_share * (1 - case_share) as score,
         row_number() over (
             partition by period_month, province_code, kpi_id, segment
-            order by excess_share * (1 - case_share) desc, dimension, member asc
+            -- 9 decimals: equal scores (a city and its only hall) tie on every engine
+            order by round(excess_share * (1 - case_share), 9) desc, dimension, member asc
         ) as driver_rank
     from shares
     -- a member holding every case (a province's only city) says nothing about where
