@@ -173,6 +173,8 @@ def plan(window: Window, province_codes: list[str], rng: np.random.Generator) ->
                 taken[province].add(kind.group)
                 order.append(order.pop(order.index(province)))  # spread incidents out
                 first = max(0, kind.first_day - offset)
+                # A short or partly covered month moves it earlier rather than cutting it.
+                first = max(0, min(first, month.covered_days - kind.length_days))
                 length = min(kind.length_days, month.covered_days - first)
                 start = month_t0 + first * DAY_MS
                 incidents.append(Incident(kind, province, month, start, start + length * DAY_MS))
