@@ -99,9 +99,18 @@ def breaches(
         """,
         [latest, settings.lookback_months, settings.include_national, NATIONAL_CODE],
     ).fetchall()
+    # Where the shortfall comes from: the top driver of each breach, one line in the digest.
+    drivers: dict[tuple, tuple[str, str]] = {}
+    if has_table(con, "marts", "kpi_breach_drivers"):
+        for month, province, kpi, segment, zh, en in con.execute(
+            "select period_month, province_code, kpi_id, segment, driver_label_zh, "
+            "driver_label_en from marts.kpi_breach_drivers where driver_rank = 1"
+        ).fetchall():
+            drivers[(month, province, kpi, segment)] = (zh, en)
     out = []
     for (month, province, kpi, segment, value, threshold, comparator, unit, sample, count,
          margin, version, severity, relative, since, months, days) in recent:  # fmt: skip
+        driver_zh, driver_en = drivers.get((month, province, kpi, segment), (None, None))
         zh, en, source, limit, limit_unit = catalog.get(
             (kpi, segment, str(version)), (kpi, kpi, None, None, None)
         )
@@ -144,6 +153,8 @@ def breaches(
                     "since_period": f"{since:%Y-%m}" if since else period,
                     "months_in_breach": months,
                     "days_missed": days,
+                    "driver_zh": driver_zh,
+                    "driver_en": driver_en,
                     "link": link,
                 },
             )

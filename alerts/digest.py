@@ -1,6 +1,7 @@
 """One grouped, bilingual message per channel and run: the digest.
 
-What broke, where, how badly, since when, and the dashboard page, for every pending alert
+What broke, where, how badly, since when, where the shortfall comes from (the breach's top
+driver), and the dashboard page, for every pending alert
 of a channel: critical first, then major, then minor (severities as marts.kpi_breaches
 judged them), then what resolved. Chinese first, English
 beside it, times in Asia/Shanghai. Rendered from the payload stored in the outbox, so a
@@ -131,6 +132,9 @@ def line(p: dict[str, Any], style: Style) -> str:
                 f"(首次发现 first seen {local(p['opened_at'])})"
             )
             parts.append(f"{head}: {detail} · " + s.plain(" · ".join(e for e in extra if e)))
+            if p.get("driver_zh") or p.get("driver_en"):  # marts.kpi_breach_drivers, rank 1
+                driver = f"主因 top driver: {p.get('driver_zh') or ''} / {p.get('driver_en') or ''}"
+                parts.append(s.plain(driver))
     elif p["category"] == "at_risk":
         parts.append(at_risk_line(p, style, where))
     else:

@@ -172,6 +172,16 @@ TEXT: dict[str, tuple[str, str]] = {
         "The VIP commitments beside the standard ones; below, this period's cases "
         "beyond limit by customer tier.",
     ),
+    "drivers_title": ("缺口来自哪里", "Where the shortfall comes from"),
+    "drivers_caption": (
+        "本期每项未达标指标的前三个成因：某城市、营业厅、时段、日期段等占缺口的比例"
+        "（括号内为其样本占比；占比越集中越靠前）。",
+        "The top three drivers of each KPI missed this period: the share of the shortfall a "
+        "city, hall, hour band, part of the month … explains (in brackets, its share of the "
+        "cases; the more concentrated, the higher).",
+    ),
+    "col_driver": ("成因", "Driver"),
+    "col_driver_rank": ("名次", "Rank"),
     "cases_title": ("超出单案上限的案例", "Cases that broke the per-case limit"),
     "cases_caption": (
         "{kpi}：本期共 {total:,} 例，按超出程度排序。",

@@ -618,6 +618,30 @@ def past_breaches(period: date) -> pd.DataFrame:
     )
 
 
+def breach_drivers(period: date, province: str) -> pd.DataFrame:
+    """The top drivers of each of the province's breaches in ``period`` (marts.
+    kpi_breach_drivers: where the shortfall comes from), in rank order; empty when the
+    publication predates the mart."""
+    if province not in scope() or not has_table("marts.kpi_breach_drivers"):
+        columns = ["kpi_key", "kpi_id", "segment", "driver_rank", "dimension", "member"]
+        return pd.DataFrame(
+            columns=[*columns, "excess_share", "case_share", "driver_label_zh", "driver_label_en"]
+        )
+    return query(
+        """
+        select
+            if(segment = 'all', kpi_id, kpi_id || ':' || segment) as kpi_key,
+            kpi_id, segment, driver_rank, dimension, member, excess_share, case_share,
+            driver_label_zh, driver_label_en
+        from marts.kpi_breach_drivers
+        where period_month = ? and province_code = ?
+        order by kpi_key, driver_rank
+        """,
+        period,
+        province,
+    )
+
+
 def breach_history() -> pd.DataFrame:
     """Missed province × KPI per month and severity, all published months (no nation)."""
     return query(

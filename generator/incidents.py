@@ -1,7 +1,9 @@
 """Planted breaches: what goes wrong, where and when, so tests can find exactly that.
 
-Each incident hits one province for a stretch of one month and is strong enough to
-break its KPIs for that month by a clear margin, while the baseline keeps every other
+Each incident hits one province for a stretch of one month (inside one of its parts:
+days 1-10, 11-20 or 21-end, so that the month's breach can be traced to where it was
+planted; the manifest records where) and is strong enough to break its KPIs for that
+month by a clear margin, while the baseline keeps every other
 province × KPI × month comfortably compliant. Incidents are planted only in months the
 window covers for at least ``MIN_COVERED_DAYS`` days (a short partial month has too
 little data to judge fairly), and each is placed so none of its effects spill into the
@@ -11,12 +13,17 @@ next month: storm and fibre-cut tickets are all restored well before the month e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from generator.timeline import DAY_MS, Month, Window
 
 MIN_COVERED_DAYS = 21
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
+MONTH_PARTS = ("01-10", "11-20", "21-31")
+"""marts.kpi_breach_drivers' parts of a month: days 1-10, 11-20, 21 to the end."""
 
 
 @dataclass(frozen=True)
@@ -33,22 +40,25 @@ class IncidentKind:
     zh: str
     side_effects: tuple[tuple[str, str], ...] = ()
     """(kpi_id, segment) it may also break, depending on volumes (thin night hours)."""
+    where: tuple[tuple[str, str], ...] = ()
+    """(dimension, member) of marts.kpi_breach_drivers naming where it was planted, besides
+    the part of the month holding most of its days (``Incident.where``)."""
 
 
 KINDS: tuple[IncidentKind, ...] = (
     IncidentKind(
-        "hall_understaffed", "hall_queue", 8, 10, (("hall_wait_15m", "all"),),
+        "hall_understaffed", "hall_queue", 10, 10, (("hall_wait_15m", "all"),),
         "halls run short of counter staff for ten days; queues build up at peaks",
         "营业厅柜台人手不足，连续十天高峰排队积压",
     ),
     IncidentKind(
-        "hall_vip_zone_closed", "hall_vip", 4, 9,
+        "hall_vip_zone_closed", "hall_vip", 1, 9,
         (("hall_vip_wait_5m", "all"), ("hall_appointment_no_wait", "all")),
         "VIP zones closed for refurbishment; VIP and appointment customers queue",
         "VIP专区装修关闭，VIP及预约客户需排队等候",
     ),
     IncidentKind(
-        "hall_slow_system", "hall_handle", 12, 10, (("hall_handle_10m", "all"),),
+        "hall_slow_system", "hall_handle", 20, 10, (("hall_handle_10m", "all"),),
         "the billing system responds slowly; every transaction takes 2.5 times longer",
         "营业系统响应缓慢，单项业务办理时长增至2.5倍",
         (("hall_wait_15m", "all"),),
@@ -60,7 +70,7 @@ KINDS: tuple[IncidentKind, ...] = (
         (("hotline_24x7_dark_hours", "all"),),
     ),
     IncidentKind(
-        "hotline_vip_misrouted", "hotline_vip", 6, 9, (("hotline_vip_sl20", "all"),),
+        "hotline_vip_misrouted", "hotline_vip", 1, 9, (("hotline_vip_sl20", "all"),),
         "VIP calls are misrouted to the general queue after an IVR change",
         "IVR调整后VIP来电被错误路由至普通队列",
         (("hotline_24x7_dark_hours", "all"),),
@@ -71,7 +81,7 @@ KINDS: tuple[IncidentKind, ...] = (
         "移动核心网故障，四天内约五分之一本地呼叫接续失败",
     ),
     IncidentKind(
-        "fixed_switch_fault", "network_fixed", 16, 6, (("fixed_connect_rate", "all"),),
+        "fixed_switch_fault", "network_fixed", 14, 6, (("fixed_connect_rate", "all"),),
         "a fixed-network switch fault for six days",
         "固网交换机故障持续六天",
     ),
@@ -95,6 +105,7 @@ KINDS: tuple[IncidentKind, ...] = (
         "install_lost_orders", "install", 0, 1, (("install_days_max", "all"),),
         "three fixed-phone orders were lost in the workflow and completed after four weeks",
         "三张固话装机工单流程遗失，四周后才完成",
+        where=(("hour_band", "07-09"),),
     ),
 )  # fmt: skip
 
@@ -107,13 +118,32 @@ class Incident:
     start_ms: int
     end_ms: int
 
+    @property
+    def dates(self) -> list[date]:
+        """The local days it lasts."""
+        first = datetime.fromtimestamp(self.start_ms / 1000, LOCAL_ZONE).date()
+        return [first + timedelta(days=d) for d in range((self.end_ms - self.start_ms) // DAY_MS)]
+
+    @property
+    def where(self) -> list[dict[str, str]]:
+        """Where it was planted, as members of marts.kpi_breach_drivers' dimensions: the part
+        of the month (days 1-10, 11-20, 21-end) holding more than half of its days, if one
+        does, and the kind's own places. A driver naming one of them names the incident."""
+        parts = [MONTH_PARTS[min(2, (d.day - 1) // 10)] for d in self.dates]
+        places = [("month_part", p) for p in MONTH_PARTS if 2 * parts.count(p) > len(parts)]
+        return [{"dimension": d, "member": m} for d, m in (*places, *self.kind.where)]
+
     def as_dict(self) -> dict[str, object]:
+        dates = self.dates
         return {
             "incident": self.kind.name,
             "province_code": self.province_code,
             "period_month": self.month.start.isoformat(),
             "start_day": self.kind.first_day + 1,
-            "days": self.kind.length_days,
+            "days": len(dates),
+            "first_date": dates[0].isoformat(),
+            "last_date": dates[-1].isoformat(),
+            "where": self.where,
             "breaches": [{"kpi_id": k, "segment": s} for k, s in self.kind.breaches],
             "description_en": self.kind.en,
             "description_zh": self.kind.zh,
@@ -143,6 +173,8 @@ def plan(window: Window, province_codes: list[str], rng: np.random.Generator) ->
                 taken[province].add(kind.group)
                 order.append(order.pop(order.index(province)))  # spread incidents out
                 first = max(0, kind.first_day - offset)
+                # A short or partly covered month moves it earlier rather than cutting it.
+                first = max(0, min(first, month.covered_days - kind.length_days))
                 length = min(kind.length_days, month.covered_days - first)
                 start = month_t0 + first * DAY_MS
                 incidents.append(Incident(kind, province, month, start, start + length * DAY_MS))

@@ -265,6 +265,42 @@ def test_one_digest_per_channel_with_the_right_breaches(
     assert all(r["attempts"] == 1 and r["sent_at"] is not None for r in rows)
 
 
+def test_each_breach_entry_says_where_its_shortfall_comes_from(
+    tmp_path: Path, http: HttpReceiver, smtp: SmtpReceiver, secrets: None
+) -> None:
+    """One line per breach from marts.kpi_breach_drivers (rank 1), in both languages; a
+    breach without drivers, or a warehouse without the mart, has no such line."""
+    home = make_home(tmp_path, every_channel(http, smtp))
+    with duckdb.connect(str(home.work)) as con:
+        con.execute(
+            "create table marts.kpi_breach_drivers (period_month date, province_code varchar, "
+            "kpi_id varchar, segment varchar, driver_rank bigint, driver_label_zh varchar, "
+            "driver_label_en varchar)"
+        )
+        con.executemany(
+            "insert into marts.kpi_breach_drivers values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (OCT, "540000", "hall_vip_wait_5m", "all", 1, "拉萨市：占缺口的80%（样本的30%）",
+                 "Lhasa: 80 % of the shortfall (30 % of the cases)"),
+                (OCT, "540000", "hall_vip_wait_5m", "all", 2, "下旬（21日起）：占缺口的60%",
+                 "days 21–end: 60 % of the shortfall"),
+            ],
+        )  # fmt: skip
+    cycle(home, load_settings(home).alerts, T0)
+    alerts = {a["subject"]: a for a in http.at("webhook")[0].json["alerts"]}
+    vip = alerts["breach:540000:hall_vip_wait_5m:all:2026-10"]
+    assert (vip["driver_zh"], vip["driver_en"]) == (
+        "拉萨市：占缺口的80%（样本的30%）",
+        "Lhasa: 80 % of the shortfall (30 % of the cases)",
+    )
+    others = [a for k, a in alerts.items() if k != "breach:540000:hall_vip_wait_5m:all:2026-10"]
+    assert others and all(a["driver_zh"] is None and a["driver_en"] is None for a in others)
+    text = http.at("wecom")[0].json["markdown"]["content"]
+    line = "主因 top driver: 拉萨市：占缺口的80%（样本的30%） / Lhasa: 80 % of the shortfall"
+    assert line in text
+    assert text.count("主因 top driver") == 1  # only the top driver, only where there is one
+
+
 def test_a_rerun_on_the_same_data_sends_nothing(
     tmp_path: Path, http: HttpReceiver, smtp: SmtpReceiver, secrets: None
 ) -> None:

@@ -73,6 +73,21 @@ def test_digest_page_and_run_summary_agree_on_one_publication(home: Home) -> Non
         NOW,
     )
     assert digest.count > 0, "the shared publication has breaches in its latest month"
+    # Each entry carries its breach's top driver (marts.kpi_breach_drivers), one line of it.
+    tops = {
+        (f"{m:%Y-%m}", province, kpi, segment): (zh, en_)
+        for m, province, kpi, segment, zh, en_ in marts_query(
+            home,
+            "select period_month, province_code, kpi_id, segment, driver_label_zh, "
+            "driver_label_en from marts.kpi_breach_drivers where driver_rank = 1",
+        )
+    }
+    keys = [(p["period"], p["province_code"], p["kpi_id"], p["segment"]) for p in digest.alerts]
+    assert any(k in tops for k in keys), "no breach of the latest month has a driver"
+    for p, k in zip(digest.alerts, keys, strict=True):
+        assert (p["driver_zh"], p["driver_en"]) == tops.get(k, (None, None)), k
+        if k in tops:
+            assert f"主因 top driver: {tops[k][0]} / {tops[k][1]}" in digest.text
     from_digest = Counter(
         (
             p["province_en"],

@@ -555,6 +555,34 @@ def test_province_page_opens_on_its_worst_breach(home: Home) -> None:
     assert worst_breach(pd.DataFrame(columns=["kpi_key", "is_compliant"]), ["a"]) is None
 
 
+def test_province_page_says_where_each_breach_s_shortfall_comes_from(home: Home) -> None:
+    """Beside the province's KPIs, the top drivers of each of its breaches, in both languages,
+    exactly as marts.kpi_breach_drivers ranks and words them."""
+    period = latest_period(home)
+    province = marts_query(
+        home,
+        """select province_code from marts.kpi_breach_drivers
+        where strftime(period_month, '%Y-%m') = ? and province_code <> '100000'
+        group by all order by count(*) desc, 1 limit 1""",
+        [period],
+    )[0][0]
+    for lang in ("zh", "en"):
+        expected = marts_query(
+            home,
+            f"""select driver_rank, driver_label_{lang} from marts.kpi_breach_drivers
+            where province_code = ? and strftime(period_month, '%Y-%m') = ?
+            order by if(segment = 'all', kpi_id, kpi_id || ':' || segment), driver_rank""",
+            [province, period],
+        )
+        at = run(home, page="province", period=period, province=province, lang=lang)
+        assert label("drivers_title", lang) in [s.value for s in at.subheader]
+        shown = next(d.value for d in at.dataframe if label("col_driver", lang) in d.value.columns)
+        ranks, texts_ = shown[label("col_driver_rank", lang)], shown[label("col_driver", lang)]
+        rows = zip(ranks, texts_, strict=True)
+        assert [(int(r), text) for r, text in rows] == expected
+        assert expected and all(text for _, text in expected)
+
+
 def test_tier_table_has_the_same_columns_in_both_languages(home: Home) -> None:
     period = latest_period(home)
     province = marts_query(

@@ -157,6 +157,31 @@ def test_planted_incidents_are_the_breaches_and_nothing_else(month: tuple[Path, 
     assert per_kpi.height == 17
 
 
+def test_the_manifest_says_where_each_incident_was_planted(month: tuple[Path, dict]) -> None:
+    """marts.kpi_breach_drivers is validated against ``where`` (tools/driver_attribution.py):
+    each incident lies in one part of its month, which ``where`` names; the lost orders
+    also name the morning hour they were accepted in."""
+    _, manifest = month
+    for incident in manifest["incidents"]:
+        first = date.fromisoformat(incident["first_date"])
+        last = date.fromisoformat(incident["last_date"])
+        assert (last - first).days + 1 == incident["days"], incident
+        assert (
+            incident["period_month"]
+            == first.replace(day=1).isoformat()
+            == (last.replace(day=1).isoformat())
+        ), incident
+        where = {(w["dimension"], w["member"]) for w in incident["where"]}
+        part = ("01-10", "11-20", "21-31")[min(2, (first.day - 1) // 10)]
+        if incident["incident"] == "install_crew_shortage":  # the whole month, everywhere
+            assert where == set(), incident
+        else:
+            assert ("month_part", part) in where, incident
+            assert min(2, (last.day - 1) // 10) == min(2, (first.day - 1) // 10), incident
+        if incident["incident"] == "install_lost_orders":
+            assert ("hour_band", "07-09") in where
+
+
 def test_same_seed_same_bytes(tmp_path: Path) -> None:
     args = dict(start=date(2026, 10, 30), days=3, provinces=["440000", "540000"], scale=0.002)
     a = generate(tmp_path / "a", seed=11, **args)

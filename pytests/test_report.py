@@ -185,14 +185,21 @@ def test_national_report_every_figure_is_the_marts(home: Home, tmp_path: Path) -
         home,
         """
         select province_code, value, threshold, severity, strftime(episode_start_month, '%Y-%m'),
-            months_in_breach, days_missed, catalog_version
-        from marts.kpi_breaches where period_month = ?
+            months_in_breach, days_missed, catalog_version,
+            coalesce((
+                select string_agg(driver_label_zh, '；' order by driver_rank)
+                from marts.kpi_breach_drivers as d
+                where (d.period_month, d.province_code, d.kpi_id, d.segment)
+                    = (b.period_month, b.province_code, b.kpi_id, b.segment)
+            ), '—')
+        from marts.kpi_breaches as b where period_month = ?
         """,
         [PERIOD],
     )
+    assert any(r[-1] != "—" for r in published_breaches), "no breach has a driver"
     sheet = rows(book[t("zh", "sheet_breaches")])
-    assert "kpi_breach_drivers" in sheet[1][0]  # drivers: said to be missing, not invented
-    shown = [(r[2], r[5], r[6], r[0], r[12], r[13], r[14], r[15]) for r in sheet[3:] if r[0]]
+    assert sheet[1][0] == t("zh", "drivers_note")  # each breach's top drivers, as published
+    shown = [(r[2], r[5], r[6], r[0], r[12], r[13], r[14], r[15], r[16]) for r in sheet[3:] if r[0]]
     severity_code = {t("zh", s): s for s in SEVERITIES}
     assert sorted((r[0], r[1], r[2], severity_code[r[3]], *r[4:]) for r in shown) == sorted(
         (r[0], excel(r[1]), excel(r[2]), *r[3:]) for r in published_breaches
@@ -247,6 +254,8 @@ def test_national_report_every_figure_is_the_marts(home: Home, tmp_path: Path) -
         assert fmt_value("zh", value, unit) in flat
     for s in scores:
         assert f"{s[1]} {s[2]} {s[2] / s[1]:.0%}" in flat
+    compact = "".join(text.split())  # a table cell wraps Chinese text anywhere
+    assert "".join(t("zh", "col_drivers").split()) in compact and "占缺口的" in compact
 
 
 @needs_chromium

@@ -103,6 +103,9 @@ def page(data: MonthlyData, lang: str) -> dict:
             "since": f"{r.episode_start_month:%Y-%m}",
             "months": int(r.months_in_breach),
             "days": "—" if pd.isna(r.days_missed) else int(r.days_missed),
+            "drivers": (r.drivers_en if lang == "en" else r.drivers_zh)
+            if isinstance(r.drivers_en if lang == "en" else r.drivers_zh, str)
+            else "—",
         }
         for r in data.breaches.itertuples()
     ]
@@ -166,6 +169,7 @@ def page(data: MonthlyData, lang: str) -> dict:
         ],
         "matrix": matrix,
         "breaches": breaches,
+        "has_drivers": data.has_drivers,
         "months": months,
         "trend_counts": [
             {

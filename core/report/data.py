@@ -87,7 +87,8 @@ class MonthlyData:
     compliance: pd.DataFrame
     """kpi_compliance rows of the month and provinces."""
     breaches: pd.DataFrame
-    """kpi_breaches rows of the month and provinces, the worst first."""
+    """kpi_breaches rows of the month and provinces, the worst first, with their top
+    drivers (drivers_zh, drivers_en: kpi_breach_drivers' labels, best first)."""
     scores: pd.DataFrame
     """Per province (not the nation): KPIs judged, met, and breaches by severity."""
     trend_months: list[date]
@@ -97,6 +98,8 @@ class MonthlyData:
     trend_values: pd.DataFrame
     """Per trend month: each KPI's published value and flag for the nation (national
     report) or for each of the report's provinces."""
+    has_drivers: bool = False
+    """The warehouse publishes kpi_breach_drivers (older ones do not)."""
 
     def kpi_name(self, lang: str, key: str) -> str:
         found = self.kpis[self.kpis["kpi_key"] == key]
@@ -196,18 +199,48 @@ def load(
         month,
         STANDARD_ORDER,
     )
+    has_drivers = bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'marts' and table_name = 'kpi_breach_drivers'"
+        ).fetchone()[0]
+    )
+    # Where each breach's shortfall comes from: its top drivers, best first, one cell.
+    drivers = (
+        """
+        select
+            period_month, province_code, kpi_id, segment,
+            string_agg(driver_label_zh, '；' order by driver_rank) as drivers_zh,
+            string_agg(driver_label_en, '; ' order by driver_rank) as drivers_en
+        from marts.kpi_breach_drivers
+        group by period_month, province_code, kpi_id, segment
+        """
+        if has_drivers
+        else """
+        select
+            null::date as period_month, null as province_code, null as kpi_id,
+            null as segment, null::varchar as drivers_zh, null::varchar as drivers_en
+        """
+    )
     breaches = _frame(
         con,
         f"""
+        with drivers as ({drivers})
         select
-            province_code, {KEY} as kpi_key, kpi_id, segment, value, threshold, comparator,
-            unit, shortfall, relative_shortfall, cases_over_limit, severity, severity_reason,
-            episode_start_month, months_in_breach, days_missed, catalog_version
-        from marts.kpi_breaches
-        where period_month = ? and list_contains(?, province_code)
+            b.province_code,
+            if(b.segment = 'all', b.kpi_id, b.kpi_id || ':' || b.segment) as kpi_key,
+            b.kpi_id, b.segment, b.value, b.threshold, b.comparator, b.unit, b.shortfall,
+            b.relative_shortfall, b.cases_over_limit,
+            b.severity, b.severity_reason, b.episode_start_month, b.months_in_breach,
+            b.days_missed, b.catalog_version, d.drivers_zh, d.drivers_en
+        from marts.kpi_breaches as b
+        left join drivers as d
+            on b.period_month = d.period_month and b.province_code = d.province_code
+            and b.kpi_id = d.kpi_id and b.segment = d.segment
+        where b.period_month = ? and list_contains(?, b.province_code)
         order by
-            list_position(['minor', 'major', 'critical'], severity) desc,
-            relative_shortfall desc, province_code, kpi_key
+            list_position(['minor', 'major', 'critical'], b.severity) desc,
+            b.relative_shortfall desc, b.province_code, kpi_key
         """,
         month,
         codes,
@@ -280,4 +313,5 @@ def load(
         trend_months=trend_months,
         trend_counts=trend_counts,
         trend_values=trend_values,
+        has_drivers=has_drivers,
     )

@@ -35,6 +35,13 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
         "Colours follow the published compliance flags (the second table below); Excel "
         "judges nothing itself.",
     ),
+    "col_drivers": ("缺口来源（前三）", "Where the shortfall comes from (top 3)"),
+    "drivers_note": (
+        "缺口来源：各城市、营业厅、时段、日期段等占缺口的比例（括号内为其样本占比），越集中越靠前。",
+        "Where the shortfall comes from: the share of the shortfall a city, hall, hour band, "
+        "part of the month … explains (in brackets, its share of the cases), most concentrated "
+        "first.",
+    ),
     "drivers_missing": (
         "未达标的成因（驱动因素）尚未提供：数据仓库中还没有 kpi_breach_drivers。",
         "Drivers of each breach: not available yet (the warehouse has no kpi_breach_drivers).",

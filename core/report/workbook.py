@@ -237,13 +237,14 @@ def _matrix_block(
 BREACH_COLUMNS = (
     "col_severity", "col_reason", "col_province", "", "col_kpi", "col_value", "col_threshold",
     "col_comparator", "col_unit", "col_shortfall", "col_relative_shortfall", "col_breach_count",
-    "col_since", "col_months", "col_days", "col_catalog_version",
+    "col_since", "col_months", "col_days", "col_catalog_version", "col_drivers",
 )  # fmt: skip
 
 
 def _breaches(sheet: Worksheet, data: MonthlyData, lang: str) -> None:
     _title(sheet, f"{t(lang, 'current_breaches')} · {month(lang, data.scope.month)}")
-    sheet.cell(2, 1, t(lang, "drivers_missing")).font = Font(italic=True)
+    note = "drivers_note" if data.has_drivers else "drivers_missing"
+    sheet.cell(2, 1, t(lang, note)).font = Font(italic=True)
     _header(sheet, FIRST_ROW, [t(lang, k) if k else "" for k in BREACH_COLUMNS])
     if data.breaches.empty:
         sheet.cell(FIRST_ROW + 1, 1, t(lang, "no_breaches"))
@@ -264,8 +265,10 @@ def _breaches(sheet: Worksheet, data: MonthlyData, lang: str) -> None:
         sheet.cell(i, 14, int(r.months_in_breach))
         sheet.cell(i, 15, _count(r.days_missed))
         sheet.cell(i, 16, r.catalog_version)
+        drivers = r.drivers_en if lang == "en" else r.drivers_zh
+        sheet.cell(i, 17, drivers if isinstance(drivers, str) else "—")
     sheet.freeze_panes = sheet.cell(FIRST_ROW + 1, 1)
-    _widths(sheet, {1: 8, 2: 12, 3: 10, 4: 16, 5: 30, **{c: 12 for c in range(6, 17)}})
+    _widths(sheet, {1: 8, 2: 12, 3: 10, 4: 16, 5: 30, **{c: 12 for c in range(6, 17)}, 17: 60})
 
 
 def _trends(sheet: Worksheet, data: MonthlyData, lang: str) -> None:

@@ -61,6 +61,26 @@ layout.standing_table(
 # --- the running month at risk ------------------------------------------------------------
 at_risk.panel(lang, names, province, key="province_at_risk")
 
+# --- where each breach's shortfall comes from (marts.kpi_breach_drivers) ---------------
+drivers = marts.breach_drivers(period, province)
+if not drivers.empty:
+    st.subheader(t(lang, "drivers_title"))
+    st.caption(t(lang, "drivers_caption"))
+    label = "driver_label_en" if lang == "en" else "driver_label_zh"
+    layout.table(
+        pd.DataFrame(
+            {
+                t(lang, "col_kpi"): [names.kpi(k) for k in drivers["kpi_key"]],
+                t(lang, "col_driver_rank"): drivers["driver_rank"],
+                t(lang, "col_driver"): drivers[label],
+            }
+        ),
+        drivers,
+        f"kpiwatch_{province}_{period_text}_drivers",
+        lang,
+        key="drivers",
+    )
+
 # --- the chosen KPI over time --------------------------------------------------------
 st.subheader(f"{t(lang, 'over_time')} · {names.kpi(kpi_key)}")
 daily = marts.daily_series(province, kpi.kpi_id, kpi.segment)

@@ -1,0 +1,497 @@
+-- Where each breach's shortfall comes from: for every row of kpi_breaches (the hotline's
+-- dark hours excepted: a count of clock hours has no cases to split), the breach's cases are
+-- grouped by each dimension their facts carry (city, hall, hall type, customer tier, queue,
+-- fault cause, access type, order type, and when the case started: local hour band, weekday,
+-- part of the month (days 1-10, 11-20, 21-end); the province for the nation's rows), and
+-- each member's excess over the target is measured (docs/drivers.md):
+--   share, ratio  excess = failures - (1 - threshold) x cases
+--   mean          excess = sum of the values - threshold x cases
+--   max           excess = cases over the ceiling
+-- A member's share of the shortfall is its excess over the sum of the positive excesses of
+-- its dimension; its score is that share x (1 - its share of the cases), so a member that
+-- concentrates the excess in few cases ranks above one that merely holds most of them. The
+-- three best-scoring members over all dimensions are published, with a label in zh and en.
+-- A table rebuilt on each run: it reads the cases of the breaches only.
+with
+
+kpi_breaches as (
+    select * from {{ ref('kpi_breaches') }}
+    where kpi_id <> 'hotline_24x7_dark_hours'
+),
+
+int_kpi_cases_unioned as (
+    select * from {{ ref('int_kpi_cases_unioned') }}
+),
+
+int_kpi_versions_dated as (
+    select * from {{ ref('int_kpi_versions_dated') }}
+),
+
+fct_hall_tickets as (
+    select * from {{ ref('fct_hall_tickets') }}
+),
+
+fct_hotline_calls as (
+    select * from {{ ref('fct_hotline_calls') }}
+),
+
+fct_mobile_repairs as (
+    select * from {{ ref('fct_mobile_repairs') }}
+),
+
+fct_broadband_faults as (
+    select * from {{ ref('fct_broadband_faults') }}
+),
+
+fct_install_orders as (
+    select * from {{ ref('fct_install_orders') }}
+),
+
+fct_network_calls as (
+    select * from {{ ref('fct_network_calls') }}
+),
+
+dim_cities as (
+    select * from {{ ref('dim_cities') }}
+),
+
+dim_provinces as (
+    select * from {{ ref('dim_provinces') }}
+),
+
+breaches as (
+    select
+        breaches.period_month,
+        breaches.province_code,
+        breaches.is_national,
+        breaches.kpi_id,
+        breaches.segment,
+        breaches.threshold,
+        breaches.comparator,
+        versions.case_limit
+    from kpi_breaches as breaches
+    left join int_kpi_versions_dated as versions
+        on
+            breaches.kpi_id = versions.kpi_id
+            and breaches.segment = versions.segment
+            and breaches.period_month
+            between versions.effective_from and versions.effective_until
+),
+
+-- The details a case's KPI row does not carry, read from its fact: the instant it started
+-- (hour and weekday are those of the local wall clock) and its source's own dimensions.
+case_details as (
+    select
+        'hall_tickets' as source_name,
+        ticket_id as case_id,
+        taken_at as started_at,
+        hall_id,
+        hall_type,
+        cast(null as string) as queue,
+        cast(null as string) as cause,
+        cast(null as string) as access_type,
+        cast(null as string) as order_type
+    from fct_hall_tickets
+
+    union all
+
+    select
+        'hotline_calls' as source_name,
+        call_id as case_id,
+        queued_at as started_at,
+        cast(null as string) as hall_id,
+        cast(null as string) as hall_type,
+        queue,
+        cast(null as string) as cause,
+        cast(null as string) as access_type,
+        cast(null as string) as order_type
+    from fct_hotline_calls
+
+    union all
+
+    select
+        'mobile_repairs' as source_name,
+        ticket_id as case_id,
+        reported_at as started_at,
+        cast(null as string) as hall_id,
+        cast(null as string) as hall_type,
+        cast(null as string) as queue,
+        cause,
+        cast(null as string) as access_type,
+        cast(null as string) as order_type
+    from fct_mobile_repairs
+
+    union all
+
+    select
+        'broadband_faults' as source_name,
+        ticket_id as case_id,
+        reported_at as started_at,
+        cast(null as string) as hall_id,
+        cast(null as string) as hall_type,
+        cast(null as string) as queue,
+        cast(null as string) as cause,
+        access_type,
+        cast(null as string) as order_type
+    from fct_broadband_faults
+
+    union all
+
+    select
+        'install_orders' as source_name,
+        order_id as case_id,
+        accepted_at as started_at,
+        cast(null as string) as hall_id,
+        cast(null as string) as hall_type,
+        cast(null as string) as queue,
+        cast(null as string) as cause,
+        cast(null as string) as access_type,
+        order_type
+    from fct_install_orders
+),
+
+-- Each case of a breach once (a nation's breach takes every province's cases), with how much
+-- it counts against the target: 1 when it failed a share KPI's per-case limit or broke a max
+-- KPI's ceiling, its value for a mean KPI.
+breach_cases as (
+    select
+        breaches.period_month,
+        breaches.province_code,
+        breaches.kpi_id,
+        breaches.segment,
+        breaches.is_national,
+        cases.province_code as case_province_code,
+        cases.city_code,
+        details.hall_id,
+        details.hall_type,
+        cases.customer_tier,
+        details.queue,
+        details.cause,
+        details.access_type,
+        details.order_type,
+        {{ local_time('details.started_at') }} as started_local,
+        cast(1 as double) as weight,
+        case
+            when cases.measure = 'mean' then cases.measured_value
+            when cases.measure = 'max' and cases.measured_value > breaches.threshold then 1.0
+            when
+                cases.measure = 'share'
+                and (cases.measured_value is null or cases.measured_value > breaches.case_limit)
+                then 1.0
+            else 0.0
+        end as against
+    from breaches
+    inner join int_kpi_cases_unioned as cases
+        on
+            breaches.period_month = cases.period_month
+            and breaches.kpi_id = cases.kpi_id
+            and breaches.segment = cases.segment
+            and (breaches.is_national or breaches.province_code = cases.province_code)
+    left join case_details as details
+        on
+            cases.source_name = details.source_name
+            and cases.case_id = details.case_id
+),
+
+-- The connection rates have no cases: each city × hour counter weighs by its attempts and
+-- counts its failed attempts against the target.
+breach_counters as (
+    select
+        breaches.period_month,
+        breaches.province_code,
+        breaches.kpi_id,
+        breaches.segment,
+        breaches.is_national,
+        calls.province_code as case_province_code,
+        calls.city_code,
+        cast(null as string) as hall_id,
+        cast(null as string) as hall_type,
+        cast(null as string) as customer_tier,
+        cast(null as string) as queue,
+        cast(null as string) as cause,
+        cast(null as string) as access_type,
+        cast(null as string) as order_type,
+        {{ local_time('calls.stat_hour') }} as started_local,
+        cast(calls.attempts as double) as weight,
+        cast(calls.attempts - calls.connected as double) as against
+    from breaches
+    inner join fct_network_calls as calls
+        on
+            breaches.period_month = calls.stat_month
+            and breaches.kpi_id = calls.network || '_connect_rate'
+            and (breaches.is_national or breaches.province_code = calls.province_code)
+),
+
+weighed as (
+    select
+        *,
+        hour(started_local) as local_hour,
+        cast(
+            {{ dbt.datediff("cast('2024-01-01' as date)", 'cast(started_local as date)', 'day') }}
+            as bigint
+        ) as days_since_a_monday
+    from (
+        select * from breach_cases
+        union all
+        select * from breach_counters
+    ) as weighed_parts
+),
+
+-- One row per case and dimension its fact carries: (dimension, member).
+members_of_cases as (
+    select *
+    from (
+        select
+            *,
+            'city' as dimension,
+            city_code as member
+        from weighed
+        union all
+        select
+            *,
+            'hall' as dimension,
+            hall_id as member
+        from weighed
+        union all
+        select
+            *,
+            'hall_type' as dimension,
+            hall_type as member
+        from weighed
+        union all
+        select
+            *,
+            'customer_tier' as dimension,
+            customer_tier as member
+        from weighed
+        union all
+        select
+            *,
+            'queue' as dimension,
+            queue as member
+        from weighed
+        union all
+        select
+            *,
+            'cause' as dimension,
+            cause as member
+        from weighed
+        union all
+        select
+            *,
+            'access_type' as dimension,
+            access_type as member
+        from weighed
+        union all
+        select
+            *,
+            'order_type' as dimension,
+            order_type as member
+        from weighed
+        union all
+        select
+            *,
+            'hour_band' as dimension,
+            case
+                when local_hour < 7 then '00-07'
+                when local_hour < 9 then '07-09'
+                when local_hour < 12 then '09-12'
+                when local_hour < 14 then '12-14'
+                when local_hour < 18 then '14-18'
+                when local_hour < 21 then '18-21'
+                else '21-24'
+            end as member
+        from weighed
+        union all
+        select
+            *,
+            'weekday' as dimension,
+            cast((days_since_a_monday % 7 + 7) % 7 + 1 as string)
+                as member
+        from weighed
+        union all
+        select
+            *,
+            'month_part' as dimension,
+            case
+                when day(started_local) <= 10 then '01-10'
+                when day(started_local) <= 20 then '11-20'
+                else '21-31'
+            end as member
+        from weighed
+        union all
+        select
+            *,
+            'province' as dimension,
+            case_province_code as member
+        from weighed
+        where is_national
+    ) as unpivoted
+    where member is not null
+),
+
+member_totals as (
+    select
+        members.period_month,
+        members.province_code,
+        members.kpi_id,
+        members.segment,
+        members.dimension,
+        members.member,
+        sum(members.weight) as cases,
+        sum(members.against) as against,
+        max(breaches.threshold) as threshold,
+        max(breaches.comparator) as comparator,
+        max(case when right(breaches.kpi_id, 4) = '_max' then 1 else 0 end) as is_max
+    from members_of_cases as members
+    inner join breaches
+        on
+            members.period_month = breaches.period_month
+            and members.province_code = breaches.province_code
+            and members.kpi_id = breaches.kpi_id
+            and members.segment = breaches.segment
+    group by
+        members.period_month,
+        members.province_code,
+        members.kpi_id,
+        members.segment,
+        members.dimension,
+        members.member
+),
+
+excesses as (
+    select
+        *,
+        case
+            when is_max = 1 then against
+            when comparator = '<=' then against - threshold * cases
+            else against - (1 - threshold) * cases
+        end as excess
+    from member_totals
+),
+
+shares as (
+    select
+        *,
+        excess / sum(case when excess > 0 then excess else 0 end) over (
+            partition by period_month, province_code, kpi_id, segment, dimension
+        ) as excess_share,
+        cases / sum(cases) over (
+            partition by period_month, province_code, kpi_id, segment, dimension
+        ) as case_share
+    from excesses
+),
+
+ranked as (
+    select
+        *,
+        excess_share * (1 - case_share) as score,
+        row_number() over (
+            partition by period_month, province_code, kpi_id, segment
+            -- 9 decimals: equal scores (a city and its only hall) tie on every engine
+            order by round(excess_share * (1 - case_share), 9) desc, dimension, member asc
+        ) as driver_rank
+    from shares
+    -- a member holding every case (a province's only city) says nothing about where
+    where excess > 0 and case_share < 1
+),
+
+labelled as (
+    select
+        ranked.*,
+        case ranked.dimension
+            when 'city' then coalesce(cities.name_zh, ranked.member)
+            when 'province' then coalesce(provinces.name_zh, ranked.member)
+            when 'hall' then '营业厅' || ranked.member
+            when 'hall_type'
+                then
+                    case ranked.member
+                        when 'own_hall' then '自有营业厅'
+                        when 'brand_store_3g' then '3G品牌店'
+                        when 'self_service' then '自助服务店'
+                        else ranked.member
+                    end
+            when 'customer_tier' then '客户等级' || ranked.member
+            when 'queue'
+                then
+                    case ranked.member
+                        when 'vip' then 'VIP队列' else '普通队列'
+                    end
+            when 'cause' then '障碍原因' || ranked.member
+            when 'access_type' then '接入方式' || ranked.member
+            when 'order_type' then '工单类型' || ranked.member
+            when 'hour_band'
+                then
+                    substr(ranked.member, 1, 2) || ':00–' || substr(ranked.member, 4, 2) || ':00'
+            when 'weekday' then '周' || substr('一二三四五六日', cast(ranked.member as int), 1)
+            when 'month_part' then case ranked.member
+                when '01-10' then '上旬（1–10日）'
+                when '11-20' then '中旬（11–20日）'
+                else '下旬（21日起）'
+            end
+        end as member_label_zh,
+        case ranked.dimension
+            when 'city' then coalesce(cities.name_en, ranked.member)
+            when 'province' then coalesce(provinces.name_en, ranked.member)
+            when 'hall' then 'hall ' || ranked.member
+            when 'hall_type'
+                then
+                    case ranked.member
+                        when 'own_hall' then 'own halls'
+                        when 'brand_store_3g' then '3G brand stores'
+                        when 'self_service' then 'self-service stores'
+                        else ranked.member
+                    end
+            when 'customer_tier' then ranked.member || ' customers'
+            when 'queue' then ranked.member || ' queue'
+            when 'cause' then 'cause ' || ranked.member
+            when 'access_type' then 'access ' || ranked.member
+            when 'order_type' then ranked.member || ' orders'
+            when 'hour_band'
+                then
+                    substr(ranked.member, 1, 2) || ':00–' || substr(ranked.member, 4, 2) || ':00'
+            when 'weekday'
+                then
+                    substr('MonTueWedThuFriSatSun', 3 * cast(ranked.member as int) - 2, 3)
+            when 'month_part' then case ranked.member
+                when '01-10' then 'days 1–10'
+                when '11-20' then 'days 11–20'
+                else 'days 21–end'
+            end
+        end as member_label_en
+    from ranked
+    left join dim_cities as cities
+        on ranked.dimension = 'city' and ranked.member = cities.city_code
+    left join dim_provinces as provinces
+        on ranked.dimension = 'province' and ranked.member = provinces.province_code
+    where ranked.driver_rank <= 3
+),
+
+final as (
+    select
+        period_month,
+        province_code,
+        kpi_id,
+        segment,
+        cast(driver_rank as bigint) as driver_rank,
+        dimension,
+        member,
+        member_label_zh,
+        member_label_en,
+        cases as member_cases,
+        -- 9 decimals: 10 - (1 - 0.9) x 10 is 9, not 9.000000000000002
+        round(excess, 9) as excess,
+        round(excess_share, 9) as excess_share,
+        round(case_share, 9) as case_share,
+        round(score, 9) as score,
+        member_label_zh || '：占缺口的'
+        || cast(cast(round(excess_share * 100, 0) as bigint) as string) || '%（样本的'
+        || cast(cast(round(case_share * 100, 0) as bigint) as string) || '%）' as driver_label_zh,
+        member_label_en || ': '
+        || cast(cast(round(excess_share * 100, 0) as bigint) as string) || ' % of the shortfall ('
+        || cast(cast(round(case_share * 100, 0) as bigint) as string) || ' % of the cases)'
+            as driver_label_en
+    from labelled
+)
+
+select * from final
