@@ -118,6 +118,12 @@ class IngestReport:
         return sum(o.rows_loaded for o in self.outcomes)
 
     @property
+    def recorded_any(self) -> bool:
+        """Whether this ingest wrote anything to the ingest log (a file loaded, skipped as a
+        duplicate, failed or refused): files it had seen before are not recorded again."""
+        return any(o.status != "unchanged" for o in self.outcomes)
+
+    @property
     def rows_read(self) -> int:
         return sum(o.rows_read for o in self.outcomes)
 

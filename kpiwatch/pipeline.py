@@ -14,8 +14,10 @@ overlap: a second one finds the lock taken and skips (exit 75).
   as the checks — before anything is sent;
 - **publish** renames the build's publication (the marts, with the audit trail copied in)
   over the published warehouse, so the digest's dashboard links show what the alerts say
-  (skipped when the build failed, or when a check failed and ``[quality] block_publish`` is
-  set);
+  (skipped when the build failed, when a check failed and ``[quality] block_publish`` is
+  set, or when the run has nothing new to show: no file recorded, no build, no alert, and
+  the same check outcomes as the last publication — an hourly run with nothing new costs
+  seconds, not a copy of the warehouse);
 - **deliver** sends one digest per channel. Statuses change after the publication: with
   ``[run] publish_deliveries = true`` (default) the run publishes again when a delivery
   changed something, so the dashboard's alert log says "sent" at once (a copy of the
@@ -252,7 +254,17 @@ def run(
                     f"{home.root / CONFIG_FILE} to send them"
                 )
             block = settings.quality.block_publish and report.dq_failed > 0
-            will_publish = report.build_error is None and not block
+            may_publish = report.build_error is None and not block
+            # A run that loaded, built and raised nothing, and whose checks came out as the
+            # last publication's, leaves the published file alone: republishing it only to
+            # add this run's row would copy the whole warehouse every hour.
+            news = (
+                report.built
+                or report.ingest.recorded_any
+                or any(report.alerts.kinds.values())
+                or runs.checks_changed_since_publication(con, report.run_id)
+            )
+            will_publish = may_publish and news
             runs.record_run(
                 con,
                 run_id=report.run_id,
@@ -287,6 +299,11 @@ def run(
             step("publish", began)
         elif report.build_error:
             report.notes.append("dbt build failed: the published warehouse was left as it was")
+        elif may_publish:
+            report.notes.append(
+                "nothing new to show: the published warehouse was left as it was (this run's "
+                "record reaches it with the next publication)"
+            )
         else:
             report.notes.append("a check failed and [quality] block_publish is set: not published")
 
@@ -310,11 +327,12 @@ def run(
             )
             report.pruned = retention.prune(con, settings.retention, clock(), log_path(home))
             con.execute("checkpoint")
-        if report.published and settings.publish_deliveries and report.deliveries.outcomes:
+        if may_publish and settings.publish_deliveries and report.deliveries.outcomes:
             began = time.perf_counter()
             publish(home)
+            report.published = True
             step("publish", began)
-        elif report.deliveries.outcomes and report.published:
+        elif report.deliveries.outcomes and may_publish:
             report.notes.append(
                 "delivery statuses reach the published alert log with the next publication"
             )

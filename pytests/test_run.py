@@ -24,6 +24,7 @@ from receivers import HttpReceiver, SmtpReceiver, text_of
 from rich.console import Console
 from typer.testing import CliRunner
 
+from core import audit
 from core.audit import runs
 from core.build_state import project_fingerprint
 from core.home import PROJECT_DIR, Home
@@ -172,11 +173,16 @@ def test_the_digest_arrives_once_per_channel_with_the_right_breaches(world, rece
 def test_a_rerun_on_the_same_data_sends_nothing(world, receivers) -> None:
     http, smtp = receivers
     before = (len(http.requests), len(smtp.messages))
+    published_file = world["home"].warehouse.stat().st_mtime_ns
     report = run(
         world["home"], world["landing"], fail_on=("breach",), project=world["project"],
         sleep=lambda _: None,
     )  # fmt: skip
     assert not report.built  # nothing new: no dbt
+    # … and nothing to show: the published file (a copy of the whole warehouse) stays.
+    assert not report.published and "publish" not in report.seconds
+    assert world["home"].warehouse.stat().st_mtime_ns == published_file
+    assert any(note.startswith("nothing new to show") for note in report.notes)
     assert sum(report.alerts.kinds.values()) == 0 and report.deliveries.outcomes == []
     assert not [r for r in report.checks.results if r.check_name.startswith("gx:")]
     assert (len(http.requests), len(smtp.messages)) == before
@@ -240,6 +246,34 @@ def test_a_failed_build_publishes_nothing_but_still_says_so(world, receivers, tm
     assert build_reason(False, True, last, 0, project_fingerprint(world["project"])) == (
         "the last build failed (the working warehouse is half built)"
     )
+
+
+def test_a_check_that_changes_outcome_is_news_one_that_did_not_run_is_not() -> None:
+    with duckdb.connect() as con:
+        audit.create(con)
+
+        def checked(run_id: str, published: bool, *outcomes: tuple[str, str]) -> None:
+            con.execute(
+                "insert into audit.runs (run_id, started_at, published) "
+                "values (?, now() + to_seconds(?), ?)",
+                [run_id, int(run_id[1:]), published],
+            )
+            for check, status in outcomes:
+                con.execute(
+                    "insert into audit.dq_results (run_id, checked_at, check_name, status, "
+                    "subject) values (?, now(), ?, ?, ?)",
+                    [run_id, check, status, check],
+                )
+
+        checked("r1", False, ("freshness", "pass"))
+        assert runs.checks_changed_since_publication(con, "r1")  # nothing published yet
+        checked("r2", True, ("freshness", "pass"), ("gx:hall_tickets", "fail"))
+        checked("r3", False, ("freshness", "pass"))  # GX ran on no new batch
+        assert not runs.checks_changed_since_publication(con, "r3")
+        checked("r4", False, ("freshness", "fail"))  # a source went stale
+        assert runs.checks_changed_since_publication(con, "r4")
+        checked("r5", False, ("freshness", "pass"), ("volume", "warn"))  # a check not there
+        assert runs.checks_changed_since_publication(con, "r5")
 
 
 def test_why_a_run_builds() -> None:

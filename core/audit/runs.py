@@ -115,3 +115,27 @@ def last_build(con: duckdb.DuckDBPyConnection) -> tuple[bool, int, str] | None:
         "from audit.runs where built order by started_at desc limit 1"
     ).fetchone()
     return (bool(row[0]), int(row[1]), str(row[2])) if row else None
+
+
+def checks_changed_since_publication(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    """True when one of the run's checks (``audit.dq_results``) came out otherwise than in the
+    last run that published (a check that run did not make counts as passed there), or when
+    no run has published yet: what decides whether a run with nothing else new has anything
+    to show the dashboard's readers. Checks the run did not make (Great Expectations runs on
+    new batches only) say nothing new."""
+    last = con.execute(
+        "select run_id from audit.runs where published and run_id <> ? "
+        "order by started_at desc limit 1",
+        [run_id],
+    ).fetchone()
+    if last is None:
+        return True
+    differing = con.execute(
+        "select 1 from audit.dq_results r left join audit.dq_results l "
+        "on l.run_id = ? and l.check_name = r.check_name and l.subject = r.subject "
+        "and l.source is not distinct from r.source "
+        "and l.province_code is not distinct from r.province_code "
+        "where r.run_id = ? and r.status <> coalesce(l.status, 'pass') limit 1",
+        [last[0], run_id],
+    ).fetchone()
+    return differing is not None
