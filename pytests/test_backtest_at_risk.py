@@ -1,10 +1,14 @@
 """The early warning's backtest (tools/backtest_at_risk.py): precision and recall are
 counted right, and the backtest runs the mart's projection over past cutoffs of a real,
-tiny build (the session's shared warehouse)."""
+small build (a copy of the shared dashboard warehouse: September has ended, with October's
+data after it)."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
+from dashboard_warehouse import published_home
 
 from core.home import Home
 from tools.backtest_at_risk import projections, score
@@ -31,8 +35,17 @@ def test_precision_and_recall_per_family_and_cutoff_day() -> None:
     assert quiet.precision is None and quiet.recall is None  # nothing to divide by
 
 
-def test_the_backtest_projects_ended_months_at_day_10_and_20(built_home: Home) -> None:
-    rows = projections(built_home)
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Home:
+    """A private copy (dbt compiles into the home) of the shared two-month warehouse."""
+    shared = published_home(tmp_path_factory)
+    target = tmp_path_factory.mktemp("backtest") / "home"
+    shutil.copytree(shared.root, target, ignore=shutil.ignore_patterns("*.lock", "tmp", "landing"))
+    return Home.resolve(target)
+
+
+def test_the_backtest_projects_ended_months_at_day_10_and_20(history: Home) -> None:
+    rows = projections(history)
     assert rows, "no projection for any ended month"
     days = {r[2] for r in rows}
     assert days <= {10, 20} and days

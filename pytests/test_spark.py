@@ -224,17 +224,46 @@ def test_every_mart_agrees_after_incremental_builds(more_files) -> None:
     assert len(moved) == 3 and months == [(date(2026, 7, 1), 3)]  # the re-export moved them
 
 
-def test_spark_rewrote_only_the_affected_periods(more_files) -> None:
-    """The June days before the re-exported tickets' kept their files; the days and months
-    the new files touch were overwritten (new files) or added."""
-    _, _, before, after = more_files
+def _affected(home: Home) -> set[tuple[str, str]]:
+    """(grain, first day) of every period the last Spark build recomputed."""
+    table = spark_dir(home) / "warehouse" / "intermediate.db" / "int_periods_affected"
+    with duckdb.connect() as con:
+        rows = con.execute(
+            f"select distinct period_grain, cast(period_start as varchar) "
+            f"from read_parquet('{table}/**/*.parquet', hive_partitioning = true)"
+        ).fetchall()
+    return {(grain, start) for grain, start in rows}
+
+
+GRAIN = {"kpi_compliance_daily": "day", "kpi_compliance": "month"}
+
+
+def _rewrites(before: dict, after: dict, affected: set) -> tuple[set, set, set]:
+    """The partitions that kept their files, those rewritten (or dropped), those added; every
+    one of the last two an affected period, every affected one not kept."""
     kept = {k for k in before if before[k] == after.get(k)}
-    rewritten = {k for k in before if k in after and before[k] != after[k]}
+    rewritten = set(before) - kept
     added = set(after) - set(before)
-    assert ("kpi_compliance_daily", "2026-06-28") in kept
-    assert {("kpi_compliance_daily", "2026-06-30"), ("kpi_compliance_daily", "2026-07-01")} <= (
-        rewritten
-    )
+    assert {(m, p) for m, p in rewritten | added if (GRAIN[m], p) not in affected} == set()
+    assert {(m, p) for m, p in kept if (GRAIN[m], p) in affected} == set()
+    return kept, rewritten, added
+
+
+def test_spark_rewrote_only_the_affected_periods(more_files) -> None:
+    """The partitions the new files touch (int_periods_affected, worked out from the data:
+    here an order accepted before the window and completed after it touches every day) were
+    overwritten or added; a build with nothing new then rewrites only the running periods and
+    every other partition keeps its files."""
+    home, _, before, after = more_files
+    project = home.root.parent / "project"
+    _, rewritten, _ = _rewrites(before, after, _affected(home))
     assert {("kpi_compliance", "2026-06-01"), ("kpi_compliance", "2026-07-01")} <= rewritten
-    assert ("kpi_compliance_daily", "2026-07-04") in added
-    assert not set(before) - set(after)
+    assert ("kpi_compliance_daily", "2026-06-30") in rewritten  # the re-export's old day
+    assert rewritten and not set(before) - set(after)
+
+    build_on_spark(home, quiet=True, project=project)  # nothing new in the lake
+    again = _partition_files(home)
+    kept, _, _ = _rewrites(after, again, _affected(home))
+    assert ("kpi_compliance", "2026-06-01") in kept  # an ended month, untouched
+    assert {("kpi_compliance_daily", d) for d in ("2026-06-28", "2026-06-29")} <= kept
+    assert [r.describe() for r in compare_engines(home) if not r.agrees] == []
