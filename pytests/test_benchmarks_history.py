@@ -63,7 +63,6 @@ SCALE = float(os.environ.get("KPIWATCH_BENCH_SCALE", "0.1"))
 DAILY_RUNS = int(os.environ.get("KPIWATCH_BENCH_DAILY_RUNS", "30"))
 
 
-
 def _window_start(today: date, months: int) -> date:
     """The first day of the window of ``months`` whole months that ends before ``today``'s."""
     index = today.year * 12 + today.month - 1 - months
