@@ -11,16 +11,37 @@
 -- its dimension; its score is that share x (1 - its share of the cases), so a member that
 -- concentrates the excess in few cases ranks above one that merely holds most of them. The
 -- three best-scoring members over all dimensions are published, with a label in zh and en.
--- A table rebuilt on each run: it reads the cases of the breaches only.
+-- A month's drivers read only that month's breaches and cases, so an incremental build
+-- replaces the affected months (int_periods_affected) and keeps the others.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=replace_periods_strategy(),
+        partition_by=partitioned_on_spark('period_month'),
+        unique_key='period_month',
+        pre_hook="{{ forget_affected_periods('period_month', 'month') }}",
+        on_schema_change='fail',
+        meta={'changed_rows': {'period': 'period_month', 'grain': 'month'}},
+    )
+}}
+
+-- depends_on: {{ ref('int_periods_affected') }}
 with
 
 kpi_breaches as (
     select * from {{ ref('kpi_breaches') }}
-    where kpi_id <> 'hotline_24x7_dark_hours'
+    where
+        kpi_id <> 'hotline_24x7_dark_hours'
+        {% if is_incremental() -%}
+            and {{ in_affected_periods('period_month', 'month') }}
+        {%- endif %}
 ),
 
 int_kpi_cases_unioned as (
     select * from {{ ref('int_kpi_cases_unioned') }}
+    {% if is_incremental() -%}
+        where {{ in_affected_periods('period_month', 'month') }}
+    {%- endif %}
 ),
 
 int_kpi_versions_dated as (
@@ -49,6 +70,9 @@ fct_install_orders as (
 
 fct_network_calls as (
     select * from {{ ref('fct_network_calls') }}
+    {% if is_incremental() -%}
+        where {{ in_affected_periods('stat_month', 'month') }}
+    {%- endif %}
 ),
 
 dim_cities as (
