@@ -4,8 +4,8 @@
 -- nation, flagged) × KPI × segment × month of kpi_compliance, with its shortfall, one
 -- severity judged by the KPI's band (kpiwatch's default bands, overridden by kpiwatch.toml
 -- [severity]), the band beside it, the episode it belongs to and the days missed in the
--- month. The alerts and every dashboard page read severity and episodes here; nothing else
--- computes them.
+-- month. The alerts, the monthly report and every dashboard page read severity, its rank
+-- and episodes here; nothing else computes them.
 with
 
 kpi_compliance as (
@@ -103,22 +103,10 @@ shortfalls as (
     from episodes
 ),
 
-final as (
+-- The verdict: the KPI's band judges the row's severity, and names the band beside it.
+judged as (
     select
-        shortfalls.period_month,
-        shortfalls.province_code,
-        shortfalls.province_code = '{{ var("national_code") }}' as is_national,
-        shortfalls.kpi_id,
-        shortfalls.segment,
-        shortfalls.value,
-        shortfalls.threshold,
-        shortfalls.comparator,
-        shortfalls.unit,
-        shortfalls.sample_size,
-        shortfalls.margin,
-        -shortfalls.margin as shortfall,
-        shortfalls.relative_shortfall,
-        shortfalls.breach_count as cases_over_limit,
+        shortfalls.*,
         case
             when bands.critical_when_cases_over_ceiling and shortfalls.breach_count > 0
                 then 'critical'
@@ -134,19 +122,51 @@ final as (
         bands.major_shortfall as band_major_shortfall,
         bands.critical_shortfall as band_critical_shortfall,
         bands.critical_when_cases_over_ceiling as band_critical_when_cases_over_ceiling,
-        bands.band_origin,
-        shortfalls.episode_start_month,
-        cast(shortfalls.months_in_breach as bigint) as months_in_breach,
-        cast(missed_days.days_missed as bigint) as days_missed,
-        shortfalls.catalog_version
+        bands.band_origin
     from shortfalls
     left join bands on shortfalls.kpi_id = bands.kpi_id
+),
+
+final as (
+    select
+        judged.period_month,
+        judged.province_code,
+        judged.province_code = '{{ var("national_code") }}' as is_national,
+        judged.kpi_id,
+        judged.segment,
+        judged.value,
+        judged.threshold,
+        judged.comparator,
+        judged.unit,
+        judged.sample_size,
+        judged.margin,
+        -judged.margin as shortfall,
+        judged.relative_shortfall,
+        judged.breach_count as cases_over_limit,
+        judged.severity,
+        -- The order of the severities, written here and nowhere else: whoever sorts
+        -- breaches, or takes the worst of several, does it by this number, not by names.
+        case judged.severity
+            when 'minor' then 1
+            when 'major' then 2
+            when 'critical' then 3
+        end as severity_rank,
+        judged.severity_reason,
+        judged.band_major_shortfall,
+        judged.band_critical_shortfall,
+        judged.band_critical_when_cases_over_ceiling,
+        judged.band_origin,
+        judged.episode_start_month,
+        cast(judged.months_in_breach as bigint) as months_in_breach,
+        cast(missed_days.days_missed as bigint) as days_missed,
+        judged.catalog_version
+    from judged
     left join missed_days
         on
-            shortfalls.province_code = missed_days.province_code
-            and shortfalls.kpi_id = missed_days.kpi_id
-            and shortfalls.segment = missed_days.segment
-            and year(shortfalls.period_month) * 12 + month(shortfalls.period_month)
+            judged.province_code = missed_days.province_code
+            and judged.kpi_id = missed_days.kpi_id
+            and judged.segment = missed_days.segment
+            and year(judged.period_month) * 12 + month(judged.period_month)
             = missed_days.month_number
 )
 
