@@ -562,10 +562,9 @@ def breach_cases(
 
 
 # --- breaches -----------------------------------------------------------------------
-# Severity and episodes are published by marts.kpi_breaches (judged once, by dbt, for the
-# alert digests too): these queries filter and count them, never judge them.
-
-_SEVERITY_RANK = "list_position(['minor', 'major', 'critical'], severity)"
+# Severity, its order (severity_rank) and episodes are published by marts.kpi_breaches
+# (judged once, by dbt, for the alert digests too): these queries filter, sort and count
+# them, never judge them.
 
 
 def current_breaches(period: date) -> pd.DataFrame:
@@ -583,9 +582,7 @@ def current_breaches(period: date) -> pd.DataFrame:
             episode_start_month as since_month, months_in_breach as months, days_missed
         from marts.kpi_breaches
         where period_month = ? and list_contains(?, province_code)
-        order by
-            list_position(['minor', 'major', 'critical'], severity) desc,
-            relative_shortfall desc, province_code, kpi_key
+        order by severity_rank desc, relative_shortfall desc, province_code, kpi_key
         """,
         period,
         scope(),
@@ -596,7 +593,7 @@ def past_breaches(period: date) -> pd.DataFrame:
     """Breach episodes that ended before ``period`` (the KPI was met again, or not published),
     each with the worst severity it reached."""
     return query(
-        f"""
+        """
         select
             province_code,
             if(segment = 'all', kpi_id, kpi_id || ':' || segment) as kpi_key,
@@ -605,7 +602,7 @@ def past_breaches(period: date) -> pd.DataFrame:
             max(period_month) as until_month,
             max(months_in_breach) as months,
             max(relative_shortfall) as worst_relative_shortfall,
-            ['minor', 'major', 'critical'][max({_SEVERITY_RANK})] as severity
+            arg_max(severity, severity_rank) as severity
         from marts.kpi_breaches
         where period_month <= ? and list_contains(?, province_code)
         group by province_code, kpi_id, segment, episode_start_month

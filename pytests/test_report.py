@@ -204,6 +204,13 @@ def test_national_report_every_figure_is_the_marts(home: Home, tmp_path: Path) -
     assert sorted((r[0], r[1], r[2], severity_code[r[3]], *r[4:]) for r in shown) == sorted(
         (r[0], excel(r[1]), excel(r[2]), *r[3:]) for r in published_breaches
     )
+    # The worst first, by the published severity_rank: never a milder row above a worse one.
+    ranks = dict(
+        marts_query(home, "select distinct severity, severity_rank from marts.kpi_breaches")
+    )
+    shown_ranks = [ranks[severity_code[r[3]]] for r in shown]
+    assert len(set(shown_ranks)) > 1, "one severity only: the order would prove nothing"
+    assert shown_ranks == sorted(shown_ranks, reverse=True)
 
     # Trends: per month over the provinces, and the nation's values per month.
     trend = rows(book[t("zh", "sheet_trends")])

@@ -1,9 +1,9 @@
 """Which month and which provinces a report covers, and everything it shows, read from the marts.
 
 Every figure is read, none recomputed: values, thresholds, compliance and the judging catalog
-version from ``marts.kpi_compliance``; severity, episode start and months in breach from
-``marts.kpi_breaches``. SQL here filters, joins and counts published flags. Every choice
-reaches SQL as a parameter.
+version from ``marts.kpi_compliance``; severity, its order (severity_rank), episode start and
+months in breach from ``marts.kpi_breaches``. SQL here filters, joins and counts published
+flags. Every choice reaches SQL as a parameter.
 
 A national report holds the nation (100000) and the 31 provinces; a provincial report only
 the provinces asked for (the dashboard's provincial viewer: their own), nothing of the nation
@@ -238,9 +238,7 @@ def load(
             on b.period_month = d.period_month and b.province_code = d.province_code
             and b.kpi_id = d.kpi_id and b.segment = d.segment
         where b.period_month = ? and list_contains(?, b.province_code)
-        order by
-            list_position(['minor', 'major', 'critical'], b.severity) desc,
-            b.relative_shortfall desc, b.province_code, kpi_key
+        order by b.severity_rank desc, b.relative_shortfall desc, b.province_code, kpi_key
         """,
         month,
         codes,
