@@ -22,6 +22,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.config.severity import SEVERITIES
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SECTIONS = (
     ("critical", "🔴 严重", "Critical"),
@@ -210,7 +212,7 @@ class Digest:
     def worst(self) -> str:
         """critical, major or minor (the worst open alert), or info when all resolved."""
         open_ = [p["severity"] for p in self.alerts if p["kind"] != "resolved"]
-        for level in ("critical", "major", "minor"):
+        for level in reversed(SEVERITIES):
             if level in open_:
                 return level
         return "minor" if open_ else "info"

@@ -29,10 +29,12 @@ import pandas as pd
 
 from alerts.conditions import Condition
 from core.config.alerts import AlertSettings
+from core.config.severity import SEVERITIES
 
-SEVERITY_RANK = {"info": 0, "minor": 1, "warning": 1, "major": 2, "critical": 3}
-"""A rise re-sends at once. "warning" is what states written before the bands were named
-minor / major / critical say (it was the level below critical)."""
+SEVERITY_RANK = {"info": 0, "warning": 1} | {s: rank for rank, s in enumerate(SEVERITIES, 1)}
+"""A rise re-sends at once: info 0, then minor 1, major 2, critical 3 in SEVERITIES' order
+(marts.kpi_breaches.severity_rank's). "warning" is what states written before the bands
+were named minor / major / critical say (it was the level below critical)."""
 STATE_COLUMNS = (
     "subject", "category", "check_name", "source", "province_code", "kpi_id", "segment",
     "period_start", "state", "severity", "episode", "opened_at", "last_seen_at",

@@ -30,6 +30,7 @@ from streamlit.testing.v1 import AppTest
 from alerts import latest_breaches, raise_alerts
 from alerts.digest import render
 from core.config.alerts import AlertSettings
+from core.config.severity import SEVERITIES
 from core.home import PROJECT_DIR, Home
 from core.labels import TEXT, month
 from core.warehouse import connect_unlocked
@@ -144,6 +145,17 @@ def test_digest_page_and_run_summary_agree_on_one_publication(home: Home) -> Non
     )
     assert sum(latest.nation.values()) == national
     assert (f"(it has {national} more" if national else "(it has none)") in line
+
+
+def test_python_orders_severities_as_the_mart_ranks_them(home: Home) -> None:
+    """kpi_breaches publishes the order of the severities (severity_rank), which the dashboard
+    and the report sort by; what has no breach row to read (routes' min_severity, alert
+    states, the report's columns) takes core.config.severity's. The two must be one order."""
+    published = dict(
+        marts_query(home, "select distinct severity, severity_rank from marts.kpi_breaches")
+    )
+    assert len(published) > 1, "one severity only: the agreement would prove nothing"
+    assert published == {s: SEVERITIES.index(s) + 1 for s in published}
 
 
 # --- who reads which mart: the exposures ---------------------------------------------------

@@ -21,7 +21,10 @@ from core.config import CONFIG_FILE, ConfigError, Section, read_config
 from core.home import PROJECT_DIR
 
 SEVERITIES = ("minor", "major", "critical")
-"""From least to most severe: the names of kpi_breaches.severity, the digest and the routes."""
+"""From least to most severe: the names of kpi_breaches.severity, the digest and the routes,
+for Python that has no breach row to read (a route's min_severity, an alert's stored state,
+a report's columns). A name's position, from 1, is the severity_rank kpi_breaches publishes
+beside it; pytests/test_breaches.py holds the two to it."""
 KEYS = ("major_shortfall", "critical_shortfall", "critical_when_cases_over_ceiling")
 
 

@@ -20,13 +20,16 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
+from core.config import severity as severity_config
 from core.contract import NATIONAL_CODE, PROVINCE_CODES, STANDARD_ORDER
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 """Publication and generation times are shown in Beijing time, as on the dashboard."""
 TREND_MONTHS = 6
 """How many published months, ending with the report's, the trends show."""
-SEVERITIES = ("critical", "major", "minor")
+SEVERITIES = tuple(reversed(severity_config.SEVERITIES))
+"""The report's severity columns, the worst first (core.config.severity's order, which is
+marts.kpi_breaches.severity_rank's)."""
 
 
 class ReportError(ValueError):

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from core.config.severity import SEVERITIES
 from core.labels import fmt_change, month, t
 from dashboards import charts, filters, layout, marts
 
@@ -67,7 +68,8 @@ def chosen(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-SEVERITY_ORDER = ["critical", "major", "minor"]
+SEVERITY_ORDER = list(reversed(SEVERITIES))
+"""The worst first: the metrics, and the history's legend with PALETTE's colours."""
 PALETTE = ["#a50f15", "#ef6548", "#fdbb84"]
 
 # --- current breaches ----------------------------------------------------------------------
