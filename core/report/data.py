@@ -131,6 +131,37 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, *params: object) -> pd.Data
     return con.execute(sql, list(params)).df()
 
 
+def _counts(
+    con: duckdb.DuckDBPyConnection, per: str, months: list[date], codes: list[str]
+) -> pd.DataFrame:
+    """Per ``per`` (province_code or period_month) over ``months`` and the provinces of
+    ``codes``, the nation left out: KPIs judged, met, and breaches by severity. The scores
+    and the trend counts are the same question at two groupings, so they cannot disagree."""
+    return _frame(
+        con,
+        f"""
+        select
+            c.{per},
+            count(*) as kpis_judged,
+            count(*) filter (where c.is_compliant) as kpis_met,
+            count(b.severity) filter (where b.severity = 'critical') as critical,
+            count(b.severity) filter (where b.severity = 'major') as major,
+            count(b.severity) filter (where b.severity = 'minor') as minor
+        from marts.kpi_compliance as c
+        left join marts.kpi_breaches as b
+            on c.period_month = b.period_month and c.province_code = b.province_code
+            and c.kpi_id = b.kpi_id and c.segment = b.segment
+        where list_contains(?, c.period_month) and c.province_code <> ?
+            and list_contains(?, c.province_code)
+        group by c.{per}
+        order by c.{per}
+        """,
+        months,
+        NATIONAL_CODE,
+        codes,
+    )
+
+
 def published_months(con: duckdb.DuckDBPyConnection) -> list[date]:
     """Months with published compliance, oldest first."""
     rows = con.execute(
@@ -246,51 +277,8 @@ def load(
         month,
         codes,
     )
-    scores = _frame(
-        con,
-        """
-        select
-            c.province_code,
-            count(*) as kpis_judged,
-            count(*) filter (where c.is_compliant) as kpis_met,
-            count(b.severity) filter (where b.severity = 'critical') as critical,
-            count(b.severity) filter (where b.severity = 'major') as major,
-            count(b.severity) filter (where b.severity = 'minor') as minor
-        from marts.kpi_compliance as c
-        left join marts.kpi_breaches as b
-            on c.period_month = b.period_month and c.province_code = b.province_code
-            and c.kpi_id = b.kpi_id and c.segment = b.segment
-        where c.period_month = ? and c.province_code <> ? and list_contains(?, c.province_code)
-        group by c.province_code
-        order by c.province_code
-        """,
-        month,
-        NATIONAL_CODE,
-        codes,
-    )
-    trend_counts = _frame(
-        con,
-        """
-        select
-            c.period_month,
-            count(*) as kpis_judged,
-            count(*) filter (where c.is_compliant) as kpis_met,
-            count(b.severity) filter (where b.severity = 'critical') as critical,
-            count(b.severity) filter (where b.severity = 'major') as major,
-            count(b.severity) filter (where b.severity = 'minor') as minor
-        from marts.kpi_compliance as c
-        left join marts.kpi_breaches as b
-            on c.period_month = b.period_month and c.province_code = b.province_code
-            and c.kpi_id = b.kpi_id and c.segment = b.segment
-        where list_contains(?, c.period_month) and c.province_code <> ?
-            and list_contains(?, c.province_code)
-        group by c.period_month
-        order by c.period_month
-        """,
-        trend_months,
-        NATIONAL_CODE,
-        codes,
-    )
+    scores = _counts(con, "province_code", [month], codes)
+    trend_counts = _counts(con, "period_month", trend_months, codes)
     focus = [NATIONAL_CODE] if chosen.national else codes
     trend_values = _frame(
         con,
