@@ -61,6 +61,49 @@ def province_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]
     return names
 
 
+def _breach_page(
+    settings: AlertSettings,
+    dashboard: str | None,
+    province: str,
+    kpi: str,
+    segment: str,
+    period: str,
+) -> str | None:
+    """The dashboard's page of one province × KPI × segment × month, when there is one."""
+    if not dashboard:
+        return None
+    return settings.breach_page.format(
+        url=dashboard, province_code=province, kpi_id=kpi, segment=segment, period=period
+    )
+
+
+def _kpi_keys(
+    province: str, kpi: str, segment: str, month: date | None, source: str | None
+) -> dict[str, Any]:
+    """What a breach or at_risk condition of one province × KPI × segment × month is about."""
+    return {
+        "check_name": f"kpi:{kpi}",
+        "source": source,
+        "province_code": province,
+        "kpi_id": kpi,
+        "segment": segment,
+        "period_start": month,
+    }
+
+
+def _kpi_names(
+    names: dict[str, tuple[str, str]], province: str, kpi_zh: str, kpi_en: str
+) -> dict[str, str]:
+    """The first facts of a breach or at_risk condition: province and KPI, Chinese and English."""
+    province_zh, province_en = names.get(province, (province, province))
+    return {
+        "province_zh": province_zh,
+        "province_en": province_en,
+        "kpi_zh": kpi_zh,
+        "kpi_en": kpi_en,
+    }
+
+
 def breaches(
     con: duckdb.DuckDBPyConnection, settings: AlertSettings, dashboard: str | None
 ) -> list[Condition]:
@@ -115,29 +158,16 @@ def breaches(
             (kpi, segment, str(version)), (kpi, kpi, None, None, None)
         )
         period = f"{month:%Y-%m}"
-        link = None
-        if dashboard:
-            link = settings.breach_page.format(
-                url=dashboard, province_code=province, kpi_id=kpi, segment=segment, period=period
-            )
         out.append(
             Condition(
                 subject=f"breach:{province}:{kpi}:{segment}:{period}",
                 category="breach",
                 is_open=severity is not None,
                 severity=severity or "info",
-                check_name=f"kpi:{kpi}",
-                source=source,
-                province_code=province,
-                kpi_id=kpi,
-                segment=segment,
-                period_start=month,
                 remind=settings.remind_past_periods or month == latest,
+                **_kpi_keys(province, kpi, segment, month, source),
                 facts={
-                    "province_zh": names.get(province, (province, province))[0],
-                    "province_en": names.get(province, (province, province))[1],
-                    "kpi_zh": zh,
-                    "kpi_en": en,
+                    **_kpi_names(names, province, zh, en),
                     "period": period,
                     "value": value,
                     "threshold": threshold,
@@ -155,7 +185,7 @@ def breaches(
                     "days_missed": days,
                     "driver_zh": driver_zh,
                     "driver_en": driver_en,
-                    "link": link,
+                    "link": _breach_page(settings, dashboard, province, kpi, segment, period),
                 },
             )
         )
@@ -251,29 +281,16 @@ def at_risk(
         is_open = (
             probability is not None and probability >= settings.at_risk_probability and trusted
         )
-        link = None
-        if dashboard:
-            link = settings.breach_page.format(
-                url=dashboard, province_code=province, kpi_id=kpi, segment=segment, period=period
-            )
         out.append(
             Condition(
                 subject=f"at_risk:{province}:{kpi}:{segment}:{period}",
                 category="at_risk",
                 is_open=is_open,
                 severity=("major" if lost else "minor") if is_open else "info",
-                check_name=f"kpi:{kpi}",
-                source=source,
-                province_code=province,
-                kpi_id=kpi,
-                segment=segment,
-                period_start=month,
                 remind=False,
+                **_kpi_keys(province, kpi, segment, month, source),
                 facts={
-                    "province_zh": names.get(province, (province, province))[0],
-                    "province_en": names.get(province, (province, province))[1],
-                    "kpi_zh": zh,
-                    "kpi_en": en,
+                    **_kpi_names(names, province, zh, en),
                     "period": period,
                     "value": so_far,
                     "projected_value": projected,
@@ -289,7 +306,7 @@ def at_risk(
                     "days_in_month": days,
                     "open_items_crossing": crossing,
                     "reliability": reliability,
-                    "link": link,
+                    "link": _breach_page(settings, dashboard, province, kpi, segment, period),
                 },
             )
         )
@@ -321,18 +338,10 @@ def _ended_warnings(
                 category="at_risk",
                 is_open=False,
                 severity="info",
-                check_name=f"kpi:{kpi}",
-                source=source,
-                province_code=province,
-                kpi_id=kpi,
-                segment=segment,
-                period_start=month,
                 remind=False,
+                **_kpi_keys(province, kpi, segment, month, source),
                 facts={
-                    "province_zh": names.get(province, (province, province))[0],
-                    "province_en": names.get(province, (province, province))[1],
-                    "kpi_zh": zh,
-                    "kpi_en": en,
+                    **_kpi_names(names, province, zh, en),
                     "period": f"{month:%Y-%m}" if month else "",
                     "month_ended": True,
                 },
