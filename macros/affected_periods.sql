@@ -7,6 +7,7 @@
     row's own period_grain column says which.
 -#}
 {% macro in_affected_periods(column, grain) -%}
+    ({{ affected_period_range(column, grain) }}
     {%- if grain is none -%}
         (period_grain, {{ column }}) in (
             select period_grain, period_start from {{ ref('int_periods_affected') }}
@@ -16,7 +17,29 @@
             select period_start from {{ ref('int_periods_affected') }}
             where period_grain = '{{ grain }}'
         )
-    {%- endif -%}
+    {%- endif -%})
+{%- endmacro %}
+
+{#-
+    affected_period_range: `column between <first> and <last> and `, the earliest and the
+    latest affected period as literals, read from int_periods_affected (built before the
+    model that asks) when the model runs; nothing when parsing, in a unit test (its
+    int_periods_affected is a fixture) or when no period is affected. It repeats what the
+    IN list says, in a form the engine can use: pushed below the joins and unions into the
+    scans of the facts and aggregates, where zone maps skip the row groups of older
+    periods, instead of a semi-join applied after reading every row. The facts are
+    written roughly in period order (by delivery), so a daily build reads the recent
+    periods, not the history.
+-#}
+{% macro affected_period_range(column, grain) -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}{{ return('') }}{%- endif -%}
+    {%- set bounds = run_query(
+        "select cast(min(period_start) as string), cast(max(period_start) as string) from "
+        ~ ref('int_periods_affected')
+        ~ ("" if grain is none else " where period_grain = '" ~ grain ~ "'")
+    ).rows[0] -%}
+    {%- if bounds[0] is none -%}{{ return('') }}{%- endif -%}
+    {{ return(column ~ " between date '" ~ bounds[0] ~ "' and date '" ~ bounds[1] ~ "' and ") }}
 {%- endmacro %}
 
 {#-
@@ -78,4 +101,23 @@
             alter table {{ this }} drop if exists {{ partitions | join(', ') }}
         {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    running_months_range: `column between <first day of the earliest running month> and
+    <the latest as-of day>` (a DATE column), the days that kpi_at_risk projects from: every
+    source's running month up to its as-of day, as literals read from int_periods_affected
+    (whose rows carry their source's as-of time, on full and incremental builds alike) when
+    the model runs; `true` when parsing or in a unit test. The model's joins on each
+    source's own cutoff say the same; the literals let the engine skip the history before
+    reading it (see affected_period_range).
+-#}
+{% macro running_months_range(column) -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}{{ return('true') }}{%- endif -%}
+    {%- set bounds = run_query(
+        "select cast(min(" ~ local_month('as_of_at') ~ ") as string), cast(max("
+        ~ local_date('as_of_at') ~ ") as string) from " ~ ref('int_periods_affected')
+    ).rows[0] -%}
+    {%- if bounds[0] is none -%}{{ return('true') }}{%- endif -%}
+    {{ return(column ~ " between date '" ~ bounds[0] ~ "' and date '" ~ bounds[1] ~ "'") }}
 {%- endmacro %}

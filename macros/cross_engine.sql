@@ -104,3 +104,14 @@
 {% macro spark__key_hash(columns) -%}
     xxhash64({{ columns | join(', ') }})
 {%- endmacro %}
+
+{#-
+    `name as {{ inlined() }} (…)`: a CTE that several parts of a query read, inlined into
+    each of them instead of computed once. DuckDB materializes such a CTE whole, which
+    stops the filters of its readers (an incremental build's affected periods) from
+    reaching the scan below it: a daily build then reads every fact row. Spark inlines
+    CTEs anyway and knows no such keyword.
+-#}
+{% macro inlined() -%}
+    {{ return('not materialized' if target.type == 'duckdb' else '') }}
+{%- endmacro %}

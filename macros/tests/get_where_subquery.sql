@@ -11,7 +11,11 @@
     published copy) tests every row. A test's own `where` config still applies, ANDed.
     `meta.changed_rows` is either
       {'arrived_in': '<landing table>'}: the rows of the keys (the model's unique_key) that
-        had a version in a file loaded since the last build, or
+        had a version in a file loaded since the last build; for a test that judges each
+        row alone (not_null, accepted_values, relationships, …), only those of them whose
+        winning version came from such a file (`ingest_file_id > N`: the rows whose content
+        is new; the others were put back as they were), which the zone maps find at the end
+        of the table instead of a scan of every key, or
       {'period': '<date column>', 'grain': 'day' | 'month' | none}: the rows of the
         periods int_periods_affected lists (grain none: the row's period_grain says).
 -#}
@@ -64,6 +68,9 @@
     {%- if not changed -%}{{ return('') }}{%- endif -%}
     {%- set through = tested_incrementally() | int -%}
     {%- if through == 0 -%}{{ return('') }}{%- endif -%}
+    {%- if changed.get('arrived_in') and row_level_test() -%}
+        {{ return('ingest_file_id > ' ~ through) }}
+    {%- endif -%}
     {%- if changed.get('arrived_in') -%}
         {%- set keys = node.config.unique_key -%}
         {%- set keys = [keys] if keys is string else keys -%}
@@ -104,4 +111,14 @@
             and ({{ key_columns | join(' is null or ') }} is null)
         )
     )
+{%- endmacro %}
+
+{#- row_level_test: true when the generic test being rendered judges each row on its own,
+    so that reading fewer rows can hide no failure among the others (not `unique`, not a
+    reconciliation, which compare rows with each other or with raw). -#}
+{% macro row_level_test() -%}
+    {%- set test = model.test_metadata if model.test_metadata is defined else none -%}
+    {{ return(test is not none and test.name in (
+        'not_null', 'accepted_values', 'relationships', 'accepted_range', 'matches_pattern'
+    )) }}
 {%- endmacro %}

@@ -6,32 +6,32 @@
 -- Hall tickets and hotline calls carry the customer's tier (NULL for repairs and orders).
 with
 
-fct_hall_tickets as (
+fct_hall_tickets as {{ inlined() }} (
     select * from {{ ref('fct_hall_tickets') }}
 ),
 
-fct_hotline_calls as (
+fct_hotline_calls as {{ inlined() }} (
     select * from {{ ref('fct_hotline_calls') }}
 ),
 
-fct_mobile_repairs as (
+fct_mobile_repairs as {{ inlined() }} (
     select * from {{ ref('fct_mobile_repairs') }}
 ),
 
-fct_broadband_faults as (
+fct_broadband_faults as {{ inlined() }} (
     select * from {{ ref('fct_broadband_faults') }}
 ),
 
-fct_install_orders as (
+fct_install_orders as {{ inlined() }} (
     select * from {{ ref('fct_install_orders') }}
 ),
 
-served_hall_tickets as (
+served_hall_tickets as {{ inlined() }} (
     select * from fct_hall_tickets
     where is_staffed_hall and is_served
 ),
 
-completed_items as (
+completed_items as {{ inlined() }} (
     select
         'mobile_repairs' as source_name,
         'mobile_repair_hours' as kpi_prefix,

@@ -3,6 +3,7 @@
 -- the month end with an interval, and the probability that the month ends non-compliant.
 -- The method is the macro at_risk_ctes (macros/at_risk_projection.sql), which the backtest
 -- also runs over past cutoffs. A table rebuilt on every run: it holds one month.
+-- depends_on: {{ ref('int_periods_affected') }}
 with
 
 int_kpi_measures_aggregated as (
@@ -11,10 +12,12 @@ int_kpi_measures_aggregated as (
 
 int_kpi_cases_unioned as (
     select * from {{ ref('int_kpi_cases_unioned') }}
+    where {{ running_months_range('period_date') }}
 ),
 
 int_open_items_aged as (
     select * from {{ ref('int_open_items_aged') }}
+    where period_grain = 'day' and {{ running_months_range('period_start') }}
 ),
 
 int_kpi_versions_dated as (

@@ -50,22 +50,37 @@ int_kpi_versions_dated as (
 
 fct_hall_tickets as (
     select * from {{ ref('fct_hall_tickets') }}
+    {% if is_incremental() -%}
+        where {{ in_affected_periods('taken_month', 'month') }}
+    {%- endif %}
 ),
 
 fct_hotline_calls as (
     select * from {{ ref('fct_hotline_calls') }}
+    {% if is_incremental() -%}
+        where {{ in_affected_periods('queued_month', 'month') }}
+    {%- endif %}
 ),
 
 fct_mobile_repairs as (
     select * from {{ ref('fct_mobile_repairs') }}
+    {% if is_incremental() -%}
+        where {{ in_affected_periods('restored_month', 'month') }}
+    {%- endif %}
 ),
 
 fct_broadband_faults as (
     select * from {{ ref('fct_broadband_faults') }}
+    {% if is_incremental() -%}
+        where {{ in_affected_periods('restored_month', 'month') }}
+    {%- endif %}
 ),
 
 fct_install_orders as (
     select * from {{ ref('fct_install_orders') }}
+    {% if is_incremental() -%}
+        where {{ in_affected_periods('completed_month', 'month') }}
+    {%- endif %}
 ),
 
 fct_network_calls as (
