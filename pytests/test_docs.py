@@ -5,16 +5,13 @@ does not have."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 import pytest
+from national_month import national_month
 
 import kpiwatch
 from core.home import PROJECT_DIR, Home
-from generator import generate
-from ingest.loader import ingest
-from kpiwatch.build import build
 
 GUIDE = PROJECT_DIR / "docs" / "analysts.md"
 QUERIES = re.findall(r"```sql\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.S)
@@ -24,13 +21,9 @@ SHORT_HISTORY = {"having count(*) >= 3": "having count(*) >= 1"}
 
 @pytest.fixture(scope="module")
 def month(tmp_path_factory: pytest.TempPathFactory) -> Home:
-    """A full month with incidents planted, for three provinces."""
-    root = tmp_path_factory.mktemp("docs")
-    home = Home.resolve(root / "home")
-    generate(root / "landing", date(2026, 10, 1), 31, ["440000", "510000", "650000"], 0.002, 7)
-    ingest(home, root / "landing")
-    build(home, quiet=True)
-    return home
+    """A full month with incidents planted, for every province: test_warehouse's national
+    October (``national_month``), built once per run and only read here."""
+    return national_month(tmp_path_factory)
 
 
 def test_the_guide_has_its_ten_questions() -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from national_month import national_month
 
 from core.contract import NATIONAL_CODE
 from core.home import PROJECT_DIR, Home
@@ -36,7 +37,6 @@ DURATION_KPIS = {
     "install_days_avg",
     "install_days_max",
 }
-OCTOBER = dict(start=date(2026, 10, 1), days=31, provinces=None, scale=0.002, seed=7)
 ACROSS_MONTH_END = dict(
     start=date(2026, 9, 20),
     days=20,
@@ -63,6 +63,10 @@ def _build(root: Path, window: dict) -> Built:
     report = ingest(home)
     assert report.rows_loaded > 0
     build(home, quiet=True)
+    return _built(home, manifest)
+
+
+def _built(home: Home, manifest: dict) -> Built:
     truth = pl.read_csv(
         home.landing / TRUTH,
         schema_overrides={
@@ -79,8 +83,10 @@ def _build(root: Path, window: dict) -> Built:
 
 @pytest.fixture(scope="session")
 def october(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """A national month: 31 provinces, 2026-10, scale 0.002, seed 7."""
-    return _build(tmp_path_factory.mktemp("october"), OCTOBER)
+    """A national month: 31 provinces, 2026-10, scale 0.002, seed 7 (``national_month``,
+    built once per run and shared with test_docs)."""
+    home = national_month(tmp_path_factory)
+    return _built(home, json.loads((home.landing / MANIFEST).read_text(encoding="utf-8")))
 
 
 @pytest.fixture(scope="session")
