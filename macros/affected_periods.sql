@@ -108,12 +108,15 @@
     <the latest as-of day>` (a DATE column), the days that kpi_at_risk projects from: every
     source's running month up to its as-of day, as literals read from int_periods_affected
     (whose rows carry their source's as-of time, on full and incremental builds alike) when
-    the model runs; `true` when parsing or in a unit test. The model's joins on each
+    the model runs; `true` when parsing, in a unit test or before any build made
+    int_periods_affected (dbt docs of an older publication). The model's joins on each
     source's own cutoff say the same; the literals let the engine skip the history before
     reading it (see affected_period_range).
 -#}
 {% macro running_months_range(column) -%}
     {%- if not execute or model.resource_type == 'unit_test' -%}{{ return('true') }}{%- endif -%}
+    {#- compiled where no build made it yet (dbt docs of an old publication): no range -#}
+    {%- if load_relation(ref('int_periods_affected')) is none -%}{{ return('true') }}{%- endif -%}
     {%- set bounds = run_query(
         "select cast(min(" ~ local_month('as_of_at') ~ ") as string), cast(max("
         ~ local_date('as_of_at') ~ ") as string) from " ~ ref('int_periods_affected')
