@@ -32,14 +32,11 @@
     periods, not the history.
 -#}
 {% macro affected_period_range(column, grain) -%}
-    {%- if not execute or model.resource_type == 'unit_test' -%}{{ return('') }}{%- endif -%}
-    {%- set bounds = run_query(
-        "select cast(min(period_start) as string), cast(max(period_start) as string) from "
-        ~ ref('int_periods_affected')
-        ~ ("" if grain is none else " where period_grain = '" ~ grain ~ "'")
-    ).rows[0] -%}
-    {%- if bounds[0] is none -%}{{ return('') }}{%- endif -%}
-    {{ return(column ~ " between date '" ~ bounds[0] ~ "' and date '" ~ bounds[1] ~ "' and ") }}
+    {%- set range = period_range_literal(
+        column, 'min(period_start)', 'max(period_start)',
+        "" if grain is none else "where period_grain = '" ~ grain ~ "'"
+    ) -%}
+    {{ return(range ~ ' and ' if range else '') }}
 {%- endmacro %}
 
 {#-
@@ -114,13 +111,26 @@
     reading it (see affected_period_range).
 -#}
 {% macro running_months_range(column) -%}
-    {%- if not execute or model.resource_type == 'unit_test' -%}{{ return('true') }}{%- endif -%}
-    {#- compiled where no build made it yet (dbt docs of an old publication): no range -#}
-    {%- if load_relation(ref('int_periods_affected')) is none -%}{{ return('true') }}{%- endif -%}
+    {%- set range = period_range_literal(
+        column, 'min(' ~ local_month('as_of_at') ~ ')', 'max(' ~ local_date('as_of_at') ~ ')'
+    ) -%}
+    {{ return(range or 'true') }}
+{%- endmacro %}
+
+{#-
+    period_range_literal: `column between date '<first>' and date '<last>'`, the two dates
+    computed by the SQL expressions `first` and `last` over int_periods_affected (rows
+    filtered by `where`) when the model runs; '' when parsing, in a unit test (its
+    int_periods_affected is a fixture), before any build made the table (dbt docs of an
+    older publication) or when it has no row.
+-#}
+{% macro period_range_literal(column, first, last, where='') -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}{{ return('') }}{%- endif -%}
+    {%- if load_relation(ref('int_periods_affected')) is none -%}{{ return('') }}{%- endif -%}
     {%- set bounds = run_query(
-        "select cast(min(" ~ local_month('as_of_at') ~ ") as string), cast(max("
-        ~ local_date('as_of_at') ~ ") as string) from " ~ ref('int_periods_affected')
+        "select cast(" ~ first ~ " as string), cast(" ~ last ~ " as string) from "
+        ~ ref('int_periods_affected') ~ " " ~ where
     ).rows[0] -%}
-    {%- if bounds[0] is none -%}{{ return('true') }}{%- endif -%}
+    {%- if bounds[0] is none -%}{{ return('') }}{%- endif -%}
     {{ return(column ~ " between date '" ~ bounds[0] ~ "' and date '" ~ bounds[1] ~ "'") }}
 {%- endmacro %}
