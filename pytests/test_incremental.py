@@ -168,6 +168,13 @@ def test_each_delivery_builds_incrementally_to_what_a_full_rebuild_gives(
     assert daily and all('"int_periods_affected"' in sql for sql in daily)
     ran = json.loads((home.dbt_target / "run_results.json").read_text())["results"]
     assert not [r for r in ran if r["unique_id"].startswith("seed.")]  # seeds stayed loaded
+    # so did the dimensions read from them, and the tests that read nothing else; a test
+    # that also reads a fact (a relationship to a dimension) still ran
+    ids = {r["unique_id"] for r in ran}
+    assert not [i for i in ids if i.startswith("model.kpiwatch.dim_")]
+    on_dimensions = ("unique_dim_", "not_null_dim_", "relationships_dim_", "assert_exactly_31")
+    assert not [i for i in ids if i.split(".")[2].startswith(on_dimensions)]
+    assert [i for i in ids if i.startswith("test.kpiwatch.relationships_fct_hall_tickets_")]
     assert moved == 5  # the re-export did move them: the comparison above is not vacuous
     # the October ticket, open at the end of October (280 h old) and of November (1,000 h),
     # restored in December after 1,034 h, is the oldest item of each month
