@@ -68,7 +68,8 @@
             database='publication', schema='marts', identifier=fact
         ) -%}
         {%- if published is not none -%}
-            where {{ arrived_since_last_build(source_table, key_columns) }}
+            {%- set raw = source('landing', source_table) %}
+            where {{ rows_whose_keys_arrived(raw, raw, key_columns, built_through_file_id()) }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

@@ -74,7 +74,9 @@
     {%- if changed.get('arrived_in') -%}
         {%- set keys = node.config.unique_key -%}
         {%- set keys = [keys] if keys is string else keys -%}
-        {{ return(keys_arrived_since(landing_relation(changed['arrived_in']), keys, through)) }}
+        {{ return(rows_whose_keys_arrived(
+            relation, landing_relation(changed['arrived_in']), keys, through
+        )) }}
     {%- endif -%}
     {%- set affected = 'model.' ~ project_name ~ '.int_periods_affected' -%}
     {%- set periods = graph.nodes[affected].relation_name -%}
@@ -94,6 +96,31 @@
     model; a test reads it without declaring it). -#}
 {% macro landing_relation(table) -%}
     {{ return(graph.sources['source.' ~ project_name ~ '.landing.' ~ table].relation_name) }}
+{%- endmacro %}
+
+{#- rows_whose_keys_arrived: keys_arrived_since as a condition on the rows of `relation`
+    itself (a table the query reads directly: raw, or a fact). On DuckDB it is written as
+    `rowid in (…)`: the subquery reads only the key columns of every row to find the row ids,
+    and the scan that needs the other columns then reads only the row groups those ids fall
+    in (a dynamic filter on rowid), because the versions of a key that arrived lie in the
+    recent files. Written as keys_arrived_since directly, DuckDB reads every column of every
+    row before the semi-join drops them: 815 MB and ~3.5 s for the hotline calls of a year
+    at --scale 0.1, against ~0.7 s (docs/performance.md). -#}
+{% macro rows_whose_keys_arrived(relation, raw, key_columns, through) -%}
+    {{ return(adapter.dispatch('rows_whose_keys_arrived', 'kpiwatch')(
+        relation, raw, key_columns, through
+    )) }}
+{%- endmacro %}
+
+{% macro default__rows_whose_keys_arrived(relation, raw, key_columns, through) -%}
+    {{ keys_arrived_since(raw, key_columns, through) }}
+{%- endmacro %}
+
+{% macro duckdb__rows_whose_keys_arrived(relation, raw, key_columns, through) -%}
+    rowid in (
+        select rowid from {{ relation }}
+        where {{ keys_arrived_since(raw, key_columns, through) }}
+    )
 {%- endmacro %}
 
 {#- keys_arrived_since: true for a row whose key had a version in a file loaded after file

@@ -31,7 +31,7 @@ kept as (
 
 raw_rows as (
     select * from {{ raw }}
-    where {{ arrived }}
+    where {{ rows_whose_keys_arrived(raw, raw, key_columns, through) if through > 0 else 'true' }}
 ),
 
 versions as (

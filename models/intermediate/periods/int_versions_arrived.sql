@@ -18,6 +18,9 @@ with
 {% for name, keys, started, ended in sources %}
     {{ name }} as (
         select * from {{ source('landing', name) }}
+        where {{ rows_whose_keys_arrived(
+            source('landing', name), source('landing', name), keys, built_through_file_id()
+        ) }}
     ),
 {% endfor %}
 
@@ -28,7 +31,6 @@ versions as (
             {{ started }} as started_at,
             {{ ended }} as ended_at
         from {{ name }}
-        where {{ arrived_since_last_build(name, keys) }}
         {%- if not loop.last %}
 
             union all
