@@ -65,6 +65,16 @@ class Names:
         return list(self.kpis["kpi_key"])
 
 
+def published_periods(lang: str) -> list[date]:
+    """The published months a dated page chooses from; with none, the page says there is no
+    data yet and stops."""
+    periods = marts.periods()
+    if not periods:
+        st.info(t(lang, "no_data"))
+        st.stop()
+    return periods
+
+
 def status(lang: str, is_compliant: object) -> str:
     if is_compliant is None or is_compliant is pd.NA or is_compliant != is_compliant:
         return "—"
@@ -149,6 +159,30 @@ def download_button(raw: pd.DataFrame, file_name: str, lang: str, key: str) -> N
 
 def missing(lang: str, what: str, table_name: str) -> None:
     st.info(t(lang, "not_available", what=what, table=table_name), icon=":material/schedule:")
+
+
+def audit_table(
+    lang: str,
+    rows: pd.DataFrame | None,
+    what: str,
+    table_name: str,
+    file_name: str,
+    key: str,
+    height: int,
+) -> None:
+    """An audit table as its job wrote it: said to be missing where the job never ran (None),
+    empty where it ran and found nothing."""
+    if rows is None:
+        missing(lang, what, table_name)
+    elif rows.empty:
+        st.info(t(lang, "no_data"))
+    else:
+        table(rows, None, file_name, lang, key=key, height=height)
+
+
+def names_in(lang: str, frame: pd.DataFrame) -> list[str]:
+    """Each row's name in the reader's language, from its ``name_zh`` and ``name_en``."""
+    return [name(lang, z, e) for z, e in zip(frame["name_zh"], frame["name_en"], strict=True)]
 
 
 def local(ts: object) -> str:

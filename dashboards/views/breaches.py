@@ -15,37 +15,23 @@ from dashboards import charts, filters, layout, marts
 
 lang = filters.language()
 names = layout.Names(lang)
-periods = marts.periods()
-if not periods:
-    st.info(t(lang, "no_data"))
-    st.stop()
+periods = layout.published_periods(lang)
 
-ALL = "all"
 c1, c2, c3 = st.columns([1, 1, 2])
 with c1:
-    period_text = filters.choose(
-        "period",
-        t(lang, "period"),
-        [filters.period_text(p) for p in periods],
-        format_func=lambda p: month(lang, pd.Timestamp(p).date()),
-    )
+    period_text, period = filters.period(lang, periods)
 with c2:
-    province = filters.choose(
+    province = filters.one_or_all(
         "province",
         t(lang, "province"),
-        [ALL, *names.province_codes],
-        format_func=lambda c: t(lang, "all_provinces") if c == ALL else names.province(c),
-        default=ALL,
+        names.province_codes,
+        names.province,
+        t(lang, "all_provinces"),
     )
 with c3:
-    kpi_key = filters.choose(
-        "kpi",
-        t(lang, "kpi"),
-        [ALL, *names.kpi_keys],
-        format_func=lambda k: t(lang, "all_kpis") if k == ALL else names.kpi(k),
-        default=ALL,
+    kpi_key = filters.one_or_all(
+        "kpi", t(lang, "kpi"), names.kpi_keys, names.kpi, t(lang, "all_kpis")
     )
-period = pd.Timestamp(period_text).date()
 st.caption(t(lang, "severity_caption"))
 
 
@@ -59,11 +45,11 @@ def band_text(row: Any) -> str:
 
 def chosen(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows of the provinces and KPI chosen (the nation is shown only for 'all')."""
-    if province == ALL:
+    if province == filters.ALL:
         frame = frame[frame["province_code"] != marts.NATIONAL]
     else:
         frame = frame[frame["province_code"] == province]
-    if kpi_key != ALL:
+    if kpi_key != filters.ALL:
         frame = frame[frame["kpi_key"] == kpi_key]
     return frame
 
@@ -167,10 +153,12 @@ st.subheader(t(lang, "alert_log"))
 if not marts.sees_operations():
     st.caption(t(lang, "operations_only"))
 else:
-    alerts = marts.alerts()
-    if alerts is None:
-        layout.missing(lang, t(lang, "alerts_what"), "audit.alerts")
-    elif alerts.empty:
-        st.info(t(lang, "no_data"))
-    else:
-        layout.table(alerts, None, "kpiwatch_alerts", lang, key="alerts", height=320)
+    layout.audit_table(
+        lang,
+        marts.alerts(),
+        t(lang, "alerts_what"),
+        "audit.alerts",
+        "kpiwatch_alerts",
+        key="alerts",
+        height=320,
+    )

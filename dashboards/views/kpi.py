@@ -10,22 +10,13 @@ from dashboards import charts, filters, layout, marts
 
 lang = filters.language()
 names = layout.Names(lang)
-periods = marts.periods()
-if not periods:
-    st.info(t(lang, "no_data"))
-    st.stop()
+periods = layout.published_periods(lang)
 
 c1, c2 = st.columns([1, 3])
 with c1:
-    period_text = filters.choose(
-        "period",
-        t(lang, "period"),
-        [filters.period_text(p) for p in periods],
-        format_func=lambda p: month(lang, pd.Timestamp(p).date()),
-    )
+    period_text, period = filters.period(lang, periods)
 with c2:
     kpi_key = filters.choose("kpi", t(lang, "kpi"), names.kpi_keys, format_func=names.kpi)
-period = pd.Timestamp(period_text).date()
 kpi = names.kpi_row(kpi_key)
 fmt = layout.axis_format(kpi.unit)
 

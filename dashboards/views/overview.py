@@ -6,25 +6,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.labels import fmt_change, fmt_threshold, month, t
+from core.labels import fmt_change, fmt_threshold, t
 from dashboards import at_risk, charts, filters, layout, marts
 
 lang = filters.language()
 names = layout.Names(lang)
-periods = marts.periods()
-if not periods:
-    st.info(t(lang, "no_data"))
-    st.stop()
+periods = layout.published_periods(lang)
 
 left, right = st.columns([1, 3], vertical_alignment="bottom")
 with left:
-    period_text = filters.choose(
-        "period",
-        t(lang, "period"),
-        [filters.period_text(p) for p in periods],
-        format_func=lambda p: month(lang, pd.Timestamp(p).date()),
-    )
-period = pd.Timestamp(period_text).date()
+    period_text, period = filters.period(lang, periods)
 with right:
     # The monthly report (reports/) of the month shown, holding only what this viewer may
     # see; made when the button is pressed, not on every rerun.
