@@ -4,27 +4,69 @@
 --          call was abandoned, which counts against the service level)
 --   mean / max  completed repairs (hours) and fixed-phone installations (days), once each
 -- Hall tickets and hotline calls carry the customer's tier (NULL for repairs and orders).
+-- Each population is one entry of the lists below, selected by one loop.
+{%- set facts = [
+    'fct_hall_tickets',
+    'fct_hotline_calls',
+    'fct_mobile_repairs',
+    'fct_broadband_faults',
+    'fct_install_orders',
+] %}
+{#- Share KPIs, one case per event: its KPI, the columns it is read from (`period` names the
+    <period>_month and <period>_date it is attributed to; a hotline call has no city) and the
+    events it counts. #}
+{%- set share_populations = [
+    {
+        'source': 'hall_tickets', 'kpi_id': "'hall_wait_15m'", 'case_id': 'ticket_id',
+        'has_city': true, 'period': 'taken', 'value': 'wait_seconds',
+        'rows': 'served_hall_tickets', 'where': 'is_3g',
+    },
+    {
+        'source': 'hall_tickets', 'kpi_id': "'hall_handle_10m'", 'case_id': 'ticket_id',
+        'has_city': true, 'period': 'taken', 'value': 'handling_seconds',
+        'rows': 'served_hall_tickets', 'where': 'finished_at is not null',
+    },
+    {
+        'source': 'hall_tickets', 'kpi_id': "'hall_vip_wait_5m'", 'case_id': 'ticket_id',
+        'has_city': true, 'period': 'taken', 'value': 'wait_seconds',
+        'rows': 'served_hall_tickets', 'where': 'is_3g and is_vip',
+    },
+    {
+        'source': 'hall_tickets', 'kpi_id': "'hall_appointment_no_wait'", 'case_id': 'ticket_id',
+        'has_city': true, 'period': 'taken', 'value': 'wait_seconds',
+        'rows': 'served_hall_tickets', 'where': 'is_appointment and has_appointment_no_wait',
+    },
+    {
+        'source': 'hotline_calls',
+        'kpi_id': "if(queue = 'vip', 'hotline_vip_sl20', 'hotline_sl20')",
+        'case_id': 'call_id', 'has_city': false, 'period': 'queued',
+        'value': 'answer_seconds', 'rows': 'fct_hotline_calls', 'where': none,
+    },
+] %}
+{#- Completed items, each judged twice: by the mean (<kpi_prefix>_avg) and the max (_max). #}
+{%- set completed_populations = [
+    {
+        'source': 'mobile_repairs', 'kpi_prefix': 'mobile_repair_hours', 'segment': "'all'",
+        'case_id': 'ticket_id', 'period': 'restored', 'value': 'repair_hours',
+        'where': 'is_restored and not is_terminal_caused',
+    },
+    {
+        'source': 'broadband_faults', 'kpi_prefix': 'broadband_repair_hours',
+        'segment': 'area_type', 'case_id': 'ticket_id', 'period': 'restored',
+        'value': 'repair_hours', 'where': 'is_restored',
+    },
+    {
+        'source': 'install_orders', 'kpi_prefix': 'install_days', 'segment': "'all'",
+        'case_id': 'order_id', 'period': 'completed', 'value': 'install_days',
+        'where': 'is_completed and is_fixed_phone',
+    },
+] %}
 with
-
-fct_hall_tickets as {{ inlined() }} (
-    select * from {{ ref('fct_hall_tickets') }}
-),
-
-fct_hotline_calls as {{ inlined() }} (
-    select * from {{ ref('fct_hotline_calls') }}
-),
-
-fct_mobile_repairs as {{ inlined() }} (
-    select * from {{ ref('fct_mobile_repairs') }}
-),
-
-fct_broadband_faults as {{ inlined() }} (
-    select * from {{ ref('fct_broadband_faults') }}
-),
-
-fct_install_orders as {{ inlined() }} (
-    select * from {{ ref('fct_install_orders') }}
-),
+{% for fact in facts %}
+    {{ fact }} as {{ inlined() }} (
+        select * from {{ ref(fact) }}
+    ),
+{% endfor %}
 
 served_hall_tickets as {{ inlined() }} (
     select * from fct_hall_tickets
@@ -32,164 +74,61 @@ served_hall_tickets as {{ inlined() }} (
 ),
 
 completed_items as {{ inlined() }} (
-    select
-        'mobile_repairs' as source_name,
-        'mobile_repair_hours' as kpi_prefix,
-        'all' as segment,
-        ticket_id as case_id,
-        province_code,
-        city_code,
-        restored_month as period_month,
-        restored_date as period_date,
-        repair_hours as measured_value
-    from fct_mobile_repairs
-    where is_restored and not is_terminal_caused
-
-    union all
-
-    select
-        'broadband_faults' as source_name,
-        'broadband_repair_hours' as kpi_prefix,
-        area_type as segment,
-        ticket_id as case_id,
-        province_code,
-        city_code,
-        restored_month as period_month,
-        restored_date as period_date,
-        repair_hours as measured_value
-    from fct_broadband_faults
-    where is_restored
-
-    union all
-
-    select
-        'install_orders' as source_name,
-        'install_days' as kpi_prefix,
-        'all' as segment,
-        order_id as case_id,
-        province_code,
-        city_code,
-        completed_month as period_month,
-        completed_date as period_date,
-        install_days as measured_value
-    from fct_install_orders
-    where is_completed and is_fixed_phone
+    {%- for population in completed_populations %}
+        select
+            '{{ population.source }}' as source_name,
+            '{{ population.kpi_prefix }}' as kpi_prefix,
+            {{ population.segment }} as segment,
+            {{ population.case_id }} as case_id,
+            province_code,
+            city_code,
+            {{ population.period }}_month as period_month,
+            {{ population.period }}_date as period_date,
+            {{ population.value }} as measured_value
+        from fct_{{ population.source }}
+        where {{ population.where }}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 cases as (
-    select
-        'hall_tickets' as source_name,
-        'hall_wait_15m' as kpi_id,
-        'all' as segment,
-        'share' as measure,
-        ticket_id as case_id,
-        province_code,
-        city_code,
-        taken_month as period_month,
-        taken_date as period_date,
-        wait_seconds as measured_value,
-        customer_tier
-    from served_hall_tickets
-    where is_3g
-
-    union all
-
-    select
-        'hall_tickets' as source_name,
-        'hall_handle_10m' as kpi_id,
-        'all' as segment,
-        'share' as measure,
-        ticket_id as case_id,
-        province_code,
-        city_code,
-        taken_month as period_month,
-        taken_date as period_date,
-        handling_seconds as measured_value,
-        customer_tier
-    from served_hall_tickets
-    where finished_at is not null
-
-    union all
-
-    select
-        'hall_tickets' as source_name,
-        'hall_vip_wait_5m' as kpi_id,
-        'all' as segment,
-        'share' as measure,
-        ticket_id as case_id,
-        province_code,
-        city_code,
-        taken_month as period_month,
-        taken_date as period_date,
-        wait_seconds as measured_value,
-        customer_tier
-    from served_hall_tickets
-    where is_3g and is_vip
-
-    union all
-
-    select
-        'hall_tickets' as source_name,
-        'hall_appointment_no_wait' as kpi_id,
-        'all' as segment,
-        'share' as measure,
-        ticket_id as case_id,
-        province_code,
-        city_code,
-        taken_month as period_month,
-        taken_date as period_date,
-        wait_seconds as measured_value,
-        customer_tier
-    from served_hall_tickets
-    where is_appointment and has_appointment_no_wait
-
-    union all
-
-    select
-        'hotline_calls' as source_name,
-        if(queue = 'vip', 'hotline_vip_sl20', 'hotline_sl20') as kpi_id,
-        'all' as segment,
-        'share' as measure,
-        call_id as case_id,
-        province_code,
-        cast(null as string) as city_code,
-        queued_month as period_month,
-        queued_date as period_date,
-        answer_seconds as measured_value,
-        customer_tier
-    from fct_hotline_calls
-
-    union all
-
-    select
-        source_name,
-        kpi_prefix || '_avg' as kpi_id,
-        segment,
-        'mean' as measure,
-        case_id,
-        province_code,
-        city_code,
-        period_month,
-        period_date,
-        measured_value,
-        cast(null as string) as customer_tier
-    from completed_items
-
-    union all
-
-    select
-        source_name,
-        kpi_prefix || '_max' as kpi_id,
-        segment,
-        'max' as measure,
-        case_id,
-        province_code,
-        city_code,
-        period_month,
-        period_date,
-        measured_value,
-        cast(null as string) as customer_tier
-    from completed_items
+    {%- for population in share_populations %}
+        select
+            '{{ population.source }}' as source_name,
+            {{ population.kpi_id }} as kpi_id,
+            'all' as segment,
+            'share' as measure,
+            {{ population.case_id }} as case_id,
+            province_code,
+            {% if population.has_city -%}
+                city_code,
+            {%- else -%}
+                cast(null as string) as city_code,
+            {%- endif %}
+            {{ population.period }}_month as period_month,
+            {{ population.period }}_date as period_date,
+            {{ population.value }} as measured_value,
+            customer_tier
+        from {{ population.rows }}
+        {% if population.where %}where {{ population.where }}{% endif %}
+        union all
+    {%- endfor %}
+    {%- for suffix, measure in [('avg', 'mean'), ('max', 'max')] %}
+        select
+            source_name,
+            kpi_prefix || '_{{ suffix }}' as kpi_id,
+            segment,
+            '{{ measure }}' as measure,
+            case_id,
+            province_code,
+            city_code,
+            period_month,
+            period_date,
+            measured_value,
+            cast(null as string) as customer_tier
+        from completed_items
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 )
 
 select * from cases
