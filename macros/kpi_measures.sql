@@ -84,9 +84,9 @@ measures as (
             province_code,
             city_code,
         {%- else -%}
-            if(
-                grouping(province_code) = 1, '{{ var("national_code") }}', province_code
-            ) as province_code,
+            {{ province_or_nation(
+                'province_code'
+            ) }} as province_code,
     {%- endif %}
         kpi_id,
         segment,
@@ -100,10 +100,9 @@ measures as (
     {% if by_city -%}
         group by {{ period }}, province_code, city_code, kpi_id, segment, measure, case_limit
     {%- else -%}
-        group by grouping sets (
-            ({{ period }}, province_code, kpi_id, segment, measure, case_limit),
-            ({{ period }}, kpi_id, segment, measure, case_limit)
-        )
+        group by {{ by_province_and_nation(
+            [period, 'province_code', 'kpi_id', 'segment', 'measure', 'case_limit']
+        ) }}
     {%- endif %}
 ),
 
