@@ -6,19 +6,7 @@
 -- The limit is that of the catalog version judging the month. Counted per month × province
 -- × KPI × segment, these are kpi_compliance.breach_count. Hall and hotline cases carry the
 -- customer's tier, so breach cases by tier are read here, not joined to the facts.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy=replace_periods_strategy(),
-        partition_by=partitioned_on_spark('period_month'),
-        unique_key='period_month',
-        pre_hook="{{ forget_affected_periods('period_month', 'month') }}",
-        on_schema_change='fail',
-        meta={'changed_rows': {'period': 'period_month', 'grain': 'month'}},
-    )
-}}
-
--- depends_on: {{ ref('int_periods_affected') }}
+{{ incremental_by_period('period_month', 'month') }}
 with
 
 int_kpi_cases_unioned as (

@@ -13,19 +13,7 @@
 -- three best-scoring members over all dimensions are published, with a label in zh and en.
 -- A month's drivers read only that month's breaches and cases, so an incremental build
 -- replaces the affected months (int_periods_affected) and keeps the others.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy=replace_periods_strategy(),
-        partition_by=partitioned_on_spark('period_month'),
-        unique_key='period_month',
-        pre_hook="{{ forget_affected_periods('period_month', 'month') }}",
-        on_schema_change='fail',
-        meta={'changed_rows': {'period': 'period_month', 'grain': 'month'}},
-    )
-}}
-
--- depends_on: {{ ref('int_periods_affected') }}
+{{ incremental_by_period('period_month', 'month') }}
 with
 
 kpi_breaches as (
