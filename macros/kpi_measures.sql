@@ -17,29 +17,22 @@
 {% macro kpi_measure_ctes(period, grain, by_city=false) -%}
     {%- set place = ['province_code', 'city_code'] if by_city else ['province_code'] -%}
 int_kpi_measures_aggregated as (
-    select * from {{ ref('int_kpi_measures_aggregated') }}
-    where
-        {% if by_city -%} city_code is not null {%- else -%} true {%- endif %}
-    {% if is_incremental() -%}
-        and {{ in_affected_periods(period, grain) }}
-    {%- endif %}
+    {{ rows_in_affected_periods(
+        'int_kpi_measures_aggregated', period, grain,
+        where='city_code is not null' if by_city else none,
+    ) }}
 ),
 
 int_open_items_aggregated as (
-    select * from {{ ref('int_open_items_aggregated') }}
-    where
-        period_grain = '{{ grain }}'
-        {% if is_incremental() -%}
-        and {{ in_affected_periods('period_start', grain) }}
-    {%- endif %}
+    {{ rows_in_affected_periods(
+        'int_open_items_aggregated', 'period_start', grain,
+        where="period_grain = '" ~ grain ~ "'",
+    ) }}
 ),
 
 {% if not by_city -%}
 int_hotline_hours_aggregated as (
-    select * from {{ ref('int_hotline_hours_aggregated') }}
-        {% if is_incremental() -%}
-            where {{ in_affected_periods(period, grain) }}
-        {%- endif %}
+    {{ rows_in_affected_periods('int_hotline_hours_aggregated', period, grain) }}
 ),
     {%- endif %}
 

@@ -106,11 +106,7 @@ checked as (
         open_at_period_end.age > versions.case_limit as is_beyond_limit
     from open_at_period_end
     inner join int_kpi_versions_dated as versions
-        on
-            open_at_period_end.kpi_id = versions.kpi_id
-            and open_at_period_end.segment = versions.segment
-            and open_at_period_end.period_start
-            between versions.effective_from and versions.effective_until
+        on {{ version_in_force('open_at_period_end', 'period_start') }}
 )
 
 select * from checked

@@ -10,27 +10,18 @@
 with
 
 int_kpi_cases_unioned as (
-    select * from {{ ref('int_kpi_cases_unioned') }}
-    {% if is_incremental() -%}
-        where {{ in_affected_periods('period_month', 'month') }}
-    {%- endif %}
+    {{ rows_in_affected_periods('int_kpi_cases_unioned', 'period_month', 'month') }}
 ),
 
 int_open_items_aged as (
-    select * from {{ ref('int_open_items_aged') }}
-    where
-        period_grain = 'month'
-        and is_beyond_limit
-        {% if is_incremental() -%}
-            and {{ in_affected_periods('period_start', 'month') }}
-        {%- endif %}
+    {{ rows_in_affected_periods(
+        'int_open_items_aged', 'period_start', 'month',
+        where="period_grain = 'month' and is_beyond_limit",
+    ) }}
 ),
 
 int_kpi_measures_aggregated as (
-    select * from {{ ref('int_kpi_measures_aggregated') }}
-    {% if is_incremental() -%}
-        where {{ in_affected_periods('period_month', 'month') }}
-    {%- endif %}
+    {{ rows_in_affected_periods('int_kpi_measures_aggregated', 'period_month', 'month') }}
 ),
 
 int_kpi_versions_dated as (
@@ -56,11 +47,7 @@ month_limits as (
         versions.catalog_version
     from measured_months
     inner join int_kpi_versions_dated as versions
-        on
-            measured_months.kpi_id = versions.kpi_id
-            and measured_months.segment = versions.segment
-            and measured_months.period_month
-            between versions.effective_from and versions.effective_until
+        on {{ version_in_force('measured_months', 'period_month') }}
     where versions.case_limit is not null
 ),
 

@@ -93,19 +93,13 @@
 with
 
 kpi_breaches as (
-    select * from {{ ref('kpi_breaches') }}
-    where
-        kpi_id <> 'hotline_24x7_dark_hours'
-        {% if is_incremental() -%}
-            and {{ in_affected_periods('period_month', 'month') }}
-        {%- endif %}
+    {{ rows_in_affected_periods(
+        'kpi_breaches', 'period_month', 'month', where="kpi_id <> 'hotline_24x7_dark_hours'"
+    ) }}
 ),
 
 int_kpi_cases_unioned as (
-    select * from {{ ref('int_kpi_cases_unioned') }}
-    {% if is_incremental() -%}
-        where {{ in_affected_periods('period_month', 'month') }}
-    {%- endif %}
+    {{ rows_in_affected_periods('int_kpi_cases_unioned', 'period_month', 'month') }}
 ),
 
 int_kpi_versions_dated as (
@@ -114,10 +108,7 @@ int_kpi_versions_dated as (
 
 {% for fact, month in facts_by_month %}
     {{ fact }} as (
-        select * from {{ ref(fact) }}
-        {% if is_incremental() -%}
-            where {{ in_affected_periods(month, 'month') }}
-        {%- endif %}
+        {{ rows_in_affected_periods(fact, month, 'month') }}
     ),
 {% endfor %}
 
@@ -141,11 +132,7 @@ breaches as (
         versions.case_limit
     from kpi_breaches as breaches
     left join int_kpi_versions_dated as versions
-        on
-            breaches.kpi_id = versions.kpi_id
-            and breaches.segment = versions.segment
-            and breaches.period_month
-            between versions.effective_from and versions.effective_until
+        on {{ version_in_force('breaches', 'period_month') }}
 ),
 
 -- The details a case's KPI row does not carry, read from its fact: the instant it started
