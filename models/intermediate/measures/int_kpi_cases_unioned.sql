@@ -12,53 +12,24 @@
     'fct_broadband_faults',
     'fct_install_orders',
 ] %}
-{#- Share KPIs, one case per event: its KPI, the columns it is read from (`period` names the
-    <period>_month and <period>_date it is attributed to; a hotline call has no city) and the
-    events it counts. #}
-{%- set share_populations = [
+{#- Share KPIs, one case per event, by the rows they are read from: each KPI's id, the value
+    judged and which rows it counts (none: all); `period` names the <period>_month and
+    <period>_date a case is attributed to; a hotline call has no city. #}
+{%- set share_sources = [
     {
-        'source': 'hall_tickets', 'kpi_id': "'hall_wait_15m'", 'case_id': 'ticket_id',
-        'has_city': true, 'period': 'taken', 'value': 'wait_seconds',
-        'rows': 'served_hall_tickets', 'where': 'is_3g',
+        'source': 'hall_tickets', 'rows': 'served_hall_tickets', 'case_id': 'ticket_id',
+        'has_city': true, 'period': 'taken', 'kpis': [
+            ("'hall_wait_15m'", 'wait_seconds', 'is_3g'),
+            ("'hall_handle_10m'", 'handling_seconds', 'finished_at is not null'),
+            ("'hall_vip_wait_5m'", 'wait_seconds', 'is_3g and is_vip'),
+            ("'hall_appointment_no_wait'", 'wait_seconds', 'is_appointment and has_appointment_no_wait'),
+        ],
     },
     {
-        'source': 'hall_tickets', 'kpi_id': "'hall_handle_10m'", 'case_id': 'ticket_id',
-        'has_city': true, 'period': 'taken', 'value': 'handling_seconds',
-        'rows': 'served_hall_tickets', 'where': 'finished_at is not null',
-    },
-    {
-        'source': 'hall_tickets', 'kpi_id': "'hall_vip_wait_5m'", 'case_id': 'ticket_id',
-        'has_city': true, 'period': 'taken', 'value': 'wait_seconds',
-        'rows': 'served_hall_tickets', 'where': 'is_3g and is_vip',
-    },
-    {
-        'source': 'hall_tickets', 'kpi_id': "'hall_appointment_no_wait'", 'case_id': 'ticket_id',
-        'has_city': true, 'period': 'taken', 'value': 'wait_seconds',
-        'rows': 'served_hall_tickets', 'where': 'is_appointment and has_appointment_no_wait',
-    },
-    {
-        'source': 'hotline_calls',
-        'kpi_id': "if(queue = 'vip', 'hotline_vip_sl20', 'hotline_sl20')",
-        'case_id': 'call_id', 'has_city': false, 'period': 'queued',
-        'value': 'answer_seconds', 'rows': 'fct_hotline_calls', 'where': none,
-    },
-] %}
-{#- Completed items, each judged twice: by the mean (<kpi_prefix>_avg) and the max (_max). #}
-{%- set completed_populations = [
-    {
-        'source': 'mobile_repairs', 'kpi_prefix': 'mobile_repair_hours', 'segment': "'all'",
-        'case_id': 'ticket_id', 'period': 'restored', 'value': 'repair_hours',
-        'where': 'is_restored and not is_terminal_caused',
-    },
-    {
-        'source': 'broadband_faults', 'kpi_prefix': 'broadband_repair_hours',
-        'segment': 'area_type', 'case_id': 'ticket_id', 'period': 'restored',
-        'value': 'repair_hours', 'where': 'is_restored',
-    },
-    {
-        'source': 'install_orders', 'kpi_prefix': 'install_days', 'segment': "'all'",
-        'case_id': 'order_id', 'period': 'completed', 'value': 'install_days',
-        'where': 'is_completed and is_fixed_phone',
+        'source': 'hotline_calls', 'rows': 'fct_hotline_calls', 'case_id': 'call_id',
+        'has_city': false, 'period': 'queued', 'kpis': [
+            ("if(queue = 'vip', 'hotline_vip_sl20', 'hotline_sl20')", 'answer_seconds', none),
+        ],
     },
 ] %}
 with
@@ -73,45 +44,49 @@ served_hall_tickets as {{ inlined() }} (
     where is_staffed_hall and is_served
 ),
 
+-- Completed items of the duration KPIs (duration_kpi_sources), each judged twice below: by
+-- the mean (<kpi_prefix>_avg) and the max (_max).
 completed_items as {{ inlined() }} (
-    {%- for population in completed_populations %}
+    {%- for items in duration_kpi_sources() %}
         select
-            '{{ population.source }}' as source_name,
-            '{{ population.kpi_prefix }}' as kpi_prefix,
-            {{ population.segment }} as segment,
-            {{ population.case_id }} as case_id,
+            '{{ items.source }}' as source_name,
+            '{{ items.kpi_prefix }}' as kpi_prefix,
+            {{ items.segment }} as segment,
+            {{ items.case_id }} as case_id,
             province_code,
             city_code,
-            {{ population.period }}_month as period_month,
-            {{ population.period }}_date as period_date,
-            {{ population.value }} as measured_value
-        from fct_{{ population.source }}
-        where {{ population.where }}
+            {{ items.period }}_month as period_month,
+            {{ items.period }}_date as period_date,
+            {{ items.value }} as measured_value
+        from fct_{{ items.source }}
+        where {{ items.completed }}{% if items.counted %} and {{ items.counted }}{% endif %}
         {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 
 cases as (
-    {%- for population in share_populations %}
-        select
-            '{{ population.source }}' as source_name,
-            {{ population.kpi_id }} as kpi_id,
-            'all' as segment,
-            'share' as measure,
-            {{ population.case_id }} as case_id,
-            province_code,
-            {% if population.has_city -%}
-                city_code,
-            {%- else -%}
-                cast(null as string) as city_code,
-            {%- endif %}
-            {{ population.period }}_month as period_month,
-            {{ population.period }}_date as period_date,
-            {{ population.value }} as measured_value,
-            customer_tier
-        from {{ population.rows }}
-        {% if population.where %}where {{ population.where }}{% endif %}
-        union all
+    {%- for source in share_sources %}
+        {%- for kpi_id, value, counted in source.kpis %}
+            select
+                '{{ source.source }}' as source_name,
+                {{ kpi_id }} as kpi_id,
+                'all' as segment,
+                'share' as measure,
+                {{ source.case_id }} as case_id,
+                province_code,
+                {% if source.has_city -%}
+                    city_code,
+                {%- else -%}
+                    cast(null as string) as city_code,
+                {%- endif %}
+                {{ source.period }}_month as period_month,
+                {{ source.period }}_date as period_date,
+                {{ value }} as measured_value,
+                customer_tier
+            from {{ source.rows }}
+            {% if counted %}where {{ counted }}{% endif %}
+            union all
+        {%- endfor %}
     {%- endfor %}
     {%- for suffix, measure in [('avg', 'mean'), ('max', 'max')] %}
         select
