@@ -76,6 +76,46 @@
     substr(ranked.member, 1, 2) || ':00–' || substr(ranked.member, 4, 2) || ':00'
 {%- endset %}
 
+{#- Each dimension's member label (ranked.member the member), in zh and en. #}
+{%- set member_labels = {
+    'zh': {
+        'city': 'coalesce(cities.name_zh, ranked.member)',
+        'province': 'coalesce(provinces.name_zh, ranked.member)',
+        'hall': "'营业厅' || ranked.member",
+        'hall_type': label_of('ranked.member', {
+            'own_hall': '自有营业厅', 'brand_store_3g': '3G品牌店', 'self_service': '自助服务店',
+        }, 'ranked.member'),
+        'customer_tier': "'客户等级' || ranked.member",
+        'queue': label_of('ranked.member', {'vip': 'VIP队列'}, "'普通队列'"),
+        'cause': "'障碍原因' || ranked.member",
+        'access_type': "'接入方式' || ranked.member",
+        'order_type': "'工单类型' || ranked.member",
+        'hour_band': hour_band_label,
+        'weekday': "'周' || substr('一二三四五六日', cast(ranked.member as int), 1)",
+        'month_part': label_of('ranked.member', {
+            '01-10': '上旬（1–10日）', '11-20': '中旬（11–20日）',
+        }, "'下旬（21日起）'"),
+    },
+    'en': {
+        'city': 'coalesce(cities.name_en, ranked.member)',
+        'province': 'coalesce(provinces.name_en, ranked.member)',
+        'hall': "'hall ' || ranked.member",
+        'hall_type': label_of('ranked.member', {
+            'own_hall': 'own halls', 'brand_store_3g': '3G brand stores',
+            'self_service': 'self-service stores',
+        }, 'ranked.member'),
+        'customer_tier': "ranked.member || ' customers'",
+        'queue': "ranked.member || ' queue'",
+        'cause': "'cause ' || ranked.member",
+        'access_type': "'access ' || ranked.member",
+        'order_type': "ranked.member || ' orders'",
+        'hour_band': hour_band_label,
+        'weekday': "substr('MonTueWedThuFriSatSun', 3 * cast(ranked.member as int) - 2, 3)",
+        'month_part': label_of('ranked.member', {
+            '01-10': 'days 1–10', '11-20': 'days 11–20',
+        }, "'days 21–end'"),
+    },
+} %}
 {%- set members = [
     ('city', 'city_code'),
     ('hall', 'hall_id'),
@@ -316,63 +356,14 @@ ranked as (
 
 labelled as (
     select
-        ranked.*,
-        case ranked.dimension
-            when 'city' then coalesce(cities.name_zh, ranked.member)
-            when 'province' then coalesce(provinces.name_zh, ranked.member)
-            when 'hall' then '营业厅' || ranked.member
-            when 'hall_type'
-                then
-                    case ranked.member
-                        when 'own_hall' then '自有营业厅'
-                        when 'brand_store_3g' then '3G品牌店'
-                        when 'self_service' then '自助服务店'
-                        else ranked.member
-                    end
-            when 'customer_tier' then '客户等级' || ranked.member
-            when 'queue'
-                then
-                    case ranked.member
-                        when 'vip' then 'VIP队列' else '普通队列'
-                    end
-            when 'cause' then '障碍原因' || ranked.member
-            when 'access_type' then '接入方式' || ranked.member
-            when 'order_type' then '工单类型' || ranked.member
-            when 'hour_band' then {{ hour_band_label }}
-            when 'weekday' then '周' || substr('一二三四五六日', cast(ranked.member as int), 1)
-            when 'month_part' then case ranked.member
-                when '01-10' then '上旬（1–10日）'
-                when '11-20' then '中旬（11–20日）'
-                else '下旬（21日起）'
-            end
-        end as member_label_zh,
-        case ranked.dimension
-            when 'city' then coalesce(cities.name_en, ranked.member)
-            when 'province' then coalesce(provinces.name_en, ranked.member)
-            when 'hall' then 'hall ' || ranked.member
-            when 'hall_type'
-                then
-                    case ranked.member
-                        when 'own_hall' then 'own halls'
-                        when 'brand_store_3g' then '3G brand stores'
-                        when 'self_service' then 'self-service stores'
-                        else ranked.member
-                    end
-            when 'customer_tier' then ranked.member || ' customers'
-            when 'queue' then ranked.member || ' queue'
-            when 'cause' then 'cause ' || ranked.member
-            when 'access_type' then 'access ' || ranked.member
-            when 'order_type' then ranked.member || ' orders'
-            when 'hour_band' then {{ hour_band_label }}
-            when 'weekday'
-                then
-                    substr('MonTueWedThuFriSatSun', 3 * cast(ranked.member as int) - 2, 3)
-            when 'month_part' then case ranked.member
-                when '01-10' then 'days 1–10'
-                when '11-20' then 'days 11–20'
-                else 'days 21–end'
-            end
-        end as member_label_en
+        {%- for language in ['zh', 'en'] %}
+            case ranked.dimension
+                {%- for dimension, label in member_labels[language].items() %}
+                    when '{{ dimension }}' then {{ label }}
+                {%- endfor %}
+            end as member_label_{{ language }},
+        {%- endfor %}
+        ranked.*
     from ranked
     left join dim_cities as cities
         on ranked.dimension = 'city' and ranked.member = cities.city_code
