@@ -47,6 +47,8 @@
         'details': ['order_type'],
     },
 ] %}
+{#- What says which breach a case or counter row counts against. #}
+{%- set breach_columns = ['period_month', 'province_code', 'kpi_id', 'segment', 'is_national'] %}
 {#- The dimensions a case or counter row carries besides its city (the customer's tier from
     its KPI row, the rest from case_details). #}
 {%- set case_dimensions = [
@@ -197,11 +199,9 @@ case_details as (
 -- KPI's ceiling, its value for a mean KPI.
 breach_cases as (
     select
-        breaches.period_month,
-        breaches.province_code,
-        breaches.kpi_id,
-        breaches.segment,
-        breaches.is_national,
+        {%- for column in breach_columns %}
+            breaches.{{ column }},
+        {%- endfor %}
         cases.province_code as case_province_code,
         cases.city_code,
         {%- for dimension in case_dimensions %}
@@ -235,11 +235,9 @@ breach_cases as (
 -- counts its failed attempts against the target.
 breach_counters as (
     select
-        breaches.period_month,
-        breaches.province_code,
-        breaches.kpi_id,
-        breaches.segment,
-        breaches.is_national,
+        {%- for column in breach_columns %}
+            breaches.{{ column }},
+        {%- endfor %}
         calls.province_code as case_province_code,
         calls.city_code,
         {%- for dimension in case_dimensions %}
