@@ -21,7 +21,7 @@ from core.labels import (
     source,
     t,
 )
-from dashboards import marts
+from dashboards import filters, marts
 
 
 class Names:
@@ -65,14 +65,16 @@ class Names:
         return list(self.kpis["kpi_key"])
 
 
-def published_periods(lang: str) -> list[date]:
-    """The published months a dated page chooses from; with none, the page says there is no
-    data yet and stops."""
+def dated_page() -> tuple[str, Names, list[date]]:
+    """What every page that shows a month starts from: the reader's language, the names in
+    it, and the published months to choose among; with none, the page says there is no data
+    yet and stops."""
+    lang = filters.language()
     periods = marts.periods()
     if not periods:
         st.info(t(lang, "no_data"))
         st.stop()
-    return periods
+    return lang, Names(lang), periods
 
 
 def status(lang: str, is_compliant: object) -> str:
@@ -106,6 +108,25 @@ def threshold_text(lang: str, frame: pd.DataFrame) -> list[str]:
         fmt_threshold(lang, c, v, u)
         for c, v, u in zip(frame["comparator"], frame["threshold"], frame["unit"], strict=True)
     ]
+
+
+def margin_text(lang: str, frame: pd.DataFrame) -> list[str]:
+    return [fmt_change(lang, m, u) for m, u in zip(frame["margin"], frame["unit"], strict=True)]
+
+
+def breach_columns(
+    lang: str, names: Names, breaches: pd.DataFrame, band: list[str] | None = None
+) -> dict[str, object]:
+    """The columns that say which breach a row is, first in every table of breaches: its
+    severity (and, given, the band that judged it), province and KPI."""
+    columns: dict[str, object] = {
+        t(lang, "col_severity"): [t(lang, s) for s in breaches["severity"]]
+    }
+    if band is not None:
+        columns[t(lang, "col_band")] = band
+    columns[t(lang, "col_province")] = [names.province(c) for c in breaches["province_code"]]
+    columns[t(lang, "col_kpi")] = [names.kpi(k) for k in breaches["kpi_key"]]
+    return columns
 
 
 def axis_format(unit_code: str | None) -> str | None:
@@ -161,23 +182,16 @@ def missing(lang: str, what: str, table_name: str) -> None:
     st.info(t(lang, "not_available", what=what, table=table_name), icon=":material/schedule:")
 
 
-def audit_table(
-    lang: str,
-    rows: pd.DataFrame | None,
-    what: str,
-    table_name: str,
-    file_name: str,
-    key: str,
-    height: int,
-) -> None:
-    """An audit table as its job wrote it: said to be missing where the job never ran (None),
-    empty where it ran and found nothing."""
+def audit_table(lang: str, rows: pd.DataFrame | None, what: str, table_name: str, key: str):
+    """An audit table as its job wrote it (downloaded as kpiwatch_<table>): said to be missing
+    where the job never ran (None), empty where it ran and found nothing."""
     if rows is None:
         missing(lang, what, table_name)
     elif rows.empty:
         st.info(t(lang, "no_data"))
     else:
-        table(rows, None, file_name, lang, key=key, height=height)
+        file_name = "kpiwatch_" + table_name.rpartition(".")[2]
+        table(rows, None, file_name, lang, key=key, height=320)
 
 
 def names_in(lang: str, frame: pd.DataFrame) -> list[str]:

@@ -10,12 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from core.config.severity import SEVERITIES
-from core.labels import fmt_change, month, t
+from core.labels import month, t
 from dashboards import charts, filters, layout, marts
 
-lang = filters.language()
-names = layout.Names(lang)
-periods = layout.published_periods(lang)
+lang, names, periods = layout.dated_page()
 
 c1, c2, c3 = st.columns([1, 1, 2])
 with c1:
@@ -71,16 +69,12 @@ else:
     layout.table(
         pd.DataFrame(
             {
-                t(lang, "col_severity"): [t(lang, s) for s in current["severity"]],
-                t(lang, "col_band"): [band_text(r) for r in current.itertuples()],
-                t(lang, "col_province"): [names.province(c) for c in current["province_code"]],
-                t(lang, "col_kpi"): [names.kpi(k) for k in current["kpi_key"]],
+                **layout.breach_columns(
+                    lang, names, current, band=[band_text(r) for r in current.itertuples()]
+                ),
                 t(lang, "col_value"): layout.value_text(lang, current),
                 t(lang, "col_threshold"): layout.threshold_text(lang, current),
-                t(lang, "col_margin"): [
-                    fmt_change(lang, v, u)
-                    for v, u in zip(current["margin"], current["unit"], strict=True)
-                ],
+                t(lang, "col_margin"): layout.margin_text(lang, current),
                 t(lang, "col_since"): [
                     month(lang, pd.Timestamp(p).date()) for p in current["since_month"]
                 ],
@@ -127,9 +121,7 @@ with right:
         layout.table(
             pd.DataFrame(
                 {
-                    t(lang, "col_severity"): [t(lang, s) for s in past["severity"]],
-                    t(lang, "col_province"): [names.province(c) for c in past["province_code"]],
-                    t(lang, "col_kpi"): [names.kpi(k) for k in past["kpi_key"]],
+                    **layout.breach_columns(lang, names, past),
                     t(lang, "col_since"): [
                         month(lang, pd.Timestamp(p).date()) for p in past["since_month"]
                     ],
@@ -153,12 +145,4 @@ st.subheader(t(lang, "alert_log"))
 if not marts.sees_operations():
     st.caption(t(lang, "operations_only"))
 else:
-    layout.audit_table(
-        lang,
-        marts.alerts(),
-        t(lang, "alerts_what"),
-        "audit.alerts",
-        "kpiwatch_alerts",
-        key="alerts",
-        height=320,
-    )
+    layout.audit_table(lang, marts.alerts(), t(lang, "alerts_what"), "audit.alerts", key="alerts")

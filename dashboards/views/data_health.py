@@ -179,15 +179,7 @@ else:
 
 # --- data quality ----------------------------------------------------------------------------
 st.subheader(t(lang, "dq_results"))
-layout.audit_table(
-    lang,
-    marts.dq_results(),
-    t(lang, "dq_what"),
-    "audit.dq_results",
-    "kpiwatch_dq_results",
-    key="dq",
-    height=320,
-)
+layout.audit_table(lang, marts.dq_results(), t(lang, "dq_what"), "audit.dq_results", key="dq")
 
 st.subheader(t(lang, "data_docs"))
 folder = marts.data_docs()

@@ -8,9 +8,7 @@ import streamlit as st
 from core.labels import fmt_change, fmt_threshold, fmt_value, month, t
 from dashboards import charts, filters, layout, marts
 
-lang = filters.language()
-names = layout.Names(lang)
-periods = layout.published_periods(lang)
+lang, names, periods = layout.dated_page()
 
 c1, c2 = st.columns([1, 3])
 with c1:
@@ -70,10 +68,7 @@ with right:
                 t(lang, "col_rank"): range(1, len(ranked) + 1),
                 t(lang, "col_province"): ranked["province"],
                 t(lang, "col_value"): ranked["value_text"],
-                t(lang, "col_margin"): [
-                    fmt_change(lang, m, u)
-                    for m, u in zip(ranked["margin"], ranked["unit"], strict=True)
-                ],
+                t(lang, "col_margin"): layout.margin_text(lang, ranked),
                 t(lang, "col_status"): [layout.status(lang, c) for c in ranked["is_compliant"]],
                 t(lang, "col_breach_count"): [layout.count(v) for v in ranked["breach_count"]],
             }

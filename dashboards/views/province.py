@@ -10,9 +10,7 @@ from core.labels import fmt_value, month, name, segment, source, t
 from dashboards import at_risk, charts, filters, layout, marts
 from dashboards.opening import worst_breach
 
-lang = filters.language()
-names = layout.Names(lang)
-periods = layout.published_periods(lang)
+lang, names, periods = layout.dated_page()
 
 c1, c2, c3 = st.columns([1, 1, 2])
 with c1:
