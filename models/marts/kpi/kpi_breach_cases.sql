@@ -74,28 +74,10 @@ completed_cases as (
     where cases.measured_value is null or cases.measured_value > month_limits.case_limit
 ),
 
-final as (
-    select
-        period_month,
-        source_name as source,
-        case_id,
-        kpi_id,
-        segment,
-        province_code,
-        city_code,
-        measured_value,
-        case_limit,
-        case_limit_unit,
-        false as is_open,
-        catalog_version,
-        customer_tier
-    from completed_cases
-
-    union all
-
+open_cases as (
     select
         period_start as period_month,
-        source_name as source,
+        source_name,
         case_id,
         kpi_id,
         segment,
@@ -104,10 +86,30 @@ final as (
         age as measured_value,
         case_limit,
         case_limit_unit,
-        true as is_open,
         catalog_version,
         cast(null as string) as customer_tier
     from int_open_items_aged
+),
+
+final as (
+    {%- for cases, is_open in [('completed_cases', 'false'), ('open_cases', 'true')] %}
+        select
+            period_month,
+            source_name as source,
+            case_id,
+            kpi_id,
+            segment,
+            province_code,
+            city_code,
+            measured_value,
+            case_limit,
+            case_limit_unit,
+            {{ is_open }} as is_open,
+            catalog_version,
+            customer_tier
+        from {{ cases }}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 )
 
 select * from final
