@@ -4,3 +4,11 @@
         {{ 'and ' if not loop.first }}{{ left }}.{{ column }} = {{ right }}.{{ column }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- A full outer join's key columns, from whichever side has the row. -#}
+{% macro either_side(left, right, columns) -%}
+    {%- for column in columns -%}
+        coalesce({{ left }}.{{ column }}, {{ right }}.{{ column }}) as {{ column }}
+        {{- ', ' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
