@@ -21,7 +21,7 @@ from core.labels import (
     source,
     t,
 )
-from dashboards import filters, marts
+from dashboards import marts
 
 
 class Names:
@@ -63,18 +63,6 @@ class Names:
     @property
     def kpi_keys(self) -> list[str]:
         return list(self.kpis["kpi_key"])
-
-
-def dated_page() -> tuple[str, Names, list[date]]:
-    """What every page that shows a month starts from: the reader's language, the names in
-    it, and the published months to choose among; with none, the page says there is no data
-    yet and stops."""
-    lang = filters.language()
-    periods = marts.periods()
-    if not periods:
-        st.info(t(lang, "no_data"))
-        st.stop()
-    return lang, Names(lang), periods
 
 
 def status(lang: str, is_compliant: object) -> str:

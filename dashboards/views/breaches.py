@@ -11,9 +11,9 @@ import streamlit as st
 
 from core.config.severity import SEVERITIES
 from core.labels import month, t
-from dashboards import charts, filters, layout, marts
+from dashboards import charts, filters, layout, marts, month_page
 
-lang, names, periods = layout.dated_page()
+lang, names, periods = month_page.start()
 
 c1, c2, c3 = st.columns([1, 1, 2])
 with c1:

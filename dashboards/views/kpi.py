@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from core.labels import fmt_change, fmt_threshold, fmt_value, month, t
-from dashboards import charts, filters, layout, marts
+from dashboards import charts, filters, layout, marts, month_page
 
-lang, names, periods = layout.dated_page()
+lang, names, periods = month_page.start()
 
 c1, c2 = st.columns([1, 3])
 with c1:

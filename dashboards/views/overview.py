@@ -7,9 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from core.labels import t
-from dashboards import at_risk, charts, filters, layout, marts
+from dashboards import at_risk, charts, filters, layout, marts, month_page
 
-lang, names, periods = layout.dated_page()
+lang, names, periods = month_page.start()
 
 left, right = st.columns([1, 3], vertical_alignment="bottom")
 with left:

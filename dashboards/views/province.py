@@ -7,10 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from core.labels import fmt_value, month, name, segment, source, t
-from dashboards import at_risk, charts, filters, layout, marts
+from dashboards import at_risk, charts, filters, layout, marts, month_page
 from dashboards.opening import worst_breach
 
-lang, names, periods = layout.dated_page()
+lang, names, periods = month_page.start()
 
 c1, c2, c3 = st.columns([1, 1, 2])
 with c1:
