@@ -145,6 +145,20 @@ def _ts(value: Any) -> datetime | None:
     return value.to_pydatetime() if isinstance(value, pd.Timestamp) else value
 
 
+def _about(c: Condition) -> dict[str, Any]:
+    """What a condition is about, as audit.alert_state and audit.alerts both record it."""
+    return {
+        "subject": c.subject,
+        "category": c.category,
+        "check_name": c.check_name,
+        "source": c.source,
+        "province_code": c.province_code,
+        "kpi_id": c.kpi_id,
+        "segment": c.segment,
+        "period_start": c.period_start,
+    }
+
+
 def _state(
     c: Condition,
     state: str,
@@ -156,14 +170,7 @@ def _state(
     resolved: datetime | None,
 ) -> dict[str, Any]:
     return {
-        "subject": c.subject,
-        "category": c.category,
-        "check_name": c.check_name,
-        "source": c.source,
-        "province_code": c.province_code,
-        "kpi_id": c.kpi_id,
-        "segment": c.segment,
-        "period_start": c.period_start,
+        **_about(c),
         "state": state,
         "severity": c.severity if state == "open" else None,
         "episode": episode,
@@ -223,16 +230,9 @@ def enqueue(
                 {
                     "alert_key": _digest(f"{alert.alert_id}|{channel or ''}", 32),
                     "alert_id": alert.alert_id,
-                    "subject": c.subject,
-                    "category": c.category,
+                    **_about(c),
                     "kind": alert.kind,
                     "severity": alert.severity,
-                    "check_name": c.check_name,
-                    "source": c.source,
-                    "province_code": c.province_code,
-                    "kpi_id": c.kpi_id,
-                    "segment": c.segment,
-                    "period_start": c.period_start,
                     "channel": channel,
                     "owners": owners,
                     "status": "pending" if channel else "unrouted",

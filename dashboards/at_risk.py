@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.labels import fmt_threshold, fmt_value, month, t
+from core.labels import fmt_value, month, t
 from dashboards import layout, marts
 
 
@@ -40,10 +40,7 @@ def panel(lang: str, names: layout.Names, province: str | None, key: str, limit:
                     rows["projected_low"], rows["projected_high"], rows["unit"], strict=True
                 )
             ],
-            t(lang, "col_threshold"): [
-                fmt_threshold(lang, c, v, u)
-                for c, v, u in zip(rows["comparator"], rows["threshold"], rows["unit"], strict=True)
-            ],
+            t(lang, "col_threshold"): layout.threshold_text(lang, rows),
             t(lang, "at_risk_days"): [
                 f"{d} / {n}"
                 for d, n in zip(rows["days_observed"], rows["days_in_month"], strict=True)

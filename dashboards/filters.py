@@ -15,9 +15,10 @@ from typing import Any
 
 import streamlit as st
 
-from core.labels import DEFAULT_LANGUAGE, LANGUAGES
+from core.labels import DEFAULT_LANGUAGE, LANGUAGES, month, t
 
 KEYS = ("page", "lang", "period", "province", "kpi", "map")
+ALL = "all"  # the value of a filter that keeps every option (one_or_all)
 _STATE = "filters"
 
 
@@ -57,6 +58,31 @@ def write_url() -> None:
 
 def period_text(value: date) -> str:
     return value.strftime("%Y-%m")
+
+
+def period(lang: str, periods: Sequence[date]) -> tuple[str, date]:
+    """The month a dated page shows, chosen among the published ``periods``: its text as the
+    URL and file names carry it, and its first day."""
+    text = choose(
+        "period",
+        t(lang, "period"),
+        [period_text(p) for p in periods],
+        format_func=lambda p: month(lang, date.fromisoformat(f"{p}-01")),
+    )
+    return text, date.fromisoformat(f"{text}-01")
+
+
+def one_or_all(
+    key: str, label: str, options: Sequence[str], format_func: Callable[[Any], str], all_label: str
+) -> str | None:
+    """A filter that offers, first and by default, every option at once (``ALL``)."""
+    return choose(
+        key,
+        label,
+        [ALL, *options],
+        format_func=lambda v: all_label if v == ALL else format_func(v),
+        default=ALL,
+    )
 
 
 def choose(

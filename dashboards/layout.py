@@ -98,6 +98,25 @@ def threshold_text(lang: str, frame: pd.DataFrame) -> list[str]:
     ]
 
 
+def margin_text(lang: str, frame: pd.DataFrame) -> list[str]:
+    return [fmt_change(lang, m, u) for m, u in zip(frame["margin"], frame["unit"], strict=True)]
+
+
+def breach_columns(
+    lang: str, names: Names, breaches: pd.DataFrame, band: list[str] | None = None
+) -> dict[str, object]:
+    """The columns that say which breach a row is, first in every table of breaches: its
+    severity (and, given, the band that judged it), province and KPI."""
+    columns: dict[str, object] = {
+        t(lang, "col_severity"): [t(lang, s) for s in breaches["severity"]]
+    }
+    if band is not None:
+        columns[t(lang, "col_band")] = band
+    columns[t(lang, "col_province")] = [names.province(c) for c in breaches["province_code"]]
+    columns[t(lang, "col_kpi")] = [names.kpi(k) for k in breaches["kpi_key"]]
+    return columns
+
+
 def axis_format(unit_code: str | None) -> str | None:
     return ".0%" if unit_code == "share" else None
 
@@ -149,6 +168,23 @@ def download_button(raw: pd.DataFrame, file_name: str, lang: str, key: str) -> N
 
 def missing(lang: str, what: str, table_name: str) -> None:
     st.info(t(lang, "not_available", what=what, table=table_name), icon=":material/schedule:")
+
+
+def audit_table(lang: str, rows: pd.DataFrame | None, what: str, table_name: str, key: str):
+    """An audit table as its job wrote it (downloaded as kpiwatch_<table>): said to be missing
+    where the job never ran (None), empty where it ran and found nothing."""
+    if rows is None:
+        missing(lang, what, table_name)
+    elif rows.empty:
+        st.info(t(lang, "no_data"))
+    else:
+        file_name = "kpiwatch_" + table_name.rpartition(".")[2]
+        table(rows, None, file_name, lang, key=key, height=320)
+
+
+def names_in(lang: str, frame: pd.DataFrame) -> list[str]:
+    """Each row's name in the reader's language, from its ``name_zh`` and ``name_en``."""
+    return [name(lang, z, e) for z, e in zip(frame["name_zh"], frame["name_en"], strict=True)]
 
 
 def local(ts: object) -> str:

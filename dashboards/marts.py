@@ -301,7 +301,8 @@ def standing(period: date, province: str = NATIONAL) -> pd.DataFrame:
     every day of each month (within what the viewer may see). A month the data covers in
     part (the first month of a history, carried-over tickets only, the month in progress)
     measures another population: ``current_complete`` / ``previous_complete`` say which
-    month is partial, and ``change`` is null.
+    month is partial, and ``change`` is null. ``relative_shortfall`` is the breach's, as
+    ``marts.kpi_breaches`` publishes it (null where the KPI is met).
     """
     return query(
         """
@@ -357,10 +358,14 @@ def standing(period: date, province: str = NATIONAL) -> pd.DataFrame:
             c.current_complete, c.previous_complete,
             if(c.current_complete and c.previous_complete, c.value - p.previous_value, null)
                 as change,
-            d.daily_values
+            d.daily_values,
+            b.relative_shortfall
         from judged as c
         left join previous_month as p on c.kpi_id = p.kpi_id and c.segment = p.segment
         left join days as d on c.kpi_id = d.kpi_id and c.segment = d.segment
+        left join marts.kpi_breaches as b
+            on b.period_month = c.period_month and b.province_code = c.province_code
+                and b.kpi_id = c.kpi_id and b.segment = c.segment
         """,
         scope(), period, province, period, province, province, period, period, period, period,
     )  # fmt: skip

@@ -524,6 +524,40 @@ def simulate_network_calls(ctx: Context, rng: np.random.Generator) -> pl.DataFra
 Attr = np.ndarray | pl.Series
 
 
+def _located(ctx: Context, rng: np.random.Generator, n: int) -> dict[str, Attr]:
+    """Where n tickets or orders of the province are: its code and a city of it each."""
+    return {
+        "province_code": pick([ctx.province.code], np.zeros(n, np.int64)),
+        "city_code": _cities(ctx, rng, n),
+    }
+
+
+def _repair_versions(
+    ctx: Context,
+    rng: np.random.Generator,
+    reported: np.ndarray,
+    hours: np.ndarray,
+    suspended: np.ndarray,
+    attrs: dict[str, Attr],
+    prefix: str,
+) -> pl.DataFrame:
+    """A repair source's ticket versions: reported, restored ``hours`` later (plus the
+    suspended minutes)."""
+    duration_ms = (hours * HOUR_MS).astype(np.int64)
+    return _ticket_versions(
+        ctx,
+        rng,
+        "ticket_id",
+        "reported_at",
+        "restored_at",
+        reported,
+        duration_ms,
+        suspended,
+        attrs,
+        prefix,
+    )
+
+
 def _ticket_versions(
     ctx: Context,
     rng: np.random.Generator,
@@ -624,18 +658,14 @@ def simulate_mobile_repairs(ctx: Context, rng: np.random.Generator) -> pl.DataFr
     cut = inc.in_incident(reported, ctx.during("mobile_fibre_cut")) & ~terminal
     hours = np.where(cut & (rng.random(n) < 0.2), rng.uniform(ceiling + 2, ceiling + 32, n), hours)
     suspended = np.where(rng.random(n) < 0.12, rng.integers(30, 720, n), 0)
-    return _ticket_versions(
+    return _repair_versions(
         ctx,
         rng,
-        "ticket_id",
-        "reported_at",
-        "restored_at",
         reported,
-        (hours * HOUR_MS).astype(np.int64),
+        hours,
         suspended,
         {
-            "province_code": pick([ctx.province.code], np.zeros(n, np.int64)),
-            "city_code": _cities(ctx, rng, n),
+            **_located(ctx, rng, n),
             "area_type": _area(_rural(ctx, rng, n)),
             "cause": pick(("network", "terminal", "other"), cause),
         },
@@ -669,18 +699,14 @@ def simulate_broadband_faults(ctx: Context, rng: np.random.Generator) -> pl.Data
     stormy = rural & inc.in_incident(reported, ctx.during("rural_broadband_storm"))
     hours = np.where(stormy, lognormal_hours(rng, n, 60, 0.3, 30, 96), hours)
     suspended = np.where(rng.random(n) < 0.15, rng.integers(30, 1440, n), 0)
-    return _ticket_versions(
+    return _repair_versions(
         ctx,
         rng,
-        "ticket_id",
-        "reported_at",
-        "restored_at",
         reported,
-        (hours * HOUR_MS).astype(np.int64),
+        hours,
         suspended,
         {
-            "province_code": pick([ctx.province.code], np.zeros(n, np.int64)),
-            "city_code": _cities(ctx, rng, n),
+            **_located(ctx, rng, n),
             "area_type": _area(rural),
             "access_type": pick(("ftth", "copper", "other"), rng.choice(3, n, p=[0.8, 0.15, 0.05])),
         },
@@ -726,8 +752,7 @@ def simulate_install_orders(ctx: Context, rng: np.random.Generator) -> pl.DataFr
         duration,
         suspended,
         {
-            "province_code": pick([ctx.province.code], np.zeros(n, np.int64)),
-            "city_code": _cities(ctx, rng, n),
+            **_located(ctx, rng, n),
             "area_type": _area(_rural(ctx, rng, n)),
             "service": pick(("broadband", "fixed_phone"), fixed.astype(np.int64)),
             "order_type": pick(("new", "move"), rng.choice(2, n, p=[0.8, 0.2])),

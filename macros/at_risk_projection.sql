@@ -40,7 +40,24 @@
     )
 {%- endmacro %}
 
+{#- The larger of two values, either of which may be unknown (NULL); NULL when both are. -#}
+{% macro larger_known(a, b) -%}
+    greatest(coalesce({{ a }}, {{ b }}), coalesce({{ b }}, {{ a }}))
+{%- endmacro %}
+
 {% macro at_risk_ctes(cutoffs, history_months=3) -%}
+    {#- Written once, used more than once below: what identifies a projection; the share of a
+        share KPI's cases that met their limit; an open item's age at the month end if still
+        open (`items` open at the cutoff, `versions` the cutoff's month), in its limit's unit. -#}
+    {%- set at_risk_key = ['cutoff_date', 'province_code', 'kpi_id', 'segment'] %}
+    {%- set share_met = 'cast(sample_size - beyond_count as double) / sample_size' %}
+    {%- set age_at_month_end -%}
+        (
+            items.age
+            + {{ elapsed_seconds('items.measured_at', local_midnight('versions.next_month')) }}
+            / case items.case_limit_unit when 'days' then 86400 else 3600 end
+        )
+    {%- endset %}
 at_risk_cutoffs as (
     select
         source_name,
@@ -156,8 +173,7 @@ at_risk_days as (
 at_risk_month_to_date as (
     select
         cutoff_date,
-        if(grouping(province_code) = 1, '{{ var("national_code") }}', province_code)
-            as province_code,
+        {{ province_or_nation('province_code') }} as province_code,
         kpi_id,
         segment,
         measure,
@@ -167,18 +183,16 @@ at_risk_month_to_date as (
         max(value_max) as value_max
     from at_risk_days
     where is_month_to_date
-    group by grouping sets (
-        (cutoff_date, province_code, kpi_id, segment, measure),
-        (cutoff_date, kpi_id, segment, measure)
-    )
+    group by {{ by_province_and_nation(
+        ['cutoff_date', 'province_code', 'kpi_id', 'segment', 'measure']
+    ) }}
 ),
 
 at_risk_history as (
     select
         cutoff_date,
         source_name,
-        if(grouping(province_code) = 1, '{{ var("national_code") }}', province_code)
-            as province_code,
+        {{ province_or_nation('province_code') }} as province_code,
         kpi_id,
         segment,
         weekday,
@@ -186,10 +200,9 @@ at_risk_history as (
         sum(beyond_count) as beyond_count
     from at_risk_days
     where not is_month_to_date
-    group by grouping sets (
-        (cutoff_date, source_name, province_code, kpi_id, segment, weekday),
-        (cutoff_date, source_name, kpi_id, segment, weekday)
-    )
+    group by {{ by_province_and_nation(
+        ['cutoff_date', 'source_name', 'province_code', 'kpi_id', 'segment', 'weekday']
+    ) }}
 ),
 
 -- Expected cases after the cutoff: Σ over its remaining weekdays of the mean cases per day.
@@ -204,15 +217,9 @@ at_risk_rest_from_history as (
         ) }} as expected_rest_cases
     from at_risk_history as history
     inner join at_risk_history_days as history_days
-        on
-            history.cutoff_date = history_days.cutoff_date
-            and history.source_name = history_days.source_name
-            and history.weekday = history_days.weekday
+        on {{ matching('history', 'history_days', ['cutoff_date', 'source_name', 'weekday']) }}
     inner join at_risk_rest_days as rest_days
-        on
-            history.cutoff_date = rest_days.cutoff_date
-            and history.source_name = rest_days.source_name
-            and history.weekday = rest_days.weekday
+        on {{ matching('history', 'rest_days', ['cutoff_date', 'source_name', 'weekday']) }}
     group by history.cutoff_date, history.province_code, history.kpi_id, history.segment
 ),
 
@@ -241,8 +248,7 @@ at_risk_has_history as (
 at_risk_spread as (
     select
         versions.cutoff_date,
-        if(grouping(cases.province_code) = 1, '{{ var("national_code") }}', cases.province_code)
-            as province_code,
+        {{ province_or_nation('cases.province_code') }} as province_code,
         cases.kpi_id,
         cases.segment,
         -- from sums in value order, not var_samp: the result must not depend on the order
@@ -263,10 +269,10 @@ at_risk_spread as (
             and cases.period_date >= versions.period_month
             and cases.period_date <= versions.cutoff_date
     where cases.measure = 'mean'
-    group by grouping sets (
-        (versions.cutoff_date, cases.province_code, cases.kpi_id, cases.segment),
-        (versions.cutoff_date, cases.kpi_id, cases.segment)
-    )
+    group by {{ by_province_and_nation(
+        ['versions.cutoff_date', 'cases.province_code', 'cases.kpi_id', 'cases.segment'],
+        province='cases.province_code',
+    ) }}
 ),
 
 -- Items open at the cutoff's end: their age then, and whether they would pass the ceiling by
@@ -274,26 +280,16 @@ at_risk_spread as (
 at_risk_open_items as (
     select
         versions.cutoff_date,
-        if(grouping(items.province_code) = 1, '{{ var("national_code") }}', items.province_code)
-            as province_code,
+        {{ province_or_nation('items.province_code') }} as province_code,
         items.kpi_id,
         items.segment,
         count(*) as open_item_count,
         count(*) filter (where items.is_beyond_limit) as open_beyond_count,
         count(*) filter (
-            where
-                not items.is_beyond_limit
-                and items.age
-                + {{ elapsed_seconds('items.measured_at', local_midnight('versions.next_month')) }}
-                / case items.case_limit_unit when 'days' then 86400 else 3600 end
-                > items.case_limit
+            where not items.is_beyond_limit and {{ age_at_month_end }} > items.case_limit
         ) as open_crossing_count,
         max(items.age) as open_age_max,
-        max(
-            items.age
-            + {{ elapsed_seconds('items.measured_at', local_midnight('versions.next_month')) }}
-            / case items.case_limit_unit when 'days' then 86400 else 3600 end
-        ) as open_age_max_at_month_end
+        max({{ age_at_month_end }}) as open_age_max_at_month_end
     from int_open_items_aged as items
     inner join (
         select distinct cutoff_date, next_month, source_name from at_risk_cutoffs
@@ -302,16 +298,16 @@ at_risk_open_items as (
             items.source_name = versions.source_name
             and items.period_grain = 'day'
             and items.period_start = versions.cutoff_date
-    group by grouping sets (
-        (versions.cutoff_date, items.province_code, items.kpi_id, items.segment),
-        (versions.cutoff_date, items.kpi_id, items.segment)
-    )
+    group by {{ by_province_and_nation(
+        ['versions.cutoff_date', 'items.province_code', 'items.kpi_id', 'items.segment'],
+        province='items.province_code',
+    ) }}
 ),
 
 at_risk_keys as (
-    select cutoff_date, province_code, kpi_id, segment from at_risk_month_to_date
+    select {{ at_risk_key | join(', ') }} from at_risk_month_to_date
     union
-    select cutoff_date, province_code, kpi_id, segment from at_risk_open_items
+    select {{ at_risk_key | join(', ') }} from at_risk_open_items
 ),
 
 at_risk_measured as (
@@ -357,35 +353,15 @@ at_risk_measured as (
             and keys.kpi_id = versions.kpi_id
             and keys.segment = versions.segment
     left join at_risk_month_to_date as mtd
-        on
-            keys.cutoff_date = mtd.cutoff_date
-            and keys.province_code = mtd.province_code
-            and keys.kpi_id = mtd.kpi_id
-            and keys.segment = mtd.segment
+        on {{ matching('keys', 'mtd', at_risk_key) }}
     left join at_risk_spread as spread
-        on
-            keys.cutoff_date = spread.cutoff_date
-            and keys.province_code = spread.province_code
-            and keys.kpi_id = spread.kpi_id
-            and keys.segment = spread.segment
+        on {{ matching('keys', 'spread', at_risk_key) }}
     left join at_risk_open_items as open_items
-        on
-            keys.cutoff_date = open_items.cutoff_date
-            and keys.province_code = open_items.province_code
-            and keys.kpi_id = open_items.kpi_id
-            and keys.segment = open_items.segment
+        on {{ matching('keys', 'open_items', at_risk_key) }}
     left join at_risk_history_totals as history_totals
-        on
-            keys.cutoff_date = history_totals.cutoff_date
-            and keys.province_code = history_totals.province_code
-            and keys.kpi_id = history_totals.kpi_id
-            and keys.segment = history_totals.segment
+        on {{ matching('keys', 'history_totals', at_risk_key) }}
     left join at_risk_rest_from_history as rest
-        on
-            keys.cutoff_date = rest.cutoff_date
-            and keys.province_code = rest.province_code
-            and keys.kpi_id = rest.kpi_id
-            and keys.segment = rest.segment
+        on {{ matching('keys', 'rest', at_risk_key) }}
     left join at_risk_has_history as has_history
         on
             versions.source_name = has_history.source_name
@@ -397,11 +373,10 @@ at_risk_spread_of_month_end as (
     select
         *,
         case
-            when measure = 'share' and sample_size > 0
-                then cast(sample_size - beyond_count as double) / sample_size
+            when measure = 'share' and sample_size > 0 then {{ share_met }}
             when measure in ('ratio', 'mean') and sample_size > 0
                 then value_sum / sample_size
-            when measure = 'max' then greatest(coalesce(value_max, open_age_max), coalesce(open_age_max, value_max))
+            when measure = 'max' then {{ larger_known('value_max', 'open_age_max') }}
         end as month_to_date_value,
         case
             when measure in ('share', 'ratio', 'mean') and sample_size > 0
@@ -409,9 +384,7 @@ at_risk_spread_of_month_end as (
                     greatest(
                         case
                             when measure = 'mean' then coalesce(value_variance, 0)
-                            when measure = 'share'
-                                then cast(sample_size - beyond_count as double) / sample_size
-                                * (1 - cast(sample_size - beyond_count as double) / sample_size)
+                            when measure = 'share' then {{ share_met }} * (1 - {{ share_met }})
                             else value_sum / sample_size * (1 - value_sum / sample_size)
                         end,
                         0
@@ -452,13 +425,11 @@ projected as (
         month_to_date_value as projected_value,
         case
             when measure = 'max' then month_to_date_value
-            when measure = 'share' or measure = 'ratio'
-                then greatest(month_to_date_value - 1.96 * month_end_sd, 0)
             else greatest(month_to_date_value - 1.96 * month_end_sd, 0)
         end as projected_low,
         case
             when measure = 'max'
-                then greatest(coalesce(value_max, open_age_max_at_month_end), coalesce(open_age_max_at_month_end, value_max))
+                then {{ larger_known('value_max', 'open_age_max_at_month_end') }}
             when measure = 'share' or measure = 'ratio'
                 then least(month_to_date_value + 1.96 * month_end_sd, 1)
             else month_to_date_value + 1.96 * month_end_sd

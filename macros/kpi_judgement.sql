@@ -54,10 +54,7 @@ judged as (
     from {{ measures }}
     inner join {{ versions }} as versions
         on
-            {{ measures }}.kpi_id = versions.kpi_id
-            and {{ measures }}.segment = versions.segment
-            and {{ measures }}.{{ keys[0] }}
-            between versions.effective_from and versions.effective_until
+            {{ version_in_force(measures, keys[0]) }}
             and {{ measures }}.case_limit is not distinct from versions.case_limit
     where {{ measures }}.sample_size > 0
 ),

@@ -17,29 +17,22 @@
 {% macro kpi_measure_ctes(period, grain, by_city=false) -%}
     {%- set place = ['province_code', 'city_code'] if by_city else ['province_code'] -%}
 int_kpi_measures_aggregated as (
-    select * from {{ ref('int_kpi_measures_aggregated') }}
-    where
-        {% if by_city -%} city_code is not null {%- else -%} true {%- endif %}
-    {% if is_incremental() -%}
-        and {{ in_affected_periods(period, grain) }}
-    {%- endif %}
+    {{ rows_in_affected_periods(
+        'int_kpi_measures_aggregated', period, grain,
+        where='city_code is not null' if by_city else none,
+    ) }}
 ),
 
 int_open_items_aggregated as (
-    select * from {{ ref('int_open_items_aggregated') }}
-    where
-        period_grain = '{{ grain }}'
-        {% if is_incremental() -%}
-        and {{ in_affected_periods('period_start', grain) }}
-    {%- endif %}
+    {{ rows_in_affected_periods(
+        'int_open_items_aggregated', 'period_start', grain,
+        where="period_grain = '" ~ grain ~ "'",
+    ) }}
 ),
 
 {% if not by_city -%}
 int_hotline_hours_aggregated as (
-    select * from {{ ref('int_hotline_hours_aggregated') }}
-        {% if is_incremental() -%}
-            where {{ in_affected_periods(period, grain) }}
-        {%- endif %}
+    {{ rows_in_affected_periods('int_hotline_hours_aggregated', period, grain) }}
 ),
     {%- endif %}
 
@@ -84,9 +77,9 @@ measures as (
             province_code,
             city_code,
         {%- else -%}
-            if(
-                grouping(province_code) = 1, '{{ var("national_code") }}', province_code
-            ) as province_code,
+            {{ province_or_nation(
+                'province_code'
+            ) }} as province_code,
     {%- endif %}
         kpi_id,
         segment,
@@ -100,10 +93,9 @@ measures as (
     {% if by_city -%}
         group by {{ period }}, province_code, city_code, kpi_id, segment, measure, case_limit
     {%- else -%}
-        group by grouping sets (
-            ({{ period }}, province_code, kpi_id, segment, measure, case_limit),
-            ({{ period }}, kpi_id, segment, measure, case_limit)
-        )
+        group by {{ by_province_and_nation(
+            [period, 'province_code', 'kpi_id', 'segment', 'measure', 'case_limit']
+        ) }}
     {%- endif %}
 ),
 

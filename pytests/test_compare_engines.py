@@ -25,14 +25,17 @@ ROWS = """
 """
 
 
-def _compare(tmp_path: Path, spark_rows: str) -> object:
+def _compare(tmp_path: Path, spark_rows: str | None, duckdb_rows: str = ROWS) -> object:
+    """marts.m holds ``duckdb_rows`` in DuckDB and ``spark_rows`` in Spark's folder (no file
+    at all for None)."""
     warehouse = tmp_path / "warehouse.duckdb"
     spark = tmp_path / "spark" / "m"
     spark.mkdir(parents=True)
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create schema marts")
-        con.execute(f"create table marts.m as {ROWS}")
-        con.execute(f"copy ({spark_rows}) to '{spark}/part-0.parquet' (format parquet)")
+        con.execute(f"create table marts.m as {duckdb_rows}")
+        if spark_rows is not None:
+            con.execute(f"copy ({spark_rows}) to '{spark}/part-0.parquet' (format parquet)")
     with duckdb.connect() as con:
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
         return compare_mart(con, "m", spark)
@@ -108,13 +111,5 @@ def test_a_table_partitioned_by_period_compares_like_one_file(tmp_path: Path) ->
 
 
 def test_a_partitioned_table_without_rows_has_no_file_and_no_rows(tmp_path: Path) -> None:
-    warehouse = tmp_path / "warehouse.duckdb"
-    spark = tmp_path / "spark" / "m"
-    spark.mkdir(parents=True)
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("create schema marts")
-        con.execute(f"create table marts.m as select * from ({ROWS}) where false")
-    with duckdb.connect() as con:
-        con.execute(f"attach '{warehouse}' as warehouse (read_only)")
-        result = compare_mart(con, "m", spark)
+    result = _compare(tmp_path, None, f"select * from ({ROWS}) where false")
     assert result.agrees and result.rows_duckdb == result.rows_spark == 0

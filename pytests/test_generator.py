@@ -141,15 +141,21 @@ def test_tickets_are_exported_again_when_they_change(month: tuple[Path, dict]) -
     assert versions[2] > 0 and versions[1] > 0  # open then restored; or closed the same day
 
 
-def test_planted_incidents_are_the_breaches_and_nothing_else(month: tuple[Path, dict]) -> None:
-    out, manifest = month
-    truth = pl.read_csv(out / TRUTH, schema_overrides={"province_code": pl.String})
+def _assert_breaches_are_the_incidents(manifest: dict) -> None:
+    """Every expected breach comes from a planted incident, and every incident's breaches are
+    expected."""
     breaches = manifest["expected_breaches"]
     assert all(b["incident"] for b in breaches), [b for b in breaches if not b["incident"]]
     found = {(b["province_code"], b["kpi_id"], b["segment"]) for b in breaches}
     for incident in manifest["incidents"]:
         for b in incident["breaches"]:
             assert (incident["province_code"], b["kpi_id"], b["segment"]) in found, incident
+
+
+def test_planted_incidents_are_the_breaches_and_nothing_else(month: tuple[Path, dict]) -> None:
+    out, manifest = month
+    truth = pl.read_csv(out / TRUTH, schema_overrides={"province_code": pl.String})
+    _assert_breaches_are_the_incidents(manifest)
     assert {i["incident"] for i in manifest["incidents"]} == {k.name for k in KINDS}
     # Every KPI of the catalog is measured for every province, and the nation.
     per_kpi = truth.group_by("kpi_id", "segment").agg(pl.col("province_code").n_unique())
@@ -310,12 +316,7 @@ def test_spring_festival_empties_the_halls(tmp_path: Path) -> None:
 def test_a_spring_festival_month_breaches_only_where_incidents_are(tmp_path: Path) -> None:
     # Slower repairs and empty halls must not breach the standard by themselves.
     manifest = generate(tmp_path / "february", date(2027, 2, 1), 28, None, 0.002, 7)
-    breaches = manifest["expected_breaches"]
-    assert all(b["incident"] for b in breaches), [b for b in breaches if not b["incident"]]
-    found = {(b["province_code"], b["kpi_id"], b["segment"]) for b in breaches}
-    for incident in manifest["incidents"]:
-        for b in incident["breaches"]:
-            assert (incident["province_code"], b["kpi_id"], b["segment"]) in found, incident
+    _assert_breaches_are_the_incidents(manifest)
 
 
 @pytest.mark.benchmark

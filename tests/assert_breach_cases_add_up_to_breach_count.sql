@@ -2,6 +2,7 @@
 -- province and KPI (and over all provinces for the nation) the listed cases must be exactly
 -- as many as the count. Connection rates have no cases and dark hours are hours, not cases.
 {{ config(severity='error') }}
+{%- set keys = ['period_month', 'province_code', 'kpi_id', 'segment'] %}
 
 with
 
@@ -37,17 +38,10 @@ listed as (
 )
 
 select
-    coalesce(kpi_compliance.period_month, listed.period_month) as period_month,
-    coalesce(kpi_compliance.province_code, listed.province_code) as province_code,
-    coalesce(kpi_compliance.kpi_id, listed.kpi_id) as kpi_id,
-    coalesce(kpi_compliance.segment, listed.segment) as segment,
+    {{ either_side('kpi_compliance', 'listed', keys) }},
     kpi_compliance.breach_count,
     listed.case_count
 from kpi_compliance
 full outer join listed
-    on
-        kpi_compliance.period_month = listed.period_month
-        and kpi_compliance.province_code = listed.province_code
-        and kpi_compliance.kpi_id = listed.kpi_id
-        and kpi_compliance.segment = listed.segment
+    on {{ matching('kpi_compliance', 'listed', keys) }}
 where coalesce(kpi_compliance.breach_count, 0) <> coalesce(listed.case_count, 0)

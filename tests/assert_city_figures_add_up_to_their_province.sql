@@ -3,6 +3,7 @@
 -- KPIs excepted: calls carry no city). A mismatch means events lost or duplicated between
 -- the city and the province marts, which dashboards put side by side.
 {{ config(severity='error') }}
+{%- set keys = ['period_month', 'province_code', 'kpi_id', 'segment'] %}
 
 with
 
@@ -30,21 +31,14 @@ cities as (
 )
 
 select
-    coalesce(kpi_compliance.period_month, cities.period_month) as period_month,
-    coalesce(kpi_compliance.province_code, cities.province_code) as province_code,
-    coalesce(kpi_compliance.kpi_id, cities.kpi_id) as kpi_id,
-    coalesce(kpi_compliance.segment, cities.segment) as segment,
+    {{ either_side('kpi_compliance', 'cities', keys) }},
     kpi_compliance.sample_size as province_sample_size,
     cities.sample_size as cities_sample_size,
     kpi_compliance.breach_count as province_breach_count,
     cities.breach_count as cities_breach_count
 from kpi_compliance
 full outer join cities
-    on
-        kpi_compliance.period_month = cities.period_month
-        and kpi_compliance.province_code = cities.province_code
-        and kpi_compliance.kpi_id = cities.kpi_id
-        and kpi_compliance.segment = cities.segment
+    on {{ matching('kpi_compliance', 'cities', keys) }}
 where
     kpi_compliance.sample_size is distinct from cities.sample_size
     or kpi_compliance.breach_count is distinct from cities.breach_count

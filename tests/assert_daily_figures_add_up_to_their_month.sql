@@ -4,6 +4,7 @@
 -- whenever every day was judged by the same catalog version as the month. A mismatch means
 -- days and months disagree on the time zone or on which events count.
 {{ config(severity='error') }}
+{%- set keys = ['period_month', 'province_code', 'kpi_id', 'segment'] %}
 
 with
 
@@ -32,21 +33,14 @@ days as (
 )
 
 select
-    coalesce(kpi_compliance.period_month, days.period_month) as period_month,
-    coalesce(kpi_compliance.province_code, days.province_code) as province_code,
-    coalesce(kpi_compliance.kpi_id, days.kpi_id) as kpi_id,
-    coalesce(kpi_compliance.segment, days.segment) as segment,
+    {{ either_side('kpi_compliance', 'days', keys) }},
     kpi_compliance.sample_size as month_sample_size,
     days.sample_size as days_sample_size,
     kpi_compliance.breach_count as month_breach_count,
     days.breach_count as days_breach_count
 from kpi_compliance
 full outer join days
-    on
-        kpi_compliance.period_month = days.period_month
-        and kpi_compliance.province_code = days.province_code
-        and kpi_compliance.kpi_id = days.kpi_id
-        and kpi_compliance.segment = days.segment
+    on {{ matching('kpi_compliance', 'days', keys) }}
 where
     kpi_compliance.sample_size is distinct from days.sample_size
     or (

@@ -3,58 +3,36 @@
 -- not set then, e.g. July 2026 judged against the 0.90 that ended on 30 June.
 {{ config(severity='error') }}
 
+{%- set judged_marts = [
+    ('kpi_compliance', 'period_month'),
+    ('kpi_compliance_city', 'period_month'),
+    ('kpi_compliance_daily', 'period_date'),
+] %}
+
 with
-
-kpi_compliance as (
-    select * from {{ ref('kpi_compliance') }}
-),
-
-kpi_compliance_city as (
-    select * from {{ ref('kpi_compliance_city') }}
-),
-
-kpi_compliance_daily as (
-    select * from {{ ref('kpi_compliance_daily') }}
-),
+{% for mart, period in judged_marts %}
+    {{ mart }} as (
+        select * from {{ ref(mart) }}
+    ),
+{% endfor %}
 
 dim_kpi_catalog as (
     select * from {{ ref('dim_kpi_catalog') }}
 ),
 
 judged as (
-    select
-        'kpi_compliance' as mart,
-        period_month as period_start,
-        kpi_id,
-        segment,
-        threshold,
-        comparator,
-        catalog_version
-    from kpi_compliance
-
-    union all
-
-    select
-        'kpi_compliance_city' as mart,
-        period_month as period_start,
-        kpi_id,
-        segment,
-        threshold,
-        comparator,
-        catalog_version
-    from kpi_compliance_city
-
-    union all
-
-    select
-        'kpi_compliance_daily' as mart,
-        period_date as period_start,
-        kpi_id,
-        segment,
-        threshold,
-        comparator,
-        catalog_version
-    from kpi_compliance_daily
+    {%- for mart, period in judged_marts %}
+        select
+            '{{ mart }}' as mart,
+            {{ period }} as period_start,
+            kpi_id,
+            segment,
+            threshold,
+            comparator,
+            catalog_version
+        from {{ mart }}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 )
 
 select

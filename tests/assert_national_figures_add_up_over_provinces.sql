@@ -5,6 +5,7 @@
 -- was averaged. Dark hours are exempt: an hour is dark nationally only if no province
 -- answered a call in it.
 {{ config(severity='error') }}
+{%- set keys = ['period_grain', 'period_start', 'kpi_id', 'segment'] %}
 
 with
 
@@ -68,21 +69,14 @@ nation as (
 )
 
 select
-    coalesce(nation.period_grain, provinces.period_grain) as period_grain,
-    coalesce(nation.period_start, provinces.period_start) as period_start,
-    coalesce(nation.kpi_id, provinces.kpi_id) as kpi_id,
-    coalesce(nation.segment, provinces.segment) as segment,
+    {{ either_side('nation', 'provinces', keys) }},
     nation.sample_size as national_sample_size,
     provinces.sample_size as provinces_sample_size,
     nation.breach_count as national_breach_count,
     provinces.breach_count as provinces_breach_count
 from nation
 full outer join provinces
-    on
-        nation.period_grain = provinces.period_grain
-        and nation.period_start = provinces.period_start
-        and nation.kpi_id = provinces.kpi_id
-        and nation.segment = provinces.segment
+    on {{ matching('nation', 'provinces', keys) }}
 where
     nation.sample_size is distinct from provinces.sample_size
     or nation.breach_count is distinct from provinces.breach_count

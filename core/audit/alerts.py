@@ -16,7 +16,17 @@ from __future__ import annotations
 
 import duckdb
 
-DDL = """
+# What an alert's condition is about, beyond its subject and category: both tables keep it.
+_CONDITION_COLUMNS = """\
+    check_name varchar,
+    source varchar,
+    province_code varchar,
+    kpi_id varchar,
+    segment varchar,
+    period_start date,
+"""
+
+DDL = f"""
 create schema if not exists audit;
 create table if not exists audit.alerts (
     alert_key varchar primary key,
@@ -27,13 +37,7 @@ create table if not exists audit.alerts (
     category varchar not null,
     kind varchar not null,
     severity varchar not null,
-    check_name varchar,
-    source varchar,
-    province_code varchar,
-    kpi_id varchar,
-    segment varchar,
-    period_start date,
-    channel varchar,
+{_CONDITION_COLUMNS}    channel varchar,
     owners varchar[],
     status varchar not null,
     attempts integer not null default 0,
@@ -46,13 +50,7 @@ create table if not exists audit.alerts (
 create table if not exists audit.alert_state (
     subject varchar primary key,
     category varchar not null,
-    check_name varchar,
-    source varchar,
-    province_code varchar,
-    kpi_id varchar,
-    segment varchar,
-    period_start date,
-    state varchar not null,
+{_CONDITION_COLUMNS}    state varchar not null,
     severity varchar,
     episode integer not null,
     opened_at timestamptz not null,

@@ -10,42 +10,26 @@ import pandas as pd
 import streamlit as st
 
 from core.config.severity import SEVERITIES
-from core.labels import fmt_change, month, t
-from dashboards import charts, filters, layout, marts
+from core.labels import month, t
+from dashboards import charts, filters, layout, marts, month_page
 
-lang = filters.language()
-names = layout.Names(lang)
-periods = marts.periods()
-if not periods:
-    st.info(t(lang, "no_data"))
-    st.stop()
+lang, names, periods = month_page.start()
 
-ALL = "all"
 c1, c2, c3 = st.columns([1, 1, 2])
 with c1:
-    period_text = filters.choose(
-        "period",
-        t(lang, "period"),
-        [filters.period_text(p) for p in periods],
-        format_func=lambda p: month(lang, pd.Timestamp(p).date()),
-    )
+    period_text, period = filters.period(lang, periods)
 with c2:
-    province = filters.choose(
+    province = filters.one_or_all(
         "province",
         t(lang, "province"),
-        [ALL, *names.province_codes],
-        format_func=lambda c: t(lang, "all_provinces") if c == ALL else names.province(c),
-        default=ALL,
+        names.province_codes,
+        names.province,
+        t(lang, "all_provinces"),
     )
 with c3:
-    kpi_key = filters.choose(
-        "kpi",
-        t(lang, "kpi"),
-        [ALL, *names.kpi_keys],
-        format_func=lambda k: t(lang, "all_kpis") if k == ALL else names.kpi(k),
-        default=ALL,
+    kpi_key = filters.one_or_all(
+        "kpi", t(lang, "kpi"), names.kpi_keys, names.kpi, t(lang, "all_kpis")
     )
-period = pd.Timestamp(period_text).date()
 st.caption(t(lang, "severity_caption"))
 
 
@@ -59,11 +43,11 @@ def band_text(row: Any) -> str:
 
 def chosen(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows of the provinces and KPI chosen (the nation is shown only for 'all')."""
-    if province == ALL:
+    if province == filters.ALL:
         frame = frame[frame["province_code"] != marts.NATIONAL]
     else:
         frame = frame[frame["province_code"] == province]
-    if kpi_key != ALL:
+    if kpi_key != filters.ALL:
         frame = frame[frame["kpi_key"] == kpi_key]
     return frame
 
@@ -85,16 +69,12 @@ else:
     layout.table(
         pd.DataFrame(
             {
-                t(lang, "col_severity"): [t(lang, s) for s in current["severity"]],
-                t(lang, "col_band"): [band_text(r) for r in current.itertuples()],
-                t(lang, "col_province"): [names.province(c) for c in current["province_code"]],
-                t(lang, "col_kpi"): [names.kpi(k) for k in current["kpi_key"]],
+                **layout.breach_columns(
+                    lang, names, current, band=[band_text(r) for r in current.itertuples()]
+                ),
                 t(lang, "col_value"): layout.value_text(lang, current),
                 t(lang, "col_threshold"): layout.threshold_text(lang, current),
-                t(lang, "col_margin"): [
-                    fmt_change(lang, v, u)
-                    for v, u in zip(current["margin"], current["unit"], strict=True)
-                ],
+                t(lang, "col_margin"): layout.margin_text(lang, current),
                 t(lang, "col_since"): [
                     month(lang, pd.Timestamp(p).date()) for p in current["since_month"]
                 ],
@@ -141,9 +121,7 @@ with right:
         layout.table(
             pd.DataFrame(
                 {
-                    t(lang, "col_severity"): [t(lang, s) for s in past["severity"]],
-                    t(lang, "col_province"): [names.province(c) for c in past["province_code"]],
-                    t(lang, "col_kpi"): [names.kpi(k) for k in past["kpi_key"]],
+                    **layout.breach_columns(lang, names, past),
                     t(lang, "col_since"): [
                         month(lang, pd.Timestamp(p).date()) for p in past["since_month"]
                     ],
@@ -167,10 +145,4 @@ st.subheader(t(lang, "alert_log"))
 if not marts.sees_operations():
     st.caption(t(lang, "operations_only"))
 else:
-    alerts = marts.alerts()
-    if alerts is None:
-        layout.missing(lang, t(lang, "alerts_what"), "audit.alerts")
-    elif alerts.empty:
-        st.info(t(lang, "no_data"))
-    else:
-        layout.table(alerts, None, "kpiwatch_alerts", lang, key="alerts", height=320)
+    layout.audit_table(lang, marts.alerts(), t(lang, "alerts_what"), "audit.alerts", key="alerts")

@@ -179,13 +179,7 @@ else:
 
 # --- data quality ----------------------------------------------------------------------------
 st.subheader(t(lang, "dq_results"))
-results = marts.dq_results()
-if results is None:
-    layout.missing(lang, t(lang, "dq_what"), "audit.dq_results")
-elif results.empty:
-    st.info(t(lang, "no_data"))
-else:
-    layout.table(results, None, "kpiwatch_dq_results", lang, key="dq", height=320)
+layout.audit_table(lang, marts.dq_results(), t(lang, "dq_what"), "audit.dq_results", key="dq")
 
 st.subheader(t(lang, "data_docs"))
 folder = marts.data_docs()

@@ -27,10 +27,7 @@ def _date(value: object) -> str:
 layout.table(
     pd.DataFrame(
         {
-            t(lang, "col_kpi"): [
-                name(lang, z, e)
-                for z, e in zip(catalog["name_zh"], catalog["name_en"], strict=True)
-            ],
+            t(lang, "col_kpi"): layout.names_in(lang, catalog),
             t(lang, "col_segment"): [segment(lang, s) for s in catalog["segment"]],
             t(lang, "source_text"): catalog["source_text_zh"],
             t(lang, "formula"): catalog["formula_en"],
@@ -71,10 +68,7 @@ with left:
     layout.table(
         pd.DataFrame(
             {
-                t(lang, "col_tier"): [
-                    name(lang, z, e)
-                    for z, e in zip(tiers["name_zh"], tiers["name_en"], strict=True)
-                ],
+                t(lang, "col_tier"): layout.names_in(lang, tiers),
                 "VIP": ["✓" if v else "" for v in tiers["is_vip"]],
                 "预约不等待" if lang != "en" else "Appointment without wait": [
                     "✓" if v else "" for v in tiers["has_appointment_no_wait"]
@@ -93,10 +87,7 @@ with right:
     layout.table(
         pd.DataFrame(
             {
-                t(lang, "channels"): [
-                    name(lang, z, e)
-                    for z, e in zip(channels["name_zh"], channels["name_en"], strict=True)
-                ],
+                t(lang, "channels"): layout.names_in(lang, channels),
                 "类型" if lang != "en" else "Kind": channels["kind"],
                 "服务承诺" if lang != "en" else "Commitment (Chinese)": channels[
                     "commitment_zh"

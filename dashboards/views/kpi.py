@@ -6,26 +6,15 @@ import pandas as pd
 import streamlit as st
 
 from core.labels import fmt_change, fmt_threshold, fmt_value, month, t
-from dashboards import charts, filters, layout, marts
+from dashboards import charts, filters, layout, marts, month_page
 
-lang = filters.language()
-names = layout.Names(lang)
-periods = marts.periods()
-if not periods:
-    st.info(t(lang, "no_data"))
-    st.stop()
+lang, names, periods = month_page.start()
 
 c1, c2 = st.columns([1, 3])
 with c1:
-    period_text = filters.choose(
-        "period",
-        t(lang, "period"),
-        [filters.period_text(p) for p in periods],
-        format_func=lambda p: month(lang, pd.Timestamp(p).date()),
-    )
+    period_text, period = filters.period(lang, periods)
 with c2:
     kpi_key = filters.choose("kpi", t(lang, "kpi"), names.kpi_keys, format_func=names.kpi)
-period = pd.Timestamp(period_text).date()
 kpi = names.kpi_row(kpi_key)
 fmt = layout.axis_format(kpi.unit)
 
@@ -79,10 +68,7 @@ with right:
                 t(lang, "col_rank"): range(1, len(ranked) + 1),
                 t(lang, "col_province"): ranked["province"],
                 t(lang, "col_value"): ranked["value_text"],
-                t(lang, "col_margin"): [
-                    fmt_change(lang, m, u)
-                    for m, u in zip(ranked["margin"], ranked["unit"], strict=True)
-                ],
+                t(lang, "col_margin"): layout.margin_text(lang, ranked),
                 t(lang, "col_status"): [layout.status(lang, c) for c in ranked["is_compliant"]],
                 t(lang, "col_breach_count"): [layout.count(v) for v in ranked["breach_count"]],
             }

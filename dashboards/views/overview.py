@@ -6,25 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.labels import fmt_change, fmt_threshold, month, t
-from dashboards import at_risk, charts, filters, layout, marts
+from core.labels import t
+from dashboards import at_risk, charts, filters, layout, marts, month_page
 
-lang = filters.language()
-names = layout.Names(lang)
-periods = marts.periods()
-if not periods:
-    st.info(t(lang, "no_data"))
-    st.stop()
+lang, names, periods = month_page.start()
 
 left, right = st.columns([1, 3], vertical_alignment="bottom")
 with left:
-    period_text = filters.choose(
-        "period",
-        t(lang, "period"),
-        [filters.period_text(p) for p in periods],
-        format_func=lambda p: month(lang, pd.Timestamp(p).date()),
-    )
-period = pd.Timestamp(period_text).date()
+    period_text, period = filters.period(lang, periods)
 with right:
     # The monthly report (reports/) of the month shown, holding only what this viewer may
     # see; made when the button is pressed, not on every rerun.
@@ -80,9 +69,7 @@ if mode == "margin":
     values = values[values["province_code"] != marts.NATIONAL].copy()
     values["value_text"] = layout.value_text(lang, values)
     values["threshold_text"] = layout.threshold_text(lang, values)
-    values["margin_text"] = [
-        fmt_change(lang, m, u) for m, u in zip(values["margin"], values["unit"], strict=True)
-    ]
+    values["margin_text"] = layout.margin_text(lang, values)
     values["status"] = [layout.status(lang, c) for c in values["is_compliant"]]
     values["short_name"] = [names.short(c) for c in values["province_code"]]
     tooltip = [
@@ -174,20 +161,10 @@ else:
     layout.table(
         pd.DataFrame(
             {
-                t(lang, "col_severity"): [t(lang, s) for s in worst["severity"]],
-                t(lang, "col_province"): [names.province(c) for c in worst["province_code"]],
-                t(lang, "col_kpi"): [names.kpi(k) for k in worst["kpi_key"]],
+                **layout.breach_columns(lang, names, worst),
                 t(lang, "col_value"): layout.value_text(lang, worst),
-                t(lang, "col_threshold"): [
-                    fmt_threshold(lang, c, v, u)
-                    for c, v, u in zip(
-                        worst["comparator"], worst["threshold"], worst["unit"], strict=True
-                    )
-                ],
-                t(lang, "col_margin"): [
-                    fmt_change(lang, m, u)
-                    for m, u in zip(worst["margin"], worst["unit"], strict=True)
-                ],
+                t(lang, "col_threshold"): layout.threshold_text(lang, worst),
+                t(lang, "col_margin"): layout.margin_text(lang, worst),
                 t(lang, "col_months"): worst["months"],
                 t(lang, "col_breach_count"): [layout.count(v) for v in worst["breach_count"]],
             }

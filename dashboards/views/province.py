@@ -7,25 +7,14 @@ import pandas as pd
 import streamlit as st
 
 from core.labels import fmt_value, month, name, segment, source, t
-from dashboards import at_risk, charts, filters, layout, marts
+from dashboards import at_risk, charts, filters, layout, marts, month_page
 from dashboards.opening import worst_breach
 
-lang = filters.language()
-names = layout.Names(lang)
-periods = marts.periods()
-if not periods:
-    st.info(t(lang, "no_data"))
-    st.stop()
+lang, names, periods = month_page.start()
 
 c1, c2, c3 = st.columns([1, 1, 2])
 with c1:
-    period_text = filters.choose(
-        "period",
-        t(lang, "period"),
-        [filters.period_text(p) for p in periods],
-        format_func=lambda p: month(lang, pd.Timestamp(p).date()),
-    )
-period = pd.Timestamp(period_text).date()
+    period_text, period = filters.period(lang, periods)
 scores = marts.province_scores(period)
 worst_first = scores.sort_values(["share_met", "province_code"])["province_code"].tolist()
 with c2:
@@ -106,9 +95,7 @@ with left:
         st.info(t(lang, "no_city_grain") if kpi.source == "hotline_calls" else t(lang, "no_data"))
     else:
         cities = cities.assign(
-            city=[
-                name(lang, z, e) for z, e in zip(cities["name_zh"], cities["name_en"], strict=True)
-            ],
+            city=layout.names_in(lang, cities),
             value_text=layout.value_text(lang, cities),
             status=[t(lang, "met" if c else "missed") for c in cities["is_compliant"]],
         )

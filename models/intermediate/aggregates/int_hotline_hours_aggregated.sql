@@ -2,19 +2,7 @@
 -- many of them were answered at all. An hour with calls and no answer is a dark hour of the
 -- 7×24 commitment (hotline_24x7_dark_hours). Materialized: two marts read it. Incremental by
 -- day: an incremental build recomputes the affected days only (int_periods_affected).
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy=replace_periods_strategy(),
-        partition_by=partitioned_on_spark('period_date'),
-        unique_key='period_date',
-        pre_hook="{{ forget_affected_periods('period_date', 'day') }}",
-        on_schema_change='fail',
-        meta={'changed_rows': {'period': 'period_date', 'grain': 'day'}},
-    )
-}}
-
--- depends_on: {{ ref('int_periods_affected') }}
+{{ incremental_by_period('period_date', 'day') }}
 
 with
 

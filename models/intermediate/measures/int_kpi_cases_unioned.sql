@@ -4,192 +4,106 @@
 --          call was abandoned, which counts against the service level)
 --   mean / max  completed repairs (hours) and fixed-phone installations (days), once each
 -- Hall tickets and hotline calls carry the customer's tier (NULL for repairs and orders).
+-- Each population is one entry of the lists below, selected by one loop.
+{%- set facts = [
+    'fct_hall_tickets',
+    'fct_hotline_calls',
+    'fct_mobile_repairs',
+    'fct_broadband_faults',
+    'fct_install_orders',
+] %}
+{#- Share KPIs, one case per event, by the rows they are read from: each KPI's id, the value
+    judged and which rows it counts (none: all); `period` names the <period>_month and
+    <period>_date a case is attributed to; a hotline call has no city. #}
+{%- set share_sources = [
+    {
+        'source': 'hall_tickets', 'rows': 'served_hall_tickets', 'case_id': 'ticket_id',
+        'has_city': true, 'period': 'taken', 'kpis': [
+            ("'hall_wait_15m'", 'wait_seconds', 'is_3g'),
+            ("'hall_handle_10m'", 'handling_seconds', 'finished_at is not null'),
+            ("'hall_vip_wait_5m'", 'wait_seconds', 'is_3g and is_vip'),
+            ("'hall_appointment_no_wait'", 'wait_seconds', 'is_appointment and has_appointment_no_wait'),
+        ],
+    },
+    {
+        'source': 'hotline_calls', 'rows': 'fct_hotline_calls', 'case_id': 'call_id',
+        'has_city': false, 'period': 'queued', 'kpis': [
+            ("if(queue = 'vip', 'hotline_vip_sl20', 'hotline_sl20')", 'answer_seconds', none),
+        ],
+    },
+] %}
 with
-
-fct_hall_tickets as {{ inlined() }} (
-    select * from {{ ref('fct_hall_tickets') }}
-),
-
-fct_hotline_calls as {{ inlined() }} (
-    select * from {{ ref('fct_hotline_calls') }}
-),
-
-fct_mobile_repairs as {{ inlined() }} (
-    select * from {{ ref('fct_mobile_repairs') }}
-),
-
-fct_broadband_faults as {{ inlined() }} (
-    select * from {{ ref('fct_broadband_faults') }}
-),
-
-fct_install_orders as {{ inlined() }} (
-    select * from {{ ref('fct_install_orders') }}
-),
+{% for fact in facts %}
+    {{ fact }} as {{ inlined() }} (
+        select * from {{ ref(fact) }}
+    ),
+{% endfor %}
 
 served_hall_tickets as {{ inlined() }} (
     select * from fct_hall_tickets
     where is_staffed_hall and is_served
 ),
 
+-- Completed items of the duration KPIs (duration_kpi_sources), each judged twice below: by
+-- the mean (<kpi_prefix>_avg) and the max (_max).
 completed_items as {{ inlined() }} (
-    select
-        'mobile_repairs' as source_name,
-        'mobile_repair_hours' as kpi_prefix,
-        'all' as segment,
-        ticket_id as case_id,
-        province_code,
-        city_code,
-        restored_month as period_month,
-        restored_date as period_date,
-        repair_hours as measured_value
-    from fct_mobile_repairs
-    where is_restored and not is_terminal_caused
-
-    union all
-
-    select
-        'broadband_faults' as source_name,
-        'broadband_repair_hours' as kpi_prefix,
-        area_type as segment,
-        ticket_id as case_id,
-        province_code,
-        city_code,
-        restored_month as period_month,
-        restored_date as period_date,
-        repair_hours as measured_value
-    from fct_broadband_faults
-    where is_restored
-
-    union all
-
-    select
-        'install_orders' as source_name,
-        'install_days' as kpi_prefix,
-        'all' as segment,
-        order_id as case_id,
-        province_code,
-        city_code,
-        completed_month as period_month,
-        completed_date as period_date,
-        install_days as measured_value
-    from fct_install_orders
-    where is_completed and is_fixed_phone
+    {%- for items in duration_kpi_sources() %}
+        select
+            '{{ items.source }}' as source_name,
+            '{{ items.kpi_prefix }}' as kpi_prefix,
+            {{ items.segment }} as segment,
+            {{ items.case_id }} as case_id,
+            province_code,
+            city_code,
+            {{ items.period }}_month as period_month,
+            {{ items.period }}_date as period_date,
+            {{ items.value }} as measured_value
+        from fct_{{ items.source }}
+        where {{ items.completed }}{% if items.counted %} and {{ items.counted }}{% endif %}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 cases as (
-    select
-        'hall_tickets' as source_name,
-        'hall_wait_15m' as kpi_id,
-        'all' as segment,
-        'share' as measure,
-        ticket_id as case_id,
-        province_code,
-        city_code,
-        taken_month as period_month,
-        taken_date as period_date,
-        wait_seconds as measured_value,
-        customer_tier
-    from served_hall_tickets
-    where is_3g
-
-    union all
-
-    select
-        'hall_tickets' as source_name,
-        'hall_handle_10m' as kpi_id,
-        'all' as segment,
-        'share' as measure,
-        ticket_id as case_id,
-        province_code,
-        city_code,
-        taken_month as period_month,
-        taken_date as period_date,
-        handling_seconds as measured_value,
-        customer_tier
-    from served_hall_tickets
-    where finished_at is not null
-
-    union all
-
-    select
-        'hall_tickets' as source_name,
-        'hall_vip_wait_5m' as kpi_id,
-        'all' as segment,
-        'share' as measure,
-        ticket_id as case_id,
-        province_code,
-        city_code,
-        taken_month as period_month,
-        taken_date as period_date,
-        wait_seconds as measured_value,
-        customer_tier
-    from served_hall_tickets
-    where is_3g and is_vip
-
-    union all
-
-    select
-        'hall_tickets' as source_name,
-        'hall_appointment_no_wait' as kpi_id,
-        'all' as segment,
-        'share' as measure,
-        ticket_id as case_id,
-        province_code,
-        city_code,
-        taken_month as period_month,
-        taken_date as period_date,
-        wait_seconds as measured_value,
-        customer_tier
-    from served_hall_tickets
-    where is_appointment and has_appointment_no_wait
-
-    union all
-
-    select
-        'hotline_calls' as source_name,
-        if(queue = 'vip', 'hotline_vip_sl20', 'hotline_sl20') as kpi_id,
-        'all' as segment,
-        'share' as measure,
-        call_id as case_id,
-        province_code,
-        cast(null as string) as city_code,
-        queued_month as period_month,
-        queued_date as period_date,
-        answer_seconds as measured_value,
-        customer_tier
-    from fct_hotline_calls
-
-    union all
-
-    select
-        source_name,
-        kpi_prefix || '_avg' as kpi_id,
-        segment,
-        'mean' as measure,
-        case_id,
-        province_code,
-        city_code,
-        period_month,
-        period_date,
-        measured_value,
-        cast(null as string) as customer_tier
-    from completed_items
-
-    union all
-
-    select
-        source_name,
-        kpi_prefix || '_max' as kpi_id,
-        segment,
-        'max' as measure,
-        case_id,
-        province_code,
-        city_code,
-        period_month,
-        period_date,
-        measured_value,
-        cast(null as string) as customer_tier
-    from completed_items
+    {%- for source in share_sources %}
+        {%- for kpi_id, value, counted in source.kpis %}
+            select
+                '{{ source.source }}' as source_name,
+                {{ kpi_id }} as kpi_id,
+                'all' as segment,
+                'share' as measure,
+                {{ source.case_id }} as case_id,
+                province_code,
+                {% if source.has_city -%}
+                    city_code,
+                {%- else -%}
+                    cast(null as string) as city_code,
+                {%- endif %}
+                {{ source.period }}_month as period_month,
+                {{ source.period }}_date as period_date,
+                {{ value }} as measured_value,
+                customer_tier
+            from {{ source.rows }}
+            {% if counted %}where {{ counted }}{% endif %}
+            union all
+        {%- endfor %}
+    {%- endfor %}
+    {%- for suffix, measure in [('avg', 'mean'), ('max', 'max')] %}
+        select
+            source_name,
+            kpi_prefix || '_{{ suffix }}' as kpi_id,
+            segment,
+            '{{ measure }}' as measure,
+            case_id,
+            province_code,
+            city_code,
+            period_month,
+            period_date,
+            measured_value,
+            cast(null as string) as customer_tier
+        from completed_items
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 )
 
 select * from cases

@@ -2,7 +2,8 @@
 -- the instant the period is measured at, not completed before the period end), with their
 -- age then: measured_at − start − suspended minutes of the latest version, in the unit of
 -- the *_max KPI they enter (docs/standard.md §2). One row per item × period it was open at the
--- end of, months and days alike, checked against that period's case limit.
+-- end of, months and days alike, checked against that period's case limit. Which items
+-- each *_max KPI counts is written once, in duration_kpi_sources().
 with
 
 fct_mobile_repairs as (
@@ -26,50 +27,22 @@ int_kpi_versions_dated as (
 ),
 
 items as (
-    select
-        'mobile_repairs' as source_name,
-        'mobile_repair_hours_max' as kpi_id,
-        'all' as segment,
-        ticket_id as case_id,
-        province_code,
-        city_code,
-        reported_at as opened_at,
-        restored_at as closed_at,
-        suspended_minutes,
-        3600 as unit_seconds
-    from fct_mobile_repairs
-    where not is_terminal_caused
-
-    union all
-
-    select
-        'broadband_faults' as source_name,
-        'broadband_repair_hours_max' as kpi_id,
-        area_type as segment,
-        ticket_id as case_id,
-        province_code,
-        city_code,
-        reported_at as opened_at,
-        restored_at as closed_at,
-        suspended_minutes,
-        3600 as unit_seconds
-    from fct_broadband_faults
-
-    union all
-
-    select
-        'install_orders' as source_name,
-        'install_days_max' as kpi_id,
-        'all' as segment,
-        order_id as case_id,
-        province_code,
-        city_code,
-        accepted_at as opened_at,
-        completed_at as closed_at,
-        suspended_minutes,
-        86400 as unit_seconds
-    from fct_install_orders
-    where is_fixed_phone
+    {%- for items in duration_kpi_sources() %}
+        select
+            '{{ items.source }}' as source_name,
+            '{{ items.kpi_prefix }}_max' as kpi_id,
+            {{ items.segment }} as segment,
+            {{ items.case_id }} as case_id,
+            province_code,
+            city_code,
+            {{ items.opened_at }} as opened_at,
+            {{ items.closed_at }} as closed_at,
+            suspended_minutes,
+            {{ items.unit_seconds }} as unit_seconds
+        from fct_{{ items.source }}
+        {% if items.counted %}where {{ items.counted }}{% endif %}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 open_at_period_end as (
@@ -106,11 +79,7 @@ checked as (
         open_at_period_end.age > versions.case_limit as is_beyond_limit
     from open_at_period_end
     inner join int_kpi_versions_dated as versions
-        on
-            open_at_period_end.kpi_id = versions.kpi_id
-            and open_at_period_end.segment = versions.segment
-            and open_at_period_end.period_start
-            between versions.effective_from and versions.effective_until
+        on {{ version_in_force('open_at_period_end', 'period_start') }}
 )
 
 select * from checked

@@ -19,6 +19,15 @@ nation as (
     from provinces
 ),
 
+provinces_and_nation as (
+    select
+        *,
+        false as is_national
+    from provinces
+    union all
+    select * from nation
+),
+
 final as (
     select
         province_code,
@@ -28,21 +37,8 @@ final as (
         region,
         cast(population_2020 as bigint) as population_2020,
         urban_share_2020,
-        false as is_national
-    from provinces
-
-    union all
-
-    select
-        province_code,
-        name_zh,
-        name_en,
-        short_name_zh,
-        region,
-        cast(population_2020 as bigint) as population_2020,
-        urban_share_2020,
         is_national
-    from nation
+    from provinces_and_nation
 )
 
 select * from final

@@ -6,43 +6,22 @@
 -- The limit is that of the catalog version judging the month. Counted per month × province
 -- × KPI × segment, these are kpi_compliance.breach_count. Hall and hotline cases carry the
 -- customer's tier, so breach cases by tier are read here, not joined to the facts.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy=replace_periods_strategy(),
-        partition_by=partitioned_on_spark('period_month'),
-        unique_key='period_month',
-        pre_hook="{{ forget_affected_periods('period_month', 'month') }}",
-        on_schema_change='fail',
-        meta={'changed_rows': {'period': 'period_month', 'grain': 'month'}},
-    )
-}}
-
--- depends_on: {{ ref('int_periods_affected') }}
+{{ incremental_by_period('period_month', 'month') }}
 with
 
 int_kpi_cases_unioned as (
-    select * from {{ ref('int_kpi_cases_unioned') }}
-    {% if is_incremental() -%}
-        where {{ in_affected_periods('period_month', 'month') }}
-    {%- endif %}
+    {{ rows_in_affected_periods('int_kpi_cases_unioned', 'period_month', 'month') }}
 ),
 
 int_open_items_aged as (
-    select * from {{ ref('int_open_items_aged') }}
-    where
-        period_grain = 'month'
-        and is_beyond_limit
-        {% if is_incremental() -%}
-            and {{ in_affected_periods('period_start', 'month') }}
-        {%- endif %}
+    {{ rows_in_affected_periods(
+        'int_open_items_aged', 'period_start', 'month',
+        where="period_grain = 'month' and is_beyond_limit",
+    ) }}
 ),
 
 int_kpi_measures_aggregated as (
-    select * from {{ ref('int_kpi_measures_aggregated') }}
-    {% if is_incremental() -%}
-        where {{ in_affected_periods('period_month', 'month') }}
-    {%- endif %}
+    {{ rows_in_affected_periods('int_kpi_measures_aggregated', 'period_month', 'month') }}
 ),
 
 int_kpi_versions_dated as (
@@ -68,11 +47,7 @@ month_limits as (
         versions.catalog_version
     from measured_months
     inner join int_kpi_versions_dated as versions
-        on
-            measured_months.kpi_id = versions.kpi_id
-            and measured_months.segment = versions.segment
-            and measured_months.period_month
-            between versions.effective_from and versions.effective_until
+        on {{ version_in_force('measured_months', 'period_month') }}
     where versions.case_limit is not null
 ),
 
@@ -99,28 +74,10 @@ completed_cases as (
     where cases.measured_value is null or cases.measured_value > month_limits.case_limit
 ),
 
-final as (
-    select
-        period_month,
-        source_name as source,
-        case_id,
-        kpi_id,
-        segment,
-        province_code,
-        city_code,
-        measured_value,
-        case_limit,
-        case_limit_unit,
-        false as is_open,
-        catalog_version,
-        customer_tier
-    from completed_cases
-
-    union all
-
+open_cases as (
     select
         period_start as period_month,
-        source_name as source,
+        source_name,
         case_id,
         kpi_id,
         segment,
@@ -129,10 +86,30 @@ final as (
         age as measured_value,
         case_limit,
         case_limit_unit,
-        true as is_open,
         catalog_version,
         cast(null as string) as customer_tier
     from int_open_items_aged
+),
+
+final as (
+    {%- for cases, is_open in [('completed_cases', 'false'), ('open_cases', 'true')] %}
+        select
+            period_month,
+            source_name as source,
+            case_id,
+            kpi_id,
+            segment,
+            province_code,
+            city_code,
+            measured_value,
+            case_limit,
+            case_limit_unit,
+            {{ is_open }} as is_open,
+            catalog_version,
+            customer_tier
+        from {{ cases }}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 )
 
 select * from final

@@ -13,82 +13,146 @@
 -- three best-scoring members over all dimensions are published, with a label in zh and en.
 -- A month's drivers read only that month's breaches and cases, so an incremental build
 -- replaces the affected months (int_periods_affected) and keeps the others.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy=replace_periods_strategy(),
-        partition_by=partitioned_on_spark('period_month'),
-        unique_key='period_month',
-        pre_hook="{{ forget_affected_periods('period_month', 'month') }}",
-        on_schema_change='fail',
-        meta={'changed_rows': {'period': 'period_month', 'grain': 'month'}},
-    )
-}}
+{{ incremental_by_period('period_month', 'month') }}
+{#- The facts whose cases are split, each read by the month its cases are attributed to. #}
+{%- set facts_by_month = [
+    ('fct_hall_tickets', 'taken_month'),
+    ('fct_hotline_calls', 'queued_month'),
+    ('fct_mobile_repairs', 'restored_month'),
+    ('fct_broadband_faults', 'restored_month'),
+    ('fct_install_orders', 'completed_month'),
+    ('fct_network_calls', 'stat_month'),
+] %}
+{#- The details a case's KPI row does not carry, and which source's fact carries each. #}
+{%- set detail_columns = ['hall_id', 'hall_type', 'queue', 'cause', 'access_type', 'order_type'] %}
+{%- set case_sources = [
+    {
+        'source': 'hall_tickets', 'case_id': 'ticket_id', 'started_at': 'taken_at',
+        'details': ['hall_id', 'hall_type'],
+    },
+    {
+        'source': 'hotline_calls', 'case_id': 'call_id', 'started_at': 'queued_at',
+        'details': ['queue'],
+    },
+    {
+        'source': 'mobile_repairs', 'case_id': 'ticket_id', 'started_at': 'reported_at',
+        'details': ['cause'],
+    },
+    {
+        'source': 'broadband_faults', 'case_id': 'ticket_id', 'started_at': 'reported_at',
+        'details': ['access_type'],
+    },
+    {
+        'source': 'install_orders', 'case_id': 'order_id', 'started_at': 'accepted_at',
+        'details': ['order_type'],
+    },
+] %}
+{#- What says which breach a case or counter row counts against. #}
+{%- set breach_columns = ['period_month', 'province_code', 'kpi_id', 'segment', 'is_national'] %}
+{#- The dimensions a case or counter row carries besides its city (the customer's tier from
+    its KPI row, the rest from case_details). #}
+{%- set case_dimensions = [
+    'hall_id', 'hall_type', 'customer_tier', 'queue', 'cause', 'access_type', 'order_type'
+] %}
+{#- Each dimension a case is grouped by, and its member for a case (NULL: not carried). #}
+{%- set hour_band -%}
+    case
+        when local_hour < 7 then '00-07'
+        when local_hour < 9 then '07-09'
+        when local_hour < 12 then '09-12'
+        when local_hour < 14 then '12-14'
+        when local_hour < 18 then '14-18'
+        when local_hour < 21 then '18-21'
+        else '21-24'
+    end
+{%- endset %}
+{%- set month_part -%}
+    case
+        when day(started_local) <= 10 then '01-10'
+        when day(started_local) <= 20 then '11-20'
+        else '21-31'
+    end
+{%- endset %}
+{#- An hour band's label, the same in both languages: 07-09 is 07:00–09:00. #}
+{%- set hour_band_label -%}
+    substr(ranked.member, 1, 2) || ':00–' || substr(ranked.member, 4, 2) || ':00'
+{%- endset %}
 
--- depends_on: {{ ref('int_periods_affected') }}
+{#- Each dimension's member label (ranked.member the member), in zh and en. #}
+{%- set member_labels = {
+    'zh': {
+        'city': 'coalesce(cities.name_zh, ranked.member)',
+        'province': 'coalesce(provinces.name_zh, ranked.member)',
+        'hall': "'营业厅' || ranked.member",
+        'hall_type': label_of('ranked.member', {
+            'own_hall': '自有营业厅', 'brand_store_3g': '3G品牌店', 'self_service': '自助服务店',
+        }, 'ranked.member'),
+        'customer_tier': "'客户等级' || ranked.member",
+        'queue': label_of('ranked.member', {'vip': 'VIP队列'}, "'普通队列'"),
+        'cause': "'障碍原因' || ranked.member",
+        'access_type': "'接入方式' || ranked.member",
+        'order_type': "'工单类型' || ranked.member",
+        'hour_band': hour_band_label,
+        'weekday': "'周' || substr('一二三四五六日', cast(ranked.member as int), 1)",
+        'month_part': label_of('ranked.member', {
+            '01-10': '上旬（1–10日）', '11-20': '中旬（11–20日）',
+        }, "'下旬（21日起）'"),
+    },
+    'en': {
+        'city': 'coalesce(cities.name_en, ranked.member)',
+        'province': 'coalesce(provinces.name_en, ranked.member)',
+        'hall': "'hall ' || ranked.member",
+        'hall_type': label_of('ranked.member', {
+            'own_hall': 'own halls', 'brand_store_3g': '3G brand stores',
+            'self_service': 'self-service stores',
+        }, 'ranked.member'),
+        'customer_tier': "ranked.member || ' customers'",
+        'queue': "ranked.member || ' queue'",
+        'cause': "'cause ' || ranked.member",
+        'access_type': "'access ' || ranked.member",
+        'order_type': "ranked.member || ' orders'",
+        'hour_band': hour_band_label,
+        'weekday': "substr('MonTueWedThuFriSatSun', 3 * cast(ranked.member as int) - 2, 3)",
+        'month_part': label_of('ranked.member', {
+            '01-10': 'days 1–10', '11-20': 'days 11–20',
+        }, "'days 21–end'"),
+    },
+} %}
+{%- set members = [
+    ('city', 'city_code'),
+    ('hall', 'hall_id'),
+    ('hall_type', 'hall_type'),
+    ('customer_tier', 'customer_tier'),
+    ('queue', 'queue'),
+    ('cause', 'cause'),
+    ('access_type', 'access_type'),
+    ('order_type', 'order_type'),
+    ('hour_band', hour_band),
+    ('weekday', 'cast((days_since_a_monday % 7 + 7) % 7 + 1 as string)'),
+    ('month_part', month_part),
+    ('province', 'case_province_code'),
+] %}
 with
 
 kpi_breaches as (
-    select * from {{ ref('kpi_breaches') }}
-    where
-        kpi_id <> 'hotline_24x7_dark_hours'
-        {% if is_incremental() -%}
-            and {{ in_affected_periods('period_month', 'month') }}
-        {%- endif %}
+    {{ rows_in_affected_periods(
+        'kpi_breaches', 'period_month', 'month', where="kpi_id <> 'hotline_24x7_dark_hours'"
+    ) }}
 ),
 
 int_kpi_cases_unioned as (
-    select * from {{ ref('int_kpi_cases_unioned') }}
-    {% if is_incremental() -%}
-        where {{ in_affected_periods('period_month', 'month') }}
-    {%- endif %}
+    {{ rows_in_affected_periods('int_kpi_cases_unioned', 'period_month', 'month') }}
 ),
 
 int_kpi_versions_dated as (
     select * from {{ ref('int_kpi_versions_dated') }}
 ),
 
-fct_hall_tickets as (
-    select * from {{ ref('fct_hall_tickets') }}
-    {% if is_incremental() -%}
-        where {{ in_affected_periods('taken_month', 'month') }}
-    {%- endif %}
-),
-
-fct_hotline_calls as (
-    select * from {{ ref('fct_hotline_calls') }}
-    {% if is_incremental() -%}
-        where {{ in_affected_periods('queued_month', 'month') }}
-    {%- endif %}
-),
-
-fct_mobile_repairs as (
-    select * from {{ ref('fct_mobile_repairs') }}
-    {% if is_incremental() -%}
-        where {{ in_affected_periods('restored_month', 'month') }}
-    {%- endif %}
-),
-
-fct_broadband_faults as (
-    select * from {{ ref('fct_broadband_faults') }}
-    {% if is_incremental() -%}
-        where {{ in_affected_periods('restored_month', 'month') }}
-    {%- endif %}
-),
-
-fct_install_orders as (
-    select * from {{ ref('fct_install_orders') }}
-    {% if is_incremental() -%}
-        where {{ in_affected_periods('completed_month', 'month') }}
-    {%- endif %}
-),
-
-fct_network_calls as (
-    select * from {{ ref('fct_network_calls') }}
-    {% if is_incremental() -%}
-        where {{ in_affected_periods('stat_month', 'month') }}
-    {%- endif %}
-),
+{% for fact, month in facts_by_month %}
+    {{ fact }} as (
+        {{ rows_in_affected_periods(fact, month, 'month') }}
+    ),
+{% endfor %}
 
 dim_cities as (
     select * from {{ ref('dim_cities') }}
@@ -110,83 +174,24 @@ breaches as (
         versions.case_limit
     from kpi_breaches as breaches
     left join int_kpi_versions_dated as versions
-        on
-            breaches.kpi_id = versions.kpi_id
-            and breaches.segment = versions.segment
-            and breaches.period_month
-            between versions.effective_from and versions.effective_until
+        on {{ version_in_force('breaches', 'period_month') }}
 ),
 
 -- The details a case's KPI row does not carry, read from its fact: the instant it started
 -- (hour and weekday are those of the local wall clock) and its source's own dimensions.
 case_details as (
-    select
-        'hall_tickets' as source_name,
-        ticket_id as case_id,
-        taken_at as started_at,
-        hall_id,
-        hall_type,
-        cast(null as string) as queue,
-        cast(null as string) as cause,
-        cast(null as string) as access_type,
-        cast(null as string) as order_type
-    from fct_hall_tickets
-
-    union all
-
-    select
-        'hotline_calls' as source_name,
-        call_id as case_id,
-        queued_at as started_at,
-        cast(null as string) as hall_id,
-        cast(null as string) as hall_type,
-        queue,
-        cast(null as string) as cause,
-        cast(null as string) as access_type,
-        cast(null as string) as order_type
-    from fct_hotline_calls
-
-    union all
-
-    select
-        'mobile_repairs' as source_name,
-        ticket_id as case_id,
-        reported_at as started_at,
-        cast(null as string) as hall_id,
-        cast(null as string) as hall_type,
-        cast(null as string) as queue,
-        cause,
-        cast(null as string) as access_type,
-        cast(null as string) as order_type
-    from fct_mobile_repairs
-
-    union all
-
-    select
-        'broadband_faults' as source_name,
-        ticket_id as case_id,
-        reported_at as started_at,
-        cast(null as string) as hall_id,
-        cast(null as string) as hall_type,
-        cast(null as string) as queue,
-        cast(null as string) as cause,
-        access_type,
-        cast(null as string) as order_type
-    from fct_broadband_faults
-
-    union all
-
-    select
-        'install_orders' as source_name,
-        order_id as case_id,
-        accepted_at as started_at,
-        cast(null as string) as hall_id,
-        cast(null as string) as hall_type,
-        cast(null as string) as queue,
-        cast(null as string) as cause,
-        cast(null as string) as access_type,
-        order_type
-    from fct_install_orders
+    {%- for source in case_sources %}
+        select
+            '{{ source.source }}' as source_name,
+            {{ source.case_id }} as case_id,
+            {{ source.started_at }} as started_at,
+            {%- for detail in detail_columns %}
+                {{ detail if detail in source.details else 'cast(null as string) as ' ~ detail }}
+                {%- if not loop.last %},{% endif %}
+            {%- endfor %}
+        from fct_{{ source.source }}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 -- Each case of a breach once (a nation's breach takes every province's cases), with how much
@@ -194,20 +199,14 @@ case_details as (
 -- KPI's ceiling, its value for a mean KPI.
 breach_cases as (
     select
-        breaches.period_month,
-        breaches.province_code,
-        breaches.kpi_id,
-        breaches.segment,
-        breaches.is_national,
+        {%- for column in breach_columns %}
+            breaches.{{ column }},
+        {%- endfor %}
         cases.province_code as case_province_code,
         cases.city_code,
-        details.hall_id,
-        details.hall_type,
-        cases.customer_tier,
-        details.queue,
-        details.cause,
-        details.access_type,
-        details.order_type,
+        {%- for dimension in case_dimensions %}
+            {{ 'cases' if dimension == 'customer_tier' else 'details' }}.{{ dimension }},
+        {%- endfor %}
         {{ local_time('details.started_at') }} as started_local,
         cast(1 as double) as weight,
         case
@@ -236,20 +235,14 @@ breach_cases as (
 -- counts its failed attempts against the target.
 breach_counters as (
     select
-        breaches.period_month,
-        breaches.province_code,
-        breaches.kpi_id,
-        breaches.segment,
-        breaches.is_national,
+        {%- for column in breach_columns %}
+            breaches.{{ column }},
+        {%- endfor %}
         calls.province_code as case_province_code,
         calls.city_code,
-        cast(null as string) as hall_id,
-        cast(null as string) as hall_type,
-        cast(null as string) as customer_tier,
-        cast(null as string) as queue,
-        cast(null as string) as cause,
-        cast(null as string) as access_type,
-        cast(null as string) as order_type,
+        {%- for dimension in case_dimensions %}
+            cast(null as string) as {{ dimension }},
+        {%- endfor %}
         {{ local_time('calls.stat_hour') }} as started_local,
         cast(calls.attempts as double) as weight,
         cast(calls.attempts - calls.connected as double) as against
@@ -280,91 +273,15 @@ weighed as (
 members_of_cases as (
     select *
     from (
-        select
-            *,
-            'city' as dimension,
-            city_code as member
-        from weighed
-        union all
-        select
-            *,
-            'hall' as dimension,
-            hall_id as member
-        from weighed
-        union all
-        select
-            *,
-            'hall_type' as dimension,
-            hall_type as member
-        from weighed
-        union all
-        select
-            *,
-            'customer_tier' as dimension,
-            customer_tier as member
-        from weighed
-        union all
-        select
-            *,
-            'queue' as dimension,
-            queue as member
-        from weighed
-        union all
-        select
-            *,
-            'cause' as dimension,
-            cause as member
-        from weighed
-        union all
-        select
-            *,
-            'access_type' as dimension,
-            access_type as member
-        from weighed
-        union all
-        select
-            *,
-            'order_type' as dimension,
-            order_type as member
-        from weighed
-        union all
-        select
-            *,
-            'hour_band' as dimension,
-            case
-                when local_hour < 7 then '00-07'
-                when local_hour < 9 then '07-09'
-                when local_hour < 12 then '09-12'
-                when local_hour < 14 then '12-14'
-                when local_hour < 18 then '14-18'
-                when local_hour < 21 then '18-21'
-                else '21-24'
-            end as member
-        from weighed
-        union all
-        select
-            *,
-            'weekday' as dimension,
-            cast((days_since_a_monday % 7 + 7) % 7 + 1 as string)
-                as member
-        from weighed
-        union all
-        select
-            *,
-            'month_part' as dimension,
-            case
-                when day(started_local) <= 10 then '01-10'
-                when day(started_local) <= 20 then '11-20'
-                else '21-31'
-            end as member
-        from weighed
-        union all
-        select
-            *,
-            'province' as dimension,
-            case_province_code as member
-        from weighed
-        where is_national
+        {%- for dimension, member in members %}
+            select
+                *,
+                '{{ dimension }}' as dimension,
+                {{ member }} as member
+            from weighed
+            {% if dimension == 'province' %}where is_national{% endif %}
+            {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
     ) as unpivoted
     where member is not null
 ),
@@ -437,67 +354,14 @@ ranked as (
 
 labelled as (
     select
-        ranked.*,
-        case ranked.dimension
-            when 'city' then coalesce(cities.name_zh, ranked.member)
-            when 'province' then coalesce(provinces.name_zh, ranked.member)
-            when 'hall' then '营业厅' || ranked.member
-            when 'hall_type'
-                then
-                    case ranked.member
-                        when 'own_hall' then '自有营业厅'
-                        when 'brand_store_3g' then '3G品牌店'
-                        when 'self_service' then '自助服务店'
-                        else ranked.member
-                    end
-            when 'customer_tier' then '客户等级' || ranked.member
-            when 'queue'
-                then
-                    case ranked.member
-                        when 'vip' then 'VIP队列' else '普通队列'
-                    end
-            when 'cause' then '障碍原因' || ranked.member
-            when 'access_type' then '接入方式' || ranked.member
-            when 'order_type' then '工单类型' || ranked.member
-            when 'hour_band'
-                then
-                    substr(ranked.member, 1, 2) || ':00–' || substr(ranked.member, 4, 2) || ':00'
-            when 'weekday' then '周' || substr('一二三四五六日', cast(ranked.member as int), 1)
-            when 'month_part' then case ranked.member
-                when '01-10' then '上旬（1–10日）'
-                when '11-20' then '中旬（11–20日）'
-                else '下旬（21日起）'
-            end
-        end as member_label_zh,
-        case ranked.dimension
-            when 'city' then coalesce(cities.name_en, ranked.member)
-            when 'province' then coalesce(provinces.name_en, ranked.member)
-            when 'hall' then 'hall ' || ranked.member
-            when 'hall_type'
-                then
-                    case ranked.member
-                        when 'own_hall' then 'own halls'
-                        when 'brand_store_3g' then '3G brand stores'
-                        when 'self_service' then 'self-service stores'
-                        else ranked.member
-                    end
-            when 'customer_tier' then ranked.member || ' customers'
-            when 'queue' then ranked.member || ' queue'
-            when 'cause' then 'cause ' || ranked.member
-            when 'access_type' then 'access ' || ranked.member
-            when 'order_type' then ranked.member || ' orders'
-            when 'hour_band'
-                then
-                    substr(ranked.member, 1, 2) || ':00–' || substr(ranked.member, 4, 2) || ':00'
-            when 'weekday'
-                then
-                    substr('MonTueWedThuFriSatSun', 3 * cast(ranked.member as int) - 2, 3)
-            when 'month_part' then case ranked.member
-                when '01-10' then 'days 1–10'
-                when '11-20' then 'days 11–20'
-                else 'days 21–end'
-            end
-        end as member_label_en
+        {%- for language in ['zh', 'en'] %}
+            case ranked.dimension
+                {%- for dimension, label in member_labels[language].items() %}
+                    when '{{ dimension }}' then {{ label }}
+                {%- endfor %}
+            end as member_label_{{ language }},
+        {%- endfor %}
+        ranked.*
     from ranked
     left join dim_cities as cities
         on ranked.dimension = 'city' and ranked.member = cities.city_code
@@ -524,11 +388,11 @@ final as (
         round(case_share, 9) as case_share,
         round(score, 9) as score,
         member_label_zh || '：占缺口的'
-        || cast(cast(round(excess_share * 100, 0) as bigint) as string) || '%（样本的'
-        || cast(cast(round(case_share * 100, 0) as bigint) as string) || '%）' as driver_label_zh,
+        || {{ percent_text('excess_share') }} || '%（样本的'
+        || {{ percent_text('case_share') }} || '%）' as driver_label_zh,
         member_label_en || ': '
-        || cast(cast(round(excess_share * 100, 0) as bigint) as string) || ' % of the shortfall ('
-        || cast(cast(round(case_share * 100, 0) as bigint) as string) || ' % of the cases)'
+        || {{ percent_text('excess_share') }} || ' % of the shortfall ('
+        || {{ percent_text('case_share') }} || ' % of the cases)'
             as driver_label_en
     from labelled
 )
