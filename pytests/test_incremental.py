@@ -25,13 +25,14 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from incremental_world import deliver, differences, full_rebuild_of, ingest_and_build
+from versioned_catalog import changed_catalog_text, project_copy
 
 from core import build_state
 from core.home import PROJECT_DIR, Home
 from generator import generate
 from ingest import store
 from kpiwatch import build_basis
-from kpiwatch.build import marts_fingerprint, seeds_loaded_by_last_build
+from kpiwatch.build import build, marts_fingerprint, seeds_loaded_by_last_build
 
 TINY = dict(start=date(2026, 10, 30), days=3, provinces=["110000"], scale=0.0005, seed=3)
 STAMP = "%Y-%m-%d %H:%M:%S"
@@ -99,8 +100,8 @@ def repair_version(landing: Path, day: str, restored_at: str, updated_at: str) -
     return target
 
 
-def _assert_equal_to_full_rebuild(home: Home, full_home: Path) -> None:
-    assert differences(home.warehouse, full_rebuild_of(home, full_home)) == {}
+def _assert_equal_to_full_rebuild(home: Home, full_home: Path, project: Path = PROJECT_DIR) -> None:
+    assert differences(home.warehouse, full_rebuild_of(home, full_home, project)) == {}
 
 
 def _fresh_home(root: Path) -> Home:
@@ -183,6 +184,87 @@ def test_each_delivery_builds_incrementally_to_what_a_full_rebuild_gives(
         )
     found = differences(home.warehouse, full)
     assert list(found) == ["marts.kpi_compliance"] and found["marts.kpi_compliance"][:2] == (1, 1)
+
+
+def _affected(home: Home) -> dict[str, set[date]]:
+    """The days and months the last published build recomputed (int_periods_affected)."""
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select distinct period_grain, period_start from intermediate.int_periods_affected"
+        ).fetchall()
+    affected: dict[str, set[date]] = {"day": set(), "month": set()}
+    for grain, start in rows:
+        affected[grain].add(start)
+    return affected
+
+
+def test_a_changed_catalog_row_recomputes_its_periods_without_a_full_rebuild(
+    generated: Path, tmp_path: Path
+) -> None:
+    """A KPI catalog change is not a full rebuild: the build starts from the published
+    warehouse, compares the catalog with the one it was built with, and recomputes the
+    periods from the changed version's effective date. A new version of hotline_sl20 from
+    1 November (threshold 0.75, an example) recomputes November and December (the hotline
+    runs into December) and no day or month of October; a new case limit of hall_wait_15m
+    from 1 November also reaches back into October, whose days are counted against the
+    limits of the three months after them too (the early warning reads them as history).
+    Both equal a full rebuild with the changed catalog."""
+    project = project_copy(tmp_path / "project")
+    catalog = project / "seeds" / "kpi_catalog.csv"
+    home = Home.resolve(tmp_path / "home")
+    landing = tmp_path / "landing"
+    deliver(_files(generated), generated, landing)
+    first = ingest_and_build(home, landing, data_tests=False, project=project)
+    assert first.start is not None and not first.start.incremental
+    assert _affected(home)["month"] == {date(2026, 11, 1), date(2026, 12, 1)}  # running
+
+    november = date(2026, 11, 1)
+    catalog.write_text(
+        changed_catalog_text(
+            "hotline_sl20", "all", november, threshold="0.75", catalog_version="2026.11"
+        ),
+        encoding="utf-8",
+    )
+    result = build(home, quiet=True, project=project, data_tests=False)
+    assert result.start is not None and result.start.incremental, result.start
+    assert result.start.reason.startswith("files after id")
+    ran = json.loads((home.dbt_target / "run_results.json").read_text())["results"]
+    assert "seed.kpiwatch.kpi_catalog" in {r["unique_id"] for r in ran}  # loaded again
+    affected = _affected(home)
+    assert affected["month"] == {november, date(2026, 12, 1)}
+    assert min(affected["day"]) == november and len(affected["day"]) > 30
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        judged = dict(
+            con.execute(
+                "select period_month, (threshold, catalog_version) from marts.kpi_compliance "
+                "where kpi_id = 'hotline_sl20' and province_code = '110000'"
+            ).fetchall()
+        )
+    assert judged[date(2026, 10, 1)] == (0.70, "2009.1")
+    assert judged[november] == (0.75, "2026.11")
+    _assert_equal_to_full_rebuild(home, tmp_path / "full", project)
+
+    catalog.write_text(
+        changed_catalog_text("hall_wait_15m", "all", november, case_limit="600",
+                             catalog_version="2026.11"),
+        encoding="utf-8",
+    )  # fmt: skip
+    result = build(home, quiet=True, project=project, data_tests=False)
+    assert result.start is not None and result.start.incremental, result.start
+    assert date(2026, 10, 1) in _affected(home)["month"]
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        limits = con.execute(
+            "select list(distinct case_limit order by case_limit) "
+            "from intermediate.int_kpi_measures_aggregated "
+            "where kpi_id = 'hall_wait_15m' and period_month = date '2026-10-01'"
+        ).fetchone()[0]
+        (november_limit,) = con.execute(
+            "select distinct case_limit from marts.kpi_breach_cases "
+            "where kpi_id = 'hall_wait_15m' and period_month = date '2026-11-01'"
+        ).fetchone() or (None,)
+    assert limits == [600, 900]  # October's own limit, and November's for its history
+    assert november_limit in (None, 600)
+    _assert_equal_to_full_rebuild(home, tmp_path / "full", project)
 
 
 # Random delivery sequences: each file of the tiny landing goes to one of 2 deliveries (2-4
