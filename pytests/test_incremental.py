@@ -270,7 +270,8 @@ def test_a_changed_catalog_row_recomputes_its_periods_without_a_full_rebuild(
 # Random delivery sequences: each file of the tiny landing goes to one of 2 deliveries (2-4
 # when thorough) or is held back, and hand-made re-exports (winning or losing, across the
 # month end or not) join a random delivery; every file may also be sent twice (a duplicate,
-# skipped by ingest).
+# skipped by ingest); and the KPI catalog may change before one incremental build (a new
+# version with another threshold or case limit, or a threshold edited in place).
 
 HYPOTHESIS_PROFILE = "KPIWATCH_HYPOTHESIS_PROFILE"
 """The environment variable that picks how many sequences hypothesis draws (below)."""
@@ -305,8 +306,32 @@ MOST_DELIVERIES = 4 if _profile_name() == "thorough" else 2
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One folder for every example, so that each reuses the homes (and parsed projects)
-    of the last."""
-    return tmp_path_factory.mktemp("sequences")
+    of the last, and one copy of the dbt project whose KPI catalog an example may change."""
+    folder = tmp_path_factory.mktemp("sequences")
+    project_copy(folder / "project")
+    return folder
+
+
+CATALOG_CHANGES = {
+    # kpi_id: (segment, another threshold, another case limit): examples, not the standard's
+    "hall_wait_15m": ("all", "0.95", "600"),
+    "hotline_sl20": ("all", "0.80", "15"),
+    "mobile_repair_hours_max": ("all", "40", "30"),
+    "broadband_repair_hours_avg": ("urban", "20", "30"),
+}
+"""KPIs whose catalog row a random sequence may change: a share, a max KPI (its open items
+too) and a mean, on four sources."""
+
+
+def changed_catalog(kind: str, kpi: str, on: date) -> str:
+    """The shipped catalog with one change: a new version from ``on`` with another
+    threshold (``version``) or another case limit (``case_limit``), or the threshold of the
+    open version edited in place (``threshold``: every period since 2009)."""
+    segment, threshold, case_limit = CATALOG_CHANGES[kpi]
+    if kind == "threshold":
+        return changed_catalog_text(kpi, segment, None, threshold=threshold)
+    changes = {"threshold": threshold} if kind == "version" else {"case_limit": case_limit}
+    return changed_catalog_text(kpi, segment, on, catalog_version="2026.11", **changes)
 
 
 @settings(_profile())
@@ -334,10 +359,32 @@ def test_random_delivery_sequences_build_incrementally_to_the_full_rebuild(
     opened, restored = data.draw(
         st.tuples(st.integers(0, count), st.integers(0, count)), label="repair (open, restored)"
     )
+    # a change of the KPI catalog before one incremental build, or none
+    kind = data.draw(
+        st.sampled_from(["none", "version", "threshold", "case_limit"]), label="catalog change"
+    )
+    catalog_change = (
+        None
+        if kind == "none"
+        else (
+            data.draw(st.integers(1, count - 1), label="catalog change: delivery"),
+            kind,
+            data.draw(st.sampled_from(sorted(CATALOG_CHANGES)), label="catalog change: kpi"),
+            data.draw(
+                st.sampled_from([date(2026, 10, 31), date(2026, 11, 1), date(2026, 11, 15)]),
+                label="catalog change: effective from",
+            ),
+        )
+    )
+    project = scratch / "project"
+    catalog = project / "seeds" / "kpi_catalog.csv"
+    catalog.write_bytes((PROJECT_DIR / "seeds" / "kpi_catalog.csv").read_bytes())
     home = _fresh_home(scratch / "home")
     landing = scratch / "landing"
     shutil.rmtree(landing, ignore_errors=True)
     for delivery in range(count):
+        if catalog_change is not None and catalog_change[0] == delivery:
+            catalog.write_text(changed_catalog(*catalog_change[1:]), encoding="utf-8")
         chosen = [f for f, d in zip(files, plan, strict=True) if d == delivery]
         deliver(chosen, generated, landing)
         for index in twice & {files.index(f) for f in chosen}:
@@ -354,10 +401,10 @@ def test_random_delivery_sequences_build_incrementally_to_the_full_rebuild(
         if restored == delivery:
             repair_version(landing, f"2026-12-0{delivery + 2}", "2026-12-02T10:00:00+08:00",
                            "2026-12-02T10:05:00+08:00")  # fmt: skip
-        result = ingest_and_build(home, landing, data_tests=False)
+        result = ingest_and_build(home, landing, data_tests=False, project=project)
         assert result.start is not None and result.start.incremental == (delivery > 0)
         if delivery > 0:
-            _assert_equal_to_full_rebuild(home, scratch / "full")
+            _assert_equal_to_full_rebuild(home, scratch / "full", project)
 
 
 def _working_warehouse(path: Path, files: int) -> duckdb.DuckDBPyConnection:
@@ -399,6 +446,26 @@ def test_only_a_matching_basis_lets_a_build_start_from_the_published_warehouse(
         last, build_basis.current(again, PROJECT_DIR), again
     )
     again.close()
+
+
+def test_the_kpi_catalog_is_left_out_of_the_basis_but_not_of_whether_to_build(
+    tmp_path: Path,
+) -> None:
+    """A changed catalog row keeps the build incremental (the models compare the catalog
+    row by row), but still makes ``kpiwatch run`` build and load the seeds again; any other
+    seed still means a full rebuild."""
+    project = project_copy(tmp_path / "project")
+    home = Home.resolve(tmp_path / "home")
+    basis = build_state.project_fingerprint(project, with_catalog=False)
+    marts = marts_fingerprint(home, project)
+    (project / "seeds" / "kpi_catalog.csv").write_text(
+        changed_catalog("version", "hall_wait_15m", date(2026, 11, 1)), encoding="utf-8"
+    )
+    assert build_state.project_fingerprint(project, with_catalog=False) == basis
+    assert marts_fingerprint(home, project) != marts
+    with (project / "seeds" / "cities.csv").open("a", encoding="utf-8") as cities:
+        cities.write("\n")
+    assert build_state.project_fingerprint(project, with_catalog=False) != basis
 
 
 def test_seeds_are_loaded_again_unless_the_last_build_passed_with_this_project(
