@@ -207,8 +207,9 @@ def test_a_changed_catalog_row_recomputes_its_periods_without_a_full_rebuild(
     1 November (threshold 0.75, an example) recomputes November and December (the hotline
     runs into December) and no day or month of October; a new case limit of hall_wait_15m
     from 1 November also reaches back into October, whose days are counted against the
-    limits of the three months after them too (the early warning reads them as history).
-    Both equal a full rebuild with the changed catalog."""
+    limits of the three months after them too (the early warning reads them as history); a
+    threshold edited in place recomputes every period. Each equals a full rebuild with the
+    changed catalog."""
     project = project_copy(tmp_path / "project")
     catalog = project / "seeds" / "kpi_catalog.csv"
     home = Home.resolve(tmp_path / "home")
@@ -264,6 +265,15 @@ def test_a_changed_catalog_row_recomputes_its_periods_without_a_full_rebuild(
         ).fetchone() or (None,)
     assert limits == [600, 900]  # October's own limit, and November's for its history
     assert november_limit in (None, 600)
+    _assert_equal_to_full_rebuild(home, tmp_path / "full", project)
+
+    # a threshold edited in place judges every period since 2009 differently: all of them
+    catalog.write_text(
+        changed_catalog("threshold", "mobile_repair_hours_max", november), encoding="utf-8"
+    )
+    result = build(home, quiet=True, project=project, data_tests=False)
+    assert result.start is not None and result.start.incremental, result.start
+    assert min(_affected(home)["month"]) == date(2026, 10, 1)
     _assert_equal_to_full_rebuild(home, tmp_path / "full", project)
 
 
