@@ -33,15 +33,25 @@ from core.home import PROJECT_DIR, Home
 
 BUILDING, PASSED, FAILED, PUBLISHED = "building", "passed", "failed", "published"
 PROJECT_PARTS = ("models", "seeds", "macros", "tests", "dbt_project.yml", "profiles.yml")
+KPI_CATALOG = Path("seeds") / "kpi_catalog.csv"
+"""The versioned KPI catalog: an incremental build compares it row by row with the catalog
+its starting publication was built with (docs/incremental.md), so a change to it need not
+rebuild everything."""
 
 
-def project_fingerprint(project: Path = PROJECT_DIR) -> str:
-    """A hash of everything dbt builds from: a change means the marts must be rebuilt."""
+def project_fingerprint(project: Path = PROJECT_DIR, *, with_catalog: bool = True) -> str:
+    """A hash of everything dbt builds from: a change means the marts must be rebuilt.
+
+    ``with_catalog=False`` leaves the KPI catalog out: what an incremental build needs to
+    hold (a changed catalog row recomputes only its periods), while whether to build at
+    all, and to load the seeds again, still looks at the catalog too."""
     digest = hashlib.sha256()
     for part in PROJECT_PARTS:
         path = project / part
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
+            if not with_catalog and file.relative_to(project) == KPI_CATALOG:
+                continue
             if file.exists():
                 digest.update(file.relative_to(project).as_posix().encode() + b"\0")
                 digest.update(file.read_bytes() + b"\0")

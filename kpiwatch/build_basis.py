@@ -8,6 +8,10 @@ basis into its own publication (``intermediate.build_basis``, one row): the last
 saw, a digest of the audit rows of every file up to it, the project's fingerprint and the
 DuckDB version. The basis travels inside the file it describes, so a publication and its
 basis can never disagree; any difference with the working warehouse means a full rebuild.
+
+The fingerprint leaves out the KPI catalog: the incremental models compare the catalog
+with the one the publication was built with (``int_kpi_versions_built``, in the same
+file) and recompute the periods of every version that changed.
 """
 
 from __future__ import annotations
@@ -51,7 +55,8 @@ def files_digest(con: duckdb.DuckDBPyConnection, through: int) -> str:
 def current(con: duckdb.DuckDBPyConnection, project: Path = PROJECT_DIR) -> Basis:
     """The basis of a build that starts now, from the working warehouse ``con``."""
     (through,) = con.execute("select coalesce(max(file_id), 0) from audit.ingest_files").fetchone()
-    return Basis(int(through), files_digest(con, through), project_fingerprint(project), _engine())
+    fingerprint = project_fingerprint(project, with_catalog=False)
+    return Basis(int(through), files_digest(con, through), fingerprint, _engine())
 
 
 def _engine() -> str:

@@ -134,3 +134,26 @@
     {%- if bounds[0] is none -%}{{ return('') }}{%- endif -%}
     {{ return(column ~ " between date '" ~ bounds[0] ~ "' and date '" ~ bounds[1] ~ "'") }}
 {%- endmacro %}
+
+{#-
+    kpi_versions_last_built: the catalog versions the publication being updated was built
+    with (int_kpi_versions_built in the copy), for int_kpi_versions_changed to compare the
+    current catalog with. It is read by name, not by ref: a ref would build this build's
+    copy first, and int_kpi_versions_built is built after int_periods_affected for that
+    reason. No such table (a build from nothing, or a publication older than the table):
+    no version, so every version of the catalog counts as changed. When parsing and in a
+    unit test: the current catalog (the CTE int_kpi_versions_dated of the calling model),
+    so nothing changed; a unit test gives other versions by overriding this macro with a
+    subquery.
+-#}
+{% macro kpi_versions_last_built() -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}
+        {{ return('(select * from int_kpi_versions_dated)') }}
+    {%- endif -%}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.int_kpi_versions_built') -%}
+    {%- set relation = adapter.get_relation(
+        database=node.database, schema=node.schema, identifier=node.alias
+    ) if node else none -%}
+    {{ return(relation if relation is not none
+        else '(select * from int_kpi_versions_dated where 1 = 0)') }}
+{%- endmacro %}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from core.home import Home
+from core.home import PROJECT_DIR, Home
 from ingest.loader import ingest
 from kpiwatch.build import BuildResult, build
 from kpiwatch.build_basis import TABLE as BASIS_TABLE
@@ -31,12 +31,14 @@ def deliver(files: list[Path], generated: Path, landing: Path) -> None:
         shutil.copy2(file, target)
 
 
-def ingest_and_build(home: Home, landing: Path, data_tests: bool = True) -> BuildResult:
+def ingest_and_build(
+    home: Home, landing: Path, data_tests: bool = True, project: Path = PROJECT_DIR
+) -> BuildResult:
     ingest(home, landing)
-    return build(home, quiet=True, data_tests=data_tests)
+    return build(home, quiet=True, data_tests=data_tests, project=project)
 
 
-def full_rebuild_of(home: Home, aside: Path) -> Path:
+def full_rebuild_of(home: Home, aside: Path, project: Path = PROJECT_DIR) -> Path:
     """The publication of ``kpiwatch build --full-refresh`` on a copy of ``home``'s raw
     layer, built in the home ``aside``, less its data tests (the incremental build that it
     is compared with ran them on the same tables).
@@ -49,7 +51,7 @@ def full_rebuild_of(home: Home, aside: Path) -> Path:
         path.with_name(path.name + ".wal").unlink(missing_ok=True)
     rebuilt.work.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(home.work, rebuilt.work)
-    result = build(rebuilt, quiet=True, full_refresh=True, data_tests=False)
+    result = build(rebuilt, quiet=True, full_refresh=True, data_tests=False, project=project)
     assert result.start is not None and not result.start.incremental
     return rebuilt.warehouse
 

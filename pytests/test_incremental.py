@@ -25,13 +25,14 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from incremental_world import deliver, differences, full_rebuild_of, ingest_and_build
+from versioned_catalog import changed_catalog_text, project_copy
 
 from core import build_state
 from core.home import PROJECT_DIR, Home
 from generator import generate
 from ingest import store
 from kpiwatch import build_basis
-from kpiwatch.build import marts_fingerprint, seeds_loaded_by_last_build
+from kpiwatch.build import build, marts_fingerprint, seeds_loaded_by_last_build
 
 TINY = dict(start=date(2026, 10, 30), days=3, provinces=["110000"], scale=0.0005, seed=3)
 STAMP = "%Y-%m-%d %H:%M:%S"
@@ -99,8 +100,8 @@ def repair_version(landing: Path, day: str, restored_at: str, updated_at: str) -
     return target
 
 
-def _assert_equal_to_full_rebuild(home: Home, full_home: Path) -> None:
-    assert differences(home.warehouse, full_rebuild_of(home, full_home)) == {}
+def _assert_equal_to_full_rebuild(home: Home, full_home: Path, project: Path = PROJECT_DIR) -> None:
+    assert differences(home.warehouse, full_rebuild_of(home, full_home, project)) == {}
 
 
 def _fresh_home(root: Path) -> Home:
@@ -192,10 +193,102 @@ def test_each_delivery_builds_incrementally_to_what_a_full_rebuild_gives(
     assert list(found) == ["marts.kpi_compliance"] and found["marts.kpi_compliance"][:2] == (1, 1)
 
 
+def _affected(home: Home) -> dict[str, set[date]]:
+    """The days and months the last published build recomputed (int_periods_affected)."""
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select distinct period_grain, period_start from intermediate.int_periods_affected"
+        ).fetchall()
+    affected: dict[str, set[date]] = {"day": set(), "month": set()}
+    for grain, start in rows:
+        affected[grain].add(start)
+    return affected
+
+
+def test_a_changed_catalog_row_recomputes_its_periods_without_a_full_rebuild(
+    generated: Path, tmp_path: Path
+) -> None:
+    """A KPI catalog change is not a full rebuild: the build starts from the published
+    warehouse, compares the catalog with the one it was built with, and recomputes the
+    periods from the changed version's effective date. A new version of hotline_sl20 from
+    1 November (threshold 0.75, an example) recomputes November and December (the hotline
+    runs into December) and no day or month of October; a new case limit of hall_wait_15m
+    from 1 November also reaches back into October, whose days are counted against the
+    limits of the three months after them too (the early warning reads them as history); a
+    threshold edited in place recomputes every period. Each equals a full rebuild with the
+    changed catalog."""
+    project = project_copy(tmp_path / "project")
+    catalog = project / "seeds" / "kpi_catalog.csv"
+    home = Home.resolve(tmp_path / "home")
+    landing = tmp_path / "landing"
+    deliver(_files(generated), generated, landing)
+    first = ingest_and_build(home, landing, data_tests=False, project=project)
+    assert first.start is not None and not first.start.incremental
+    assert _affected(home)["month"] == {date(2026, 11, 1), date(2026, 12, 1)}  # running
+
+    november = date(2026, 11, 1)
+    catalog.write_text(
+        changed_catalog_text(
+            "hotline_sl20", "all", november, threshold="0.75", catalog_version="2026.11"
+        ),
+        encoding="utf-8",
+    )
+    result = build(home, quiet=True, project=project, data_tests=False)
+    assert result.start is not None and result.start.incremental, result.start
+    assert result.start.reason.startswith("files after id")
+    ran = json.loads((home.dbt_target / "run_results.json").read_text())["results"]
+    assert "seed.kpiwatch.kpi_catalog" in {r["unique_id"] for r in ran}  # loaded again
+    affected = _affected(home)
+    assert affected["month"] == {november, date(2026, 12, 1)}
+    assert min(affected["day"]) == november and len(affected["day"]) > 30
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        judged = dict(
+            con.execute(
+                "select period_month, (threshold, catalog_version) from marts.kpi_compliance "
+                "where kpi_id = 'hotline_sl20' and province_code = '110000'"
+            ).fetchall()
+        )
+    assert judged[date(2026, 10, 1)] == (0.70, "2009.1")
+    assert judged[november] == (0.75, "2026.11")
+    _assert_equal_to_full_rebuild(home, tmp_path / "full", project)
+
+    catalog.write_text(
+        changed_catalog_text("hall_wait_15m", "all", november, case_limit="600",
+                             catalog_version="2026.11"),
+        encoding="utf-8",
+    )  # fmt: skip
+    result = build(home, quiet=True, project=project, data_tests=False)
+    assert result.start is not None and result.start.incremental, result.start
+    assert date(2026, 10, 1) in _affected(home)["month"]
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        limits = con.execute(
+            "select list(distinct case_limit order by case_limit) "
+            "from intermediate.int_kpi_measures_aggregated "
+            "where kpi_id = 'hall_wait_15m' and period_month = date '2026-10-01'"
+        ).fetchone()[0]
+        (november_limit,) = con.execute(
+            "select distinct case_limit from marts.kpi_breach_cases "
+            "where kpi_id = 'hall_wait_15m' and period_month = date '2026-11-01'"
+        ).fetchone() or (None,)
+    assert limits == [600, 900]  # October's own limit, and November's for its history
+    assert november_limit in (None, 600)
+    _assert_equal_to_full_rebuild(home, tmp_path / "full", project)
+
+    # a threshold edited in place judges every period since 2009 differently: all of them
+    catalog.write_text(
+        changed_catalog("threshold", "mobile_repair_hours_max", november), encoding="utf-8"
+    )
+    result = build(home, quiet=True, project=project, data_tests=False)
+    assert result.start is not None and result.start.incremental, result.start
+    assert min(_affected(home)["month"]) == date(2026, 10, 1)
+    _assert_equal_to_full_rebuild(home, tmp_path / "full", project)
+
+
 # Random delivery sequences: each file of the tiny landing goes to one of 2 deliveries (2-4
 # when thorough) or is held back, and hand-made re-exports (winning or losing, across the
 # month end or not) join a random delivery; every file may also be sent twice (a duplicate,
-# skipped by ingest).
+# skipped by ingest); and the KPI catalog may change before one incremental build (a new
+# version with another threshold or case limit, or a threshold edited in place).
 
 HYPOTHESIS_PROFILE = "KPIWATCH_HYPOTHESIS_PROFILE"
 """The environment variable that picks how many sequences hypothesis draws (below)."""
@@ -230,8 +323,32 @@ MOST_DELIVERIES = 4 if _profile_name() == "thorough" else 2
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One folder for every example, so that each reuses the homes (and parsed projects)
-    of the last."""
-    return tmp_path_factory.mktemp("sequences")
+    of the last, and one copy of the dbt project whose KPI catalog an example may change."""
+    folder = tmp_path_factory.mktemp("sequences")
+    project_copy(folder / "project")
+    return folder
+
+
+CATALOG_CHANGES = {
+    # kpi_id: (segment, another threshold, another case limit): examples, not the standard's
+    "hall_wait_15m": ("all", "0.95", "600"),
+    "hotline_sl20": ("all", "0.80", "15"),
+    "mobile_repair_hours_max": ("all", "40", "30"),
+    "broadband_repair_hours_avg": ("urban", "20", "30"),
+}
+"""KPIs whose catalog row a random sequence may change: a share, a max KPI (its open items
+too) and a mean, on four sources."""
+
+
+def changed_catalog(kind: str, kpi: str, on: date) -> str:
+    """The shipped catalog with one change: a new version from ``on`` with another
+    threshold (``version``) or another case limit (``case_limit``), or the threshold of the
+    open version edited in place (``threshold``: every period since 2009)."""
+    segment, threshold, case_limit = CATALOG_CHANGES[kpi]
+    if kind == "threshold":
+        return changed_catalog_text(kpi, segment, None, threshold=threshold)
+    changes = {"threshold": threshold} if kind == "version" else {"case_limit": case_limit}
+    return changed_catalog_text(kpi, segment, on, catalog_version="2026.11", **changes)
 
 
 @settings(_profile())
@@ -259,10 +376,32 @@ def test_random_delivery_sequences_build_incrementally_to_the_full_rebuild(
     opened, restored = data.draw(
         st.tuples(st.integers(0, count), st.integers(0, count)), label="repair (open, restored)"
     )
+    # a change of the KPI catalog before one incremental build, or none
+    kind = data.draw(
+        st.sampled_from(["none", "version", "threshold", "case_limit"]), label="catalog change"
+    )
+    catalog_change = (
+        None
+        if kind == "none"
+        else (
+            data.draw(st.integers(1, count - 1), label="catalog change: delivery"),
+            kind,
+            data.draw(st.sampled_from(sorted(CATALOG_CHANGES)), label="catalog change: kpi"),
+            data.draw(
+                st.sampled_from([date(2026, 10, 31), date(2026, 11, 1), date(2026, 11, 15)]),
+                label="catalog change: effective from",
+            ),
+        )
+    )
+    project = scratch / "project"
+    catalog = project / "seeds" / "kpi_catalog.csv"
+    catalog.write_bytes((PROJECT_DIR / "seeds" / "kpi_catalog.csv").read_bytes())
     home = _fresh_home(scratch / "home")
     landing = scratch / "landing"
     shutil.rmtree(landing, ignore_errors=True)
     for delivery in range(count):
+        if catalog_change is not None and catalog_change[0] == delivery:
+            catalog.write_text(changed_catalog(*catalog_change[1:]), encoding="utf-8")
         chosen = [f for f, d in zip(files, plan, strict=True) if d == delivery]
         deliver(chosen, generated, landing)
         for index in twice & {files.index(f) for f in chosen}:
@@ -279,10 +418,10 @@ def test_random_delivery_sequences_build_incrementally_to_the_full_rebuild(
         if restored == delivery:
             repair_version(landing, f"2026-12-0{delivery + 2}", "2026-12-02T10:00:00+08:00",
                            "2026-12-02T10:05:00+08:00")  # fmt: skip
-        result = ingest_and_build(home, landing, data_tests=False)
+        result = ingest_and_build(home, landing, data_tests=False, project=project)
         assert result.start is not None and result.start.incremental == (delivery > 0)
         if delivery > 0:
-            _assert_equal_to_full_rebuild(home, scratch / "full")
+            _assert_equal_to_full_rebuild(home, scratch / "full", project)
 
 
 def _working_warehouse(path: Path, files: int) -> duckdb.DuckDBPyConnection:
@@ -324,6 +463,26 @@ def test_only_a_matching_basis_lets_a_build_start_from_the_published_warehouse(
         last, build_basis.current(again, PROJECT_DIR), again
     )
     again.close()
+
+
+def test_the_kpi_catalog_is_left_out_of_the_basis_but_not_of_whether_to_build(
+    tmp_path: Path,
+) -> None:
+    """A changed catalog row keeps the build incremental (the models compare the catalog
+    row by row), but still makes ``kpiwatch run`` build and load the seeds again; any other
+    seed still means a full rebuild."""
+    project = project_copy(tmp_path / "project")
+    home = Home.resolve(tmp_path / "home")
+    basis = build_state.project_fingerprint(project, with_catalog=False)
+    marts = marts_fingerprint(home, project)
+    (project / "seeds" / "kpi_catalog.csv").write_text(
+        changed_catalog("version", "hall_wait_15m", date(2026, 11, 1)), encoding="utf-8"
+    )
+    assert build_state.project_fingerprint(project, with_catalog=False) == basis
+    assert marts_fingerprint(home, project) != marts
+    with (project / "seeds" / "cities.csv").open("a", encoding="utf-8") as cities:
+        cities.write("\n")
+    assert build_state.project_fingerprint(project, with_catalog=False) != basis
 
 
 def test_seeds_are_loaded_again_unless_the_last_build_passed_with_this_project(

@@ -1,7 +1,11 @@
 -- Additive measures per local day × city × KPI × segment (hotline calls carry no city), from
 -- which every published grain rolls up: cases, the sum and the largest measured value, and
--- the cases beyond a per-case limit — counted once for each distinct case_limit the catalog
--- gives the KPI, so that each period can take the count of the version judging it. For the
+-- the cases beyond a per-case limit — counted once for each distinct case_limit of the
+-- catalog versions in force from the day's month to the end of the third month after it:
+-- the day's own version, its month's (which judges the month), and those of the months whose
+-- early warning reads the day as history (at_risk_ctes, history_months=3). Only those: a
+-- day's rows then depend on the catalog of those months alone, so a changed limit changes
+-- the days from three months before it on, not every day (int_periods_affected). For the
 -- connection rates: Σ attempts and Σ connected, without a limit. Materialized: the three
 -- compliance marts read it instead of the event facts. Incremental by day: an incremental
 -- build recomputes the affected days only (int_periods_affected).
@@ -39,13 +43,30 @@ int_kpi_versions_dated as (
     select * from {{ ref('int_kpi_versions_dated') }}
 ),
 
+case_days as (
+    select distinct
+        period_month,
+        period_date,
+        kpi_id,
+        segment
+    from int_kpi_cases_unioned
+),
+
 case_limits as (
     select distinct
-        kpi_id,
-        segment,
-        case_limit
-    from int_kpi_versions_dated
-    where case_limit is not null
+        case_days.period_date,
+        case_days.kpi_id,
+        case_days.segment,
+        versions.case_limit
+    from case_days
+    inner join int_kpi_versions_dated as versions
+        on
+            case_days.kpi_id = versions.kpi_id
+            and case_days.segment = versions.segment
+            and case_days.period_month <= versions.effective_until
+            and cast({{ dbt.dateadd('month', 4, 'case_days.period_month') }} as date)
+            > versions.effective_from
+    where versions.case_limit is not null
 ),
 
 cases as (
@@ -67,7 +88,8 @@ cases as (
     from int_kpi_cases_unioned as cases
     left join case_limits
         on
-            cases.kpi_id = case_limits.kpi_id
+            cases.period_date = case_limits.period_date
+            and cases.kpi_id = case_limits.kpi_id
             and cases.segment = case_limits.segment
     group by
         cases.period_month,

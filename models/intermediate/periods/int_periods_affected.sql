@@ -8,6 +8,11 @@
 --              period's open items age with it, and the periods it passed have ended
 --   spine      every day between the last build's first attributed period and this one's,
 --              where the period spine starts (int_periods_spined)
+--   catalog    the days on which a KPI catalog version in force changed since the last
+--              build (int_kpi_versions_changed), within the days that have rows; for a
+--              changed case limit from three months before the month it changed in to the
+--              end of the last month it changed in (int_kpi_measures_aggregated counts a
+--              day's cases against the limits of its month and the three months after)
 --   running    the day and month that hold the as-of time, always
 -- and the month of each such day. A full build records only the running periods. Each row
 -- also records its source's as-of and first attributed times: the next build reads them
@@ -26,6 +31,7 @@
 }}
 
 -- depends_on: {{ ref('int_versions_arrived') }}
+-- depends_on: {{ ref('int_kpi_versions_changed') }}
 with
 
 int_sources_as_of as (
@@ -35,6 +41,10 @@ int_sources_as_of as (
 {% if is_incremental() %}
     int_versions_arrived as (
         select * from {{ ref('int_versions_arrived') }}
+    ),
+
+    int_kpi_versions_changed as (
+        select * from {{ ref('int_kpi_versions_changed') }}
     ),
 
     last_build as (
@@ -65,6 +75,46 @@ sources as (
             on sources.source_name = last_build.source_name
     {%- endif %}
 ),
+
+{% if is_incremental() %}
+    -- the days whose rows exist in this build or the last: a catalog change's stretch is
+    -- cut to them (it may run from 2009 to 9999)
+    source_days as (
+        select
+            source_name,
+            {{ local_date('least(spine_start_at, coalesce(last_spine_start_at, spine_start_at))') }}
+                as first_day,
+            {{ local_date('greatest(as_of_at, coalesce(last_as_of_at, as_of_at))') }} as last_day
+        from sources
+    ),
+
+    catalog_days as (
+        select
+            changes.source_name,
+            greatest(changes.changed_from, source_days.first_day) as first_day,
+            least(changes.changed_until, source_days.last_day) as last_day
+        from int_kpi_versions_changed as changes
+        inner join source_days
+            on changes.source_name = source_days.source_name
+
+        union all
+
+        select
+            changes.source_name,
+            {%- set three_months_before -%}
+                {{ dbt.dateadd('month', -3, "date_trunc('month', changes.changed_from)") }}
+            {%- endset %}
+            greatest(cast({{ three_months_before }} as date), source_days.first_day) as first_day,
+            least(
+                last_day(least(changes.changed_until, source_days.last_day)),
+                source_days.last_day
+            ) as last_day
+        from int_kpi_versions_changed as changes
+        inner join source_days
+            on changes.source_name = source_days.source_name
+        where changes.is_case_limit_changed
+    ),
+{% endif %}
 
 day_ranges as (
     select
@@ -115,6 +165,15 @@ day_ranges as (
         from int_versions_arrived as versions
         left join sources
             on versions.source_name = sources.source_name
+
+        union all
+
+        select
+            source_name,
+            first_day,
+            last_day
+        from catalog_days
+        where first_day <= last_day
     {% endif %}
 ),
 
