@@ -177,10 +177,11 @@ class GroupsCostliestFirst(LoadGroupScheduling):
     def _reschedule(self, node: object) -> None:
         """A worker gets its next group once a single test of its current one is left (a
         worker holds its last test until it knows what comes next), not two as xdist's own:
-        a group handed out two tests early waited behind both (the Spark group's two
-        incremental builds held the hypothesis test 35 minutes while the other worker ran
-        the rest of the suite). The long groups end on a short test (``SHARED_GROUPS``,
-        test_spark), so what comes next is not held behind a long one either."""
+        a group handed out two tests early waited behind both (in a run on a loaded
+        machine, the Spark group's two incremental builds held the hypothesis test for over
+        an hour while the other worker ran the rest of the suite). The long groups end on a
+        short test (``SHARED_GROUPS``, test_spark), so what comes next is not held behind a
+        long one either."""
         if node.shutting_down:
             return
         if not self.workqueue:
