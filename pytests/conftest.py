@@ -112,6 +112,11 @@ SHARED_GROUPS = {
     "pytests/test_incremental.py::test_random_delivery_sequences_build_incrementally_to_the_full_rebuild": (  # noqa: E501
         "test_incremental_sequences"
     ),
+    # a short test after it, so that the worker gets its next group when the long one ends
+    # (GroupsCostliestFirst), not before it starts
+    "pytests/test_incremental.py::test_seeds_are_loaded_again_unless_the_last_build_passed_with_this_project": (  # noqa: E501
+        "test_incremental_sequences"
+    ),
 }
 """Groups other than "one per module", by the start of the tests' node ids."""
 
@@ -168,6 +173,23 @@ class GroupsCostliestFirst(LoadGroupScheduling):
     def __init__(self, config: pytest.Config, log: object | None = None) -> None:
         super().__init__(config, log)
         config.option.loadscopereorder = False
+
+    def _reschedule(self, node: object) -> None:
+        """A worker gets its next group once a single test of its current one is left (a
+        worker holds its last test until it knows what comes next), not two as xdist's own:
+        a group handed out two tests early waited behind both (in a run on a loaded
+        machine, the Spark group's two incremental builds held the hypothesis test for over
+        an hour while the other worker ran the rest of the suite). The long groups end on a
+        short test (``SHARED_GROUPS``, test_spark), so what comes next is not held behind a
+        long one either."""
+        if node.shutting_down:
+            return
+        if not self.workqueue:
+            node.shutdown()
+            return
+        if self._pending_of(self.assigned_work[node]) > 1:
+            return
+        self._assign_work_unit(node)
 
     def _split_scope(self, nodeid: str) -> str:
         if nodeid.rfind("@") > nodeid.rfind("]"):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import shutil
 import time
 from datetime import date
@@ -114,6 +115,13 @@ def both_engines(tmp_path_factory: pytest.TempPathFactory) -> Home:
     began = time.perf_counter()
     nodes = build_on_spark(home, quiet=True, project=project)
     print(f"\nSpark build: {nodes} dbt nodes in {time.perf_counter() - began:.1f} s")
+    # every unit test of the project ran on Spark in this build, and passed (the builds
+    # after it leave them out: they read only their fixtures, so they would answer the same)
+    target = spark_dir(home) / "target"
+    ran = json.loads((target / "run_results.json").read_text())["results"]
+    unit = {r["unique_id"]: r["status"] for r in ran if r["unique_id"].startswith("unit_test.")}
+    declared = json.loads((target / "manifest.json").read_text())["unit_tests"]
+    assert unit and unit == dict.fromkeys(declared, "pass"), unit
     return home
 
 
@@ -162,13 +170,6 @@ def test_compare_engines_exits_1_when_a_mart_differs(both_engines: Home) -> None
             p.write_bytes(content)
 
 
-def test_spark_needs_the_lake(tmp_path) -> None:
-    from kpiwatch.build import BuildError
-
-    with pytest.raises(BuildError, match="no lake"):
-        build_on_spark(Home.resolve(tmp_path / "empty").ensure(), quiet=True)
-
-
 # After the first builds, more files arrive: the next day's deliveries, a v2 re-export
 # that moves June tickets into July, late files. Both engines build incrementally.
 
@@ -202,7 +203,7 @@ def more_files(both_engines: Home) -> tuple[Home, list[str], dict, dict]:
     assert reason is None, reason
     before = _partition_files(home)
     began = time.perf_counter()
-    nodes = build_on_spark(home, quiet=True, project=project)
+    nodes = build_on_spark(home, quiet=True, project=project, unit_tests=False)
     print(f"\nincremental Spark build: {nodes} dbt nodes in {time.perf_counter() - began:.1f} s")
     return home, moved, before, _partition_files(home)
 
@@ -261,9 +262,18 @@ def test_spark_rewrote_only_the_affected_periods(more_files) -> None:
     assert ("kpi_compliance_daily", "2026-06-30") in rewritten  # the re-export's old day
     assert rewritten and not set(before) - set(after)
 
-    build_on_spark(home, quiet=True, project=project)  # nothing new in the lake
+    build_on_spark(home, quiet=True, project=project, unit_tests=False)  # nothing new in the lake
     again = _partition_files(home)
     kept, _, _ = _rewrites(after, again, _affected(home))
     assert ("kpi_compliance", "2026-06-01") in kept  # an ended month, untouched
     assert {("kpi_compliance_daily", d) for d in ("2026-06-28", "2026-06-29")} <= kept
     assert [r.describe() for r in compare_engines(home) if not r.agrees] == []
+
+
+# Last, and short: the worker gets its next group of tests as this module's last test
+# starts (conftest's GroupsCostliestFirst), so that group does not wait for a Spark build.
+def test_spark_needs_the_lake(tmp_path) -> None:
+    from kpiwatch.build import BuildError
+
+    with pytest.raises(BuildError, match="no lake"):
+        build_on_spark(Home.resolve(tmp_path / "empty").ensure(), quiet=True)

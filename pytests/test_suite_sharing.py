@@ -98,3 +98,38 @@ def test_every_costed_group_has_tests(group: str) -> None:
         assert (pytests.parent / module).is_file(), start
         assert not test or f"def {test}(" in (pytests.parent / module).read_text(), start
         assert group_of(start) == group
+
+
+class _Worker:
+    """What the scheduler uses of a pytest-xdist worker: the test indexes it is sent."""
+
+    def __init__(self) -> None:
+        self.shutting_down = False
+        self.sent: list[int] = []
+
+    def send_runtest_some(self, indexes: list[int]) -> None:
+        self.sent += indexes
+
+    def shutdown(self) -> None:
+        self.shutting_down = True
+
+
+def test_a_worker_gets_its_next_group_when_one_test_of_its_group_is_left() -> None:
+    """Not when two are left (xdist's own rule): the next group would wait behind both."""
+    collection = ["pytests/test_a.py::t1", "pytests/test_a.py::t2", "pytests/test_a.py::t3",
+                  "pytests/test_b.py::t1"]  # fmt: skip
+    config = _Config()
+    config.option.tx = ["1*popen"]  # one worker, to follow alone
+    scheduler = GroupsCostliestFirst(config)  # type: ignore[arg-type]
+    worker = _Worker()
+    scheduler.add_node(worker)  # type: ignore[arg-type]
+    scheduler.add_node_collection(worker, collection)  # type: ignore[arg-type]
+    scheduler.schedule()
+    assert worker.sent == [0, 1, 2]  # test_a.py, and nothing more while two are left
+    scheduler.mark_test_complete(worker, 0)  # type: ignore[arg-type]
+    assert worker.sent == [0, 1, 2]
+    scheduler.mark_test_complete(worker, 1)  # type: ignore[arg-type]
+    assert worker.sent == [0, 1, 2, 3]  # one left: test_b.py comes now
+    assert not worker.shutting_down
+    scheduler.mark_test_complete(worker, 2)  # type: ignore[arg-type]
+    assert worker.shutting_down  # nothing left to hand out
