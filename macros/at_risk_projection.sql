@@ -45,7 +45,14 @@
     greatest(coalesce({{ a }}, {{ b }}), coalesce({{ b }}, {{ a }}))
 {%- endmacro %}
 
-{% macro at_risk_ctes(cutoffs, history_months=3) -%}
+{#- How many whole months before the projected month the early warning reads as history.
+    int_kpi_measures_aggregated counts a day's cases against the case limits in force up to
+    this many months after the day's month, so that the history it gives is exact. -#}
+{% macro at_risk_history_months() -%}
+    {{ return(3) }}
+{%- endmacro %}
+
+{% macro at_risk_ctes(cutoffs, history_months=at_risk_history_months()) -%}
     {#- Written once, used more than once below: what identifies a projection; the share of a
         share KPI's cases that met their limit; an open item's age at the month end if still
         open (`items` open at the cutoff, `versions` the cutoff's month), in its limit's unit. -#}

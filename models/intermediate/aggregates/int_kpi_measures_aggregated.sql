@@ -3,7 +3,7 @@
 -- the cases beyond a per-case limit — counted once for each distinct case_limit of the
 -- catalog versions in force from the day's month to the end of the third month after it:
 -- the day's own version, its month's (which judges the month), and those of the months whose
--- early warning reads the day as history (at_risk_ctes, history_months=3). Only those: a
+-- early warning reads the day as history (at_risk_history_months()). Only those: a
 -- day's rows then depend on the catalog of those months alone, so a changed limit changes
 -- the days from three months before it on, not every day (int_periods_affected). For the
 -- connection rates: Σ attempts and Σ connected, without a limit. Materialized: the three
@@ -64,7 +64,9 @@ case_limits as (
             case_days.kpi_id = versions.kpi_id
             and case_days.segment = versions.segment
             and case_days.period_month <= versions.effective_until
-            and cast({{ dbt.dateadd('month', 4, 'case_days.period_month') }} as date)
+            and cast({{ dbt.dateadd(
+                'month', at_risk_history_months() + 1, 'case_days.period_month'
+            ) }} as date)
             > versions.effective_from
     where versions.case_limit is not null
 ),
