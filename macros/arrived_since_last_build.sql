@@ -12,6 +12,26 @@
 {%- endmacro %}
 
 {#-
+    incremental_by_key: the configuration of a fact of the landing source `source_table`,
+    written once for the six: incremental on DuckDB by its business key `unique_key` (the
+    fact selects the keys that arrived, arrived_since_last_build above, and delete+insert
+    replaces their rows), a table on Spark (incremental_on_duckdb below), failing on a
+    schema change (a changed model rebuilds everything anyway), and meta.changed_rows naming
+    the raw table whose arrivals rewrite its rows (the fact's tests read only those rows,
+    macros/tests/get_where_subquery.sql). Called at the top of the fact's model.
+-#}
+{% macro incremental_by_key(source_table, unique_key) -%}
+    {{ config(
+        materialized=incremental_on_duckdb(),
+        incremental_strategy='delete+insert',
+        unique_key=unique_key,
+        on_schema_change='fail',
+        meta={'changed_rows': {'arrived_in': source_table}},
+    ) }}
+    -- depends_on: {{ source('landing', source_table) }}
+{%- endmacro %}
+
+{#-
     incremental_on_duckdb: the materialization of a fact that is incremental on DuckDB (by
     business key). On Spark a fact stays a table, rebuilt whole: Parquet tables take no
     delete+insert on a key (docs/spark.md); the aggregates and marts downstream of it are

@@ -20,3 +20,21 @@
         - {{ suspended_minutes }} / (cast({{ unit_seconds }} as double) / 60)
     )
 {%- endmacro %}
+
+{#-
+    repair_times: the columns a repair ticket's fact computes from its latest version, the
+    same for mobile repairs and broadband faults (docs/standard.md §2): its instants and
+    suspended minutes, whether it is restored, its repair time in hours (restored − reported
+    − suspended minutes; NULL while open) and the local month and day it was restored in
+    (the period that counts it).
+-#}
+{% macro repair_times() -%}
+    reported_at,
+    restored_at,
+    suspended_minutes,
+    restored_at is not null as is_restored,
+    {{ duration_in_units('reported_at', 'restored_at', 'suspended_minutes', 3600) }}
+        as repair_hours,
+    {{ local_month('restored_at') }} as restored_month,
+    {{ local_date('restored_at') }} as restored_date
+{%- endmacro %}

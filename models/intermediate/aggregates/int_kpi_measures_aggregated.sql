@@ -9,19 +9,7 @@
 -- connection rates: Σ attempts and Σ connected, without a limit. Materialized: the three
 -- compliance marts read it instead of the event facts. Incremental by day: an incremental
 -- build recomputes the affected days only (int_periods_affected).
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy=replace_periods_strategy(),
-        partition_by=partitioned_on_spark('period_date'),
-        unique_key='period_date',
-        pre_hook="{{ forget_affected_periods('period_date', 'day') }}",
-        on_schema_change='fail',
-        meta={'changed_rows': {'period': 'period_date', 'grain': 'day'}},
-    )
-}}
-
--- depends_on: {{ ref('int_periods_affected') }}
+{{ incremental_by_period('period_date', 'day') }}
 
 with
 

@@ -1,16 +1,7 @@
-{{
-    config(
-        materialized=incremental_on_duckdb(),
-        incremental_strategy='delete+insert',
-        unique_key='ticket_id',
-        on_schema_change='fail',
-        meta={'changed_rows': {'arrived_in': 'broadband_faults'}},
-    )
-}}
+{{ incremental_by_key('broadband_faults', 'ticket_id') }}
 
--- depends_on: {{ source('landing', 'broadband_faults') }}
--- Each fault ticket's repair time in hours (restored − reported − suspended minutes of its
--- latest version) and the local month and day it was restored in; NULL while open.
+-- Each fault ticket's repair time in hours and the local month and day it was restored in
+-- (repair_times(), macros/durations.sql); NULL while open.
 with
 
 stg_landing__broadband_faults as (
@@ -24,14 +15,7 @@ final as (
         city_code,
         area_type,
         access_type,
-        reported_at,
-        restored_at,
-        suspended_minutes,
-        restored_at is not null as is_restored,
-        {{ duration_in_units('reported_at', 'restored_at', 'suspended_minutes', 3600) }}
-            as repair_hours,
-        {{ local_month('restored_at') }} as restored_month,
-        {{ local_date('restored_at') }} as restored_date,
+        {{ repair_times() }},
         updated_at,
         ingest_file_id,
         source_row_number

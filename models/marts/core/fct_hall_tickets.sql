@@ -1,14 +1,5 @@
-{{
-    config(
-        materialized=incremental_on_duckdb(),
-        incremental_strategy='delete+insert',
-        unique_key='ticket_id',
-        on_schema_change='fail',
-        meta={'changed_rows': {'arrived_in': 'hall_tickets'}},
-    )
-}}
+{{ incremental_by_key('hall_tickets', 'ticket_id') }}
 
--- depends_on: {{ source('landing', 'hall_tickets') }}
 -- Each ticket's wait and handling time and the local month and day it belongs to (taken_at),
 -- with the flags that put it in the hall KPIs' populations.
 with

@@ -1,14 +1,5 @@
-{{
-    config(
-        materialized=incremental_on_duckdb(),
-        incremental_strategy='delete+insert',
-        unique_key='call_id',
-        on_schema_change='fail',
-        meta={'changed_rows': {'arrived_in': 'hotline_calls'}},
-    )
-}}
+{{ incremental_by_key('hotline_calls', 'call_id') }}
 
--- depends_on: {{ source('landing', 'hotline_calls') }}
 -- Each call's time to a human answer and the local month, day and hour it belongs to
 -- (queued_at). The caller's hash stays behind: nothing downstream needs it.
 with

@@ -1,14 +1,5 @@
-{{
-    config(
-        materialized=incremental_on_duckdb(),
-        incremental_strategy='delete+insert',
-        unique_key='order_id',
-        on_schema_change='fail',
-        meta={'changed_rows': {'arrived_in': 'install_orders'}},
-    )
-}}
+{{ incremental_by_key('install_orders', 'order_id') }}
 
--- depends_on: {{ source('landing', 'install_orders') }}
 -- Each order's installation time in days of 24 h (completed − accepted − suspended minutes
 -- of its latest version) and the local month and day it was completed in; NULL while open.
 with

@@ -1,14 +1,5 @@
-{{
-    config(
-        materialized=incremental_on_duckdb(),
-        incremental_strategy='delete+insert',
-        unique_key=['stat_hour', 'city_code', 'network'],
-        on_schema_change='fail',
-        meta={'changed_rows': {'arrived_in': 'network_calls'}},
-    )
-}}
+{{ incremental_by_key('network_calls', ['stat_hour', 'city_code', 'network']) }}
 
--- depends_on: {{ source('landing', 'network_calls') }}
 -- Each city-hour counter with the local month and day its hour belongs to (stat_hour).
 with
 
