@@ -218,6 +218,18 @@ def _symlink_folder(landing: Path, outside: Path) -> dict[str, Expect]:
     }
 
 
+def _symlink_loops(landing: Path, _: Path) -> dict[str, Expect]:
+    """Links that lead nowhere, in circles: never read, never recorded, and the run goes on
+    (resolving one raised before)."""
+    folder = landing / "hall_tickets"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "self.csv").symlink_to("self.csv")
+    (folder / "ping.csv").symlink_to("pong.csv")
+    (folder / "pong.csv").symlink_to("ping.csv")
+    (folder / "2026-10-03").symlink_to("2026-10-03")
+    return {}
+
+
 def _odd_names(landing: Path, _: Path) -> dict[str, Expect]:
     names = ['hall_tickets/it\'s "odd" 名字 a.csv', "hall_tickets/..x..; drop table t.csv"]
     for i, name in enumerate(names):
@@ -311,6 +323,7 @@ CASES: dict[str, Case] = {
     "nul_byte_in_a_line": Case(_nul_byte, INGEST_OK),
     "symlink_to_a_file_outside": Case(_symlink_file, INGEST_SOME_FAILED),
     "symlinked_folders_outside": Case(_symlink_folder, INGEST_SOME_FAILED),
+    "symlink_loops": Case(_symlink_loops, INGEST_OK),
     "odd_names_quotes_dots_chinese": Case(_odd_names, INGEST_OK),
     "same_content_in_two_sources": Case(_two_sources, INGEST_OK),
 }
