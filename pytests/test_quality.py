@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -18,12 +19,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pytest
 from landing_faults import PROVINCES, SILENT, SILENT_FROM, damage
 from served_dashboard import chromium, needs_chromium
 
 from core.audit.dq_results import CheckResult
 from core.config.quality import QualitySettings
+from core.contract import SOURCES
 from core.home import PROJECT_DIR, Home
 from core.static_site import server
 from core.warehouse import connect_unlocked
@@ -79,6 +82,62 @@ def test_a_source_that_goes_silent_is_caught_by_the_wall_clock(checked) -> None:
     silent = [r for r in results if r.check_name == "freshness:source"]
     assert len(silent) == 6 and {r.status for r in silent} == {"fail"}
     assert "no file loaded for" in silent[0].summary_en
+
+
+def test_newest_events_are_kept_and_only_new_files_are_read(checked, tmp_path: Path) -> None:
+    """Each province's newest event is kept with the last raw file it saw: it equals a scan
+    of every raw row, and the next check reads only the files loaded since (a year's
+    history is not read again by every hourly run)."""
+    from quality import freshness
+
+    home, *_ = checked
+    work = tmp_path / "work.duckdb"
+    shutil.copyfile(home.work, work)
+    with duckdb.connect(str(work)) as con:
+        for source in SOURCES:
+            kept = con.execute(
+                f"select province_code, newest from {freshness.NEWEST} where source = ? order by 1",
+                [source],
+            ).fetchall()
+            scanned = con.execute(
+                f"select province_code, max({freshness._activity(source)}) from raw.{source} "
+                "group by 1 order by 1"
+            ).fetchall()
+            assert kept == scanned and kept, source
+        # An old row changed in place (raw rows never are): a check that read the history
+        # again would see it; one that reads the files since the last check does not.
+        con.execute(
+            "update raw.hall_tickets set taken_at = taken_at + interval 400 day "
+            "where province_code = ? and ingest_file_id = (select min(ingest_file_id) "
+            "from raw.hall_tickets where province_code = ?)",
+            [PROVINCES[0], PROVINCES[0]],
+        )
+        # A new file: one ticket taken after everything else, for one province.
+        (last,) = con.execute("select max(ingest_file_id) from raw.hall_tickets").fetchone()
+        con.execute(
+            "insert into raw.hall_tickets select * replace (? as ingest_file_id, "
+            "timestamptz '2026-12-01 09:00:00+08' as taken_at) from raw.hall_tickets "
+            "where province_code = ? limit 1",
+            [last + 1, PROVINCES[1]],
+        )
+        before = dict(
+            con.execute(
+                f"select province_code, newest from {freshness.NEWEST} "
+                "where source = 'hall_tickets'"
+            ).fetchall()
+        )
+        freshness.check(con, QualitySettings().freshness, NOW)
+        after = dict(
+            con.execute(
+                f"select province_code, newest from {freshness.NEWEST} "
+                "where source = 'hall_tickets'"
+            ).fetchall()
+        )
+    assert after[PROVINCES[0]] == before[PROVINCES[0]]  # the history was not read again
+    assert after[PROVINCES[1]] == datetime(2026, 12, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert {p: t for p, t in after.items() if p != PROVINCES[1]} == {
+        p: t for p, t in before.items() if p != PROVINCES[1]
+    }
 
 
 def test_a_half_empty_day_is_caught_and_nothing_else_is(checked) -> None:
