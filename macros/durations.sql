@@ -22,19 +22,20 @@
 {%- endmacro %}
 
 {#-
-    repair_times: the columns a repair ticket's fact computes from its latest version, the
-    same for mobile repairs and broadband faults (docs/standard.md §2): its instants and
-    suspended minutes, whether it is restored, its repair time in hours (restored − reported
-    − suspended minutes; NULL while open) and the local month and day it was restored in
-    (the period that counts it).
+    closing_times: the columns a fact of items that open and close (repair tickets,
+    installation orders) computes from the latest version of each, the same for the three
+    (docs/standard.md §2): its two instants and suspended minutes, whether it is closed
+    (`closed_flag`), its duration in units of `unit_seconds` (`end_at` − `start_at` −
+    suspended minutes; NULL while open) and the local month and day it closed in, the
+    period that counts it (`<period>_month`, `<period>_date`).
 -#}
-{% macro repair_times() -%}
-    reported_at,
-    restored_at,
+{% macro closing_times(start_at, end_at, closed_flag, duration, unit_seconds, period) -%}
+    {{ start_at }},
+    {{ end_at }},
     suspended_minutes,
-    restored_at is not null as is_restored,
-    {{ duration_in_units('reported_at', 'restored_at', 'suspended_minutes', 3600) }}
-        as repair_hours,
-    {{ local_month('restored_at') }} as restored_month,
-    {{ local_date('restored_at') }} as restored_date
+    {{ end_at }} is not null as {{ closed_flag }},
+    {{ duration_in_units(start_at, end_at, 'suspended_minutes', unit_seconds) }}
+        as {{ duration }},
+    {{ local_month(end_at) }} as {{ period }}_month,
+    {{ local_date(end_at) }} as {{ period }}_date
 {%- endmacro %}

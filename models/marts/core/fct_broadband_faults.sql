@@ -1,7 +1,7 @@
 {{ incremental_by_key('broadband_faults', 'ticket_id') }}
 
 -- Each fault ticket's repair time in hours and the local month and day it was restored in
--- (repair_times(), macros/durations.sql); NULL while open.
+-- (closing_times(), macros/durations.sql); NULL while open.
 with
 
 stg_landing__broadband_faults as (
@@ -15,7 +15,9 @@ final as (
         city_code,
         area_type,
         access_type,
-        {{ repair_times() }},
+        {{ closing_times(
+            'reported_at', 'restored_at', 'is_restored', 'repair_hours', 3600, 'restored'
+        ) }},
         updated_at,
         ingest_file_id,
         source_row_number

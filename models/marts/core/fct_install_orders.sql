@@ -18,14 +18,9 @@ final as (
         order_type,
         -- 电话装移机: the standard's time limits are for telephone installations and moves
         service = 'fixed_phone' as is_fixed_phone,
-        accepted_at,
-        completed_at,
-        suspended_minutes,
-        completed_at is not null as is_completed,
-        {{ duration_in_units('accepted_at', 'completed_at', 'suspended_minutes', 86400) }}
-            as install_days,
-        {{ local_month('completed_at') }} as completed_month,
-        {{ local_date('completed_at') }} as completed_date,
+        {{ closing_times(
+            'accepted_at', 'completed_at', 'is_completed', 'install_days', 86400, 'completed'
+        ) }},
         updated_at,
         ingest_file_id,
         source_row_number

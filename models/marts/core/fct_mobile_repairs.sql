@@ -1,7 +1,7 @@
 {{ incremental_by_key('mobile_repairs', 'ticket_id') }}
 
 -- Each fault ticket's repair time in hours and the local month and day it was restored in
--- (repair_times(), macros/durations.sql); NULL while open.
+-- (closing_times(), macros/durations.sql); NULL while open.
 with
 
 stg_landing__mobile_repairs as (
@@ -17,7 +17,9 @@ final as (
         cause,
         -- 非移动终端原因: faults of the customer's handset are not the network's to repair
         cause = 'terminal' as is_terminal_caused,
-        {{ repair_times() }},
+        {{ closing_times(
+            'reported_at', 'restored_at', 'is_restored', 'repair_hours', 3600, 'restored'
+        ) }},
         updated_at,
         ingest_file_id,
         source_row_number
