@@ -322,13 +322,21 @@ def build(
         if not data_tests:
             excluded.append("test")
         command = ["build"]
+        left_out = []
+        if start.incremental:
+            # A fact's unique test would read every row of the keys that arrived, which its
+            # reconciliation with raw reads too and fails on a key kept twice ("a business
+            # key kept twice"): on an incremental build it finds nothing the other does not.
+            left_out.append("tag:fact_unique_key")
         if start.incremental and seeded:
             # The working warehouse holds the seeds as they are, and the copy of the
             # publication the dimensions read from them, which passed their tests then:
             # leave out both and every test that reads nothing else (tag reference; a test
             # that also reads a fact, as a relationship does, still runs).
             excluded.append("seed")
-            command += ["--exclude", "tag:reference", "--indirect-selection", "cautious"]
+            left_out.append("tag:reference")
+        if left_out:
+            command += ["--exclude", *left_out, "--indirect-selection", "cautious"]
         for kind in excluded:
             command += ["--exclude-resource-type", kind]
         ok, failures, nodes = run_dbt(home, home.work, command, quiet, project)
