@@ -47,11 +47,6 @@ NEWEST = "quality_state.newest_activity"
 def _catch_up(con: duckdb.DuckDBPyConnection, source: str) -> None:
     """Bring ``NEWEST`` up to the last raw file of ``source``: only the rows of files loaded
     since the last check are read (raw is stored in load order: zone maps skip the rest)."""
-    con.execute("create schema if not exists quality_state")
-    con.execute(
-        f"create table if not exists {NEWEST} (source varchar, province_code varchar, "
-        "newest timestamptz, through_file_id bigint, primary key (source, province_code))"
-    )
     (through,) = con.execute(
         f"select coalesce(max(through_file_id), 0) from {NEWEST} where source = ?", [source]
     ).fetchone()
@@ -81,6 +76,11 @@ def check(
     con: duckdb.DuckDBPyConnection, settings: FreshnessSettings, now: datetime
 ) -> list[CheckResult]:
     results: list[CheckResult] = []
+    con.execute("create schema if not exists quality_state")
+    con.execute(
+        f"create table if not exists {NEWEST} (source varchar, province_code varchar, "
+        "newest timestamptz, through_file_id bigint, primary key (source, province_code))"
+    )
     for source in SOURCES:
         max_lag, max_silence = settings.limits(source)
         _catch_up(con, source)
